@@ -1,0 +1,23 @@
+//! `hookd-core` is the pure heart of hookd: the domain types, typed prefixed ids, input
+//! validation, Standard Webhooks signing, the retry schedule math, the delivery state machine,
+//! and the two seams through which the outside world enters: the [`store::Store`] trait and the
+//! [`clock::Clock`] trait.
+//!
+//! **Architecture Invariant:** this crate performs no I/O and never reads a global clock. Every
+//! function that needs "now" takes it as an argument or through a [`clock::Clock`]; every
+//! function that needs randomness takes an `rand::RngCore`. That is what lets the retry logic
+//! and the state machine be tested without waiting, and lets each store crate stay a thin
+//! translation of the same rules into SQL.
+
+pub mod clock;
+pub mod delivery;
+pub mod id;
+pub mod model;
+pub mod page;
+pub mod retry;
+pub mod signing;
+pub mod store;
+pub mod validate;
+
+/// The timestamp type used throughout hookd: UTC, millisecond precision is what we persist.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -1,0 +1,316 @@
+//! Domain types as hookd stores and reasons about them. These are not the API's wire types:
+//! the server crate maps them to Svix's JSON shapes, so a change of wire format never ripples
+//! into storage. This module must not depend on serde field naming for its correctness.
+
+use std::collections::BTreeMap;
+
+use crate::{
+    delivery::{DeliveryState, MessageStatus, TriggerType},
+    id::{AppId, AttemptId, EndpointId, MsgId, TokenId},
+    signing::EndpointSecret,
+    Timestamp,
+};
+
+/// Free-form string metadata, kept sorted so that its JSON form is stable.
+pub type Metadata = BTreeMap<String, String>;
+
+/// An application: one of the user's customers, who owns endpoints and receives messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Application {
+    /// The generated id.
+    pub id: AppId,
+    /// The user's own unique key for it, usable wherever the id is.
+    pub uid: Option<String>,
+    /// A display name.
+    pub name: String,
+    /// Messages per second across the application (stored as Svix does).
+    pub throttle_rate: Option<u16>,
+    /// Free-form metadata.
+    pub metadata: Metadata,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it was last changed.
+    pub updated_at: Timestamp,
+}
+
+/// An event type in the catalogue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventType {
+    /// Its unique name, such as `invoice.paid`.
+    pub name: String,
+    /// What it means.
+    pub description: String,
+    /// Archived types are hidden from lists unless asked for, but still accepted.
+    pub archived: bool,
+    /// Deprecated types are still accepted; the flag is informative.
+    pub deprecated: bool,
+    /// JSON schemas by version, as given.
+    pub schemas: Option<serde_json::Value>,
+    /// A feature flag that gates who sees it.
+    pub feature_flag: Option<String>,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it was last changed.
+    pub updated_at: Timestamp,
+}
+
+/// A signing secret that was rotated out and still signs until `expires_at`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OldSecret {
+    /// The `whsec_` secret.
+    pub key: String,
+    /// When it stops signing.
+    pub expires_at: Timestamp,
+}
+
+/// A URL of an application that receives webhooks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    /// The generated id.
+    pub id: EndpointId,
+    /// The application it belongs to.
+    pub app_id: AppId,
+    /// The user's own unique key for it within the application.
+    pub uid: Option<String>,
+    /// Where webhooks go.
+    pub url: String,
+    /// A description.
+    pub description: String,
+    /// Disabled endpoints receive nothing.
+    pub disabled: bool,
+    /// Deliveries per second to this endpoint; `None` is unlimited.
+    pub throttle_rate: Option<u16>,
+    /// Only these event types are delivered; `None` means all.
+    pub event_types: Option<Vec<String>>,
+    /// Only messages in one of these channels are delivered; `None` means all.
+    pub channels: Option<Vec<String>>,
+    /// Free-form metadata.
+    pub metadata: Metadata,
+    /// Extra headers sent with every delivery.
+    pub headers: BTreeMap<String, String>,
+    /// The current `whsec_` signing secret.
+    pub secret: String,
+    /// Rotated-out secrets still within their grace period.
+    pub old_secrets: Vec<OldSecret>,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it was last changed.
+    pub updated_at: Timestamp,
+}
+
+impl Endpoint {
+    /// Whether a message of `event_type` in `channels` goes to this endpoint. Disabled
+    /// endpoints match nothing. An endpoint with channels only takes messages that share one
+    /// of them, as in Svix.
+    pub fn accepts(&self, event_type: &str, channels: Option<&[String]>) -> bool {
+        if self.disabled {
+            return false;
+        }
+        if let Some(types) = &self.event_types {
+            if !types.iter().any(|t| t == event_type) {
+                return false;
+            }
+        }
+        if let Some(wanted) = &self.channels {
+            let Some(have) = channels else {
+                return false;
+            };
+            if !wanted.iter().any(|c| have.contains(c)) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The secrets that sign a delivery made at `now`: the current one first, then every old
+    /// one still within its grace period. Unparseable stored secrets are skipped (they cannot
+    /// exist: secrets are validated before they are stored).
+    pub fn signing_secrets(&self, now: Timestamp) -> Vec<EndpointSecret> {
+        std::iter::once(self.secret.as_str())
+            .chain(
+                self.old_secrets
+                    .iter()
+                    .filter(|s| s.expires_at > now)
+                    .map(|s| s.key.as_str()),
+            )
+            .filter_map(|s| EndpointSecret::parse(s).ok())
+            .collect()
+    }
+}
+
+/// A published event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// The generated id; it is also the `webhook-id` on every delivery and retry.
+    pub id: MsgId,
+    /// The application it was published to.
+    pub app_id: AppId,
+    /// The user's idempotency key for the event (`eventId`), unique per application.
+    pub event_id: Option<String>,
+    /// Its event type.
+    pub event_type: String,
+    /// The JSON object exactly as published (its text); `None` once expunged.
+    pub payload: Option<String>,
+    /// Channels it was published to.
+    pub channels: Option<Vec<String>>,
+    /// When it was accepted.
+    pub created_at: Timestamp,
+}
+
+/// One (message, endpoint) pair on its way through the delivery state machine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    /// The message.
+    pub msg_id: MsgId,
+    /// The endpoint.
+    pub endpoint_id: EndpointId,
+    /// The application of both.
+    pub app_id: AppId,
+    /// Where it is in the state machine.
+    pub state: DeliveryState,
+    /// Attempts completed so far.
+    pub attempts: u32,
+    /// When it is next due, in a claimable state.
+    pub next_attempt_at: Option<Timestamp>,
+    /// What triggers the next attempt.
+    pub trigger: TriggerType,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it last changed state.
+    pub updated_at: Timestamp,
+}
+
+/// One HTTP attempt, as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    /// The generated id.
+    pub id: AttemptId,
+    /// The message.
+    pub msg_id: MsgId,
+    /// The endpoint.
+    pub endpoint_id: EndpointId,
+    /// The application.
+    pub app_id: AppId,
+    /// The URL the request went to.
+    pub url: String,
+    /// `Success` or `Fail`.
+    pub status: MessageStatus,
+    /// The HTTP status, or 0 when no response was received.
+    pub response_status_code: i16,
+    /// The response body (truncated), or why no response was received; `None` once expunged.
+    pub response: Option<String>,
+    /// How long the request took.
+    pub response_duration_ms: i64,
+    /// Scheduled or manual.
+    pub trigger_type: TriggerType,
+    /// When the attempt started.
+    pub created_at: Timestamp,
+}
+
+/// What an API token may reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenScope {
+    /// Everything.
+    Admin,
+    /// One application's API only (portal and per-application tokens).
+    App(AppId),
+}
+
+/// An API token. Only a hash of its secret text is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token {
+    /// Its public id.
+    pub id: TokenId,
+    /// Hex SHA-256 of the token text.
+    pub hash: String,
+    /// What it may reach.
+    pub scope: TokenScope,
+    /// Why it exists, for operators.
+    pub name: String,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it stops working, if ever.
+    pub expires_at: Option<Timestamp>,
+}
+
+/// Delivery counts of an endpoint by Svix status, for `stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EndpointStats {
+    /// Delivered.
+    pub success: i64,
+    /// Exhausted.
+    pub fail: i64,
+    /// Waiting for an attempt.
+    pub pending: i64,
+    /// An attempt under way.
+    pub sending: i64,
+    /// Dropped because the endpoint was disabled.
+    pub canceled: i64,
+}
+
+/// A response stored for an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// The JSON body (may be empty).
+    pub body: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{Clock, ManualClock};
+    use chrono::Duration;
+
+    fn endpoint() -> Endpoint {
+        let now = ManualClock::at_epoch().now();
+        Endpoint {
+            id: EndpointId::from_trusted("ep_x"),
+            app_id: AppId::from_trusted("app_x"),
+            uid: None,
+            url: "https://example.com".into(),
+            description: String::new(),
+            disabled: false,
+            throttle_rate: None,
+            event_types: None,
+            channels: None,
+            metadata: Metadata::new(),
+            headers: BTreeMap::new(),
+            secret: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".into(),
+            old_secrets: vec![],
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn matching_follows_filters_channels_and_disabled() {
+        let mut ep = endpoint();
+        assert!(ep.accepts("a.b", None));
+        ep.event_types = Some(vec!["a.b".into()]);
+        assert!(ep.accepts("a.b", None));
+        assert!(!ep.accepts("a.c", None));
+        ep.channels = Some(vec!["x".into()]);
+        assert!(
+            !ep.accepts("a.b", None),
+            "an endpoint with channels needs a channel match"
+        );
+        assert!(ep.accepts("a.b", Some(&["y".into(), "x".into()])));
+        assert!(!ep.accepts("a.b", Some(&["y".into()])));
+        ep.disabled = true;
+        assert!(!ep.accepts("a.b", Some(&["x".into()])));
+    }
+
+    #[test]
+    fn old_secrets_sign_only_within_grace() {
+        let now = ManualClock::at_epoch().now();
+        let mut ep = endpoint();
+        ep.old_secrets.push(OldSecret {
+            key: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+            expires_at: now + Duration::hours(24),
+        });
+        assert_eq!(ep.signing_secrets(now).len(), 2);
+        assert_eq!(ep.signing_secrets(now + Duration::hours(25)).len(), 1);
+    }
+}

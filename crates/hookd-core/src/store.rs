@@ -1,0 +1,352 @@
+//! The [`Store`] trait: everything hookd persists, and the delivery queue's guarded
+//! transitions. One crate per database implements it, and one conformance suite
+//! (`hookd-store-conformance`) runs unchanged against each.
+//!
+//! Contract notes that every implementation must honour (the conformance suite checks them):
+//! - `*_by id or uid` lookups try the id first, then the uid, so a uid can never shadow an id.
+//! - Unique violations (a taken `uid`, `eventId` or event type name) are
+//!   [`StoreError::Conflict`], never a generic error.
+//! - [`Store::create_message`] writes the message and all its deliveries in one transaction.
+//! - [`Store::claim_due`] moves due deliveries to `Claimed` under a fresh lease, and takes a
+//!   `Claimed` delivery whose lease expired as if it were due. It must not hold a transaction
+//!   open after it returns.
+//! - [`Store::complete`] changes a delivery only while it is still `Claimed` under the
+//!   completion's lease token. A late completion (lease lost) still records its attempt, as a
+//!   fact about what the receiver saw, but leaves the delivery alone.
+//!
+//! This module must not contain SQL or any I/O.
+
+use async_trait::async_trait;
+use chrono::Duration;
+
+use crate::{
+    delivery::{MessageStatus, Transition},
+    id::{AppId, AttemptId, EndpointId, MsgId, TokenId},
+    model::{
+        Application, Attempt, Delivery, Endpoint, EndpointStats, EventType, Message,
+        StoredResponse, Token,
+    },
+    page::{ListQuery, Page},
+    Timestamp,
+};
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row to change does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A unique key is taken; the text names which.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database cannot be reached or is out of space; the caller may try again later.
+    #[error("storage unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Anything else; a bug or corruption.
+    #[error("storage error")]
+    Other(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Shorthand for store results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Filters for listing messages.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MessageFilter {
+    /// Only messages created strictly before this.
+    pub before: Option<Timestamp>,
+    /// Only messages created strictly after this.
+    pub after: Option<Timestamp>,
+    /// Only messages in this channel.
+    pub channel: Option<String>,
+    /// Only messages of one of these event types.
+    pub event_types: Option<Vec<String>>,
+}
+
+/// Filters for listing attempts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttemptFilter {
+    /// The message-level filters (on the attempt's message, except the times, which apply to
+    /// the attempt's own creation time).
+    pub message: MessageFilter,
+    /// Only attempts with this status (`Success` or `Fail`).
+    pub status: Option<MessageStatus>,
+    /// Only attempts whose status code is in this class: 0 (no response), 100, 200 … 500.
+    pub status_code_class: Option<u16>,
+    /// Only attempts to this endpoint (for lists by message).
+    pub endpoint_id: Option<EndpointId>,
+}
+
+/// Filters for listing the deliveries of an endpoint (`/endpoint/{id}/msg`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeliveryFilter {
+    /// Message-level filters.
+    pub message: MessageFilter,
+    /// Only deliveries whose Svix status is this.
+    pub status: Option<MessageStatus>,
+}
+
+/// A delivery handed to a worker, with everything needed to make the attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claimed {
+    /// The delivery as it was claimed (state `Claimed`).
+    pub delivery: Delivery,
+    /// Its message.
+    pub message: Message,
+    /// Its endpoint.
+    pub endpoint: Endpoint,
+    /// The lease token that completion must present.
+    pub lease_token: String,
+    /// When the lease runs out.
+    pub lease_expires_at: Timestamp,
+}
+
+/// Parameters of one claim.
+#[derive(Debug, Clone)]
+pub struct ClaimRequest<'a> {
+    /// Who claims (process and worker name), for operators.
+    pub owner: &'a str,
+    /// A fresh random token identifying this claim; completion must present it.
+    pub lease_token: &'a str,
+    /// The current time.
+    pub now: Timestamp,
+    /// How long the lease lasts; must exceed the longest HTTP timeout.
+    pub lease: Duration,
+    /// At most this many deliveries.
+    pub limit: u32,
+}
+
+/// What became of a claimed delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// An attempt was made; record it and move the delivery per the transition.
+    Attempted {
+        /// The attempt record.
+        attempt: Attempt,
+        /// Where the delivery goes next.
+        transition: Transition,
+    },
+    /// No attempt was made (e.g. the endpoint's rate limit): back to `Pending` until then,
+    /// without counting an attempt.
+    Deferred {
+        /// When it is due again.
+        until: Timestamp,
+    },
+    /// No attempt was made and none will be: the endpoint is disabled.
+    Canceled,
+}
+
+/// A worker's report on one claimed delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    /// The message.
+    pub msg_id: MsgId,
+    /// The endpoint.
+    pub endpoint_id: EndpointId,
+    /// The token of the claim this completes.
+    pub lease_token: String,
+    /// What happened.
+    pub outcome: Outcome,
+    /// When it was reported.
+    pub now: Timestamp,
+}
+
+/// The state of an idempotency key when a request with it arrives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyBegin {
+    /// The key was free (or expired) and is now reserved for this request.
+    Started,
+    /// Another request with this key is still being processed.
+    InProgress,
+    /// A request with this key completed; here is its fingerprint and response.
+    Completed {
+        /// The fingerprint of the first request's body.
+        request_hash: String,
+        /// Its response.
+        response: StoredResponse,
+    },
+}
+
+/// Everything hookd persists. Implementations must be cheap to share (`Arc<dyn Store>`).
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Checks that the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // ---- API tokens ----
+
+    /// Stores a new token.
+    async fn insert_token(&self, token: &Token) -> StoreResult<()>;
+    /// Stores `token` only if no admin token exists yet; true if it was stored. Atomic, so
+    /// that concurrent first starts create exactly one.
+    async fn insert_admin_token_if_none(&self, token: &Token) -> StoreResult<bool>;
+    /// Finds a token by the hash of its text.
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<Token>>;
+    /// Deletes a token; true if it existed.
+    async fn delete_token(&self, id: &TokenId) -> StoreResult<bool>;
+
+    // ---- Applications ----
+
+    /// Creates an application; `Conflict` if its uid is taken.
+    async fn create_app(&self, app: &Application) -> StoreResult<()>;
+    /// Finds an application by id, else by uid.
+    async fn get_app(&self, id_or_uid: &str) -> StoreResult<Option<Application>>;
+    /// Lists applications by id.
+    async fn list_apps(&self, query: &ListQuery) -> StoreResult<Page<Application>>;
+    /// Replaces an application's fields (found by `app.id`); `NotFound` or `Conflict`.
+    async fn update_app(&self, app: &Application) -> StoreResult<()>;
+    /// Deletes an application and everything it owns; true if it existed.
+    async fn delete_app(&self, id: &AppId) -> StoreResult<bool>;
+
+    // ---- Event types ----
+
+    /// Creates an event type; `Conflict` if the name is taken.
+    async fn create_event_type(&self, et: &EventType) -> StoreResult<()>;
+    /// Finds an event type by name.
+    async fn get_event_type(&self, name: &str) -> StoreResult<Option<EventType>>;
+    /// Lists event types by name.
+    async fn list_event_types(
+        &self,
+        include_archived: bool,
+        query: &ListQuery,
+    ) -> StoreResult<Page<EventType>>;
+    /// Replaces an event type's fields (found by name); `NotFound`.
+    async fn update_event_type(&self, et: &EventType) -> StoreResult<()>;
+    /// Deletes an event type for good; true if it existed.
+    async fn delete_event_type(&self, name: &str) -> StoreResult<bool>;
+
+    // ---- Endpoints ----
+
+    /// Creates an endpoint; `Conflict` if its uid is taken in the application.
+    async fn create_endpoint(&self, ep: &Endpoint) -> StoreResult<()>;
+    /// Finds an endpoint of `app` by id, else by uid.
+    async fn get_endpoint(&self, app: &AppId, id_or_uid: &str) -> StoreResult<Option<Endpoint>>;
+    /// Lists an application's endpoints by id.
+    async fn list_endpoints(&self, app: &AppId, query: &ListQuery) -> StoreResult<Page<Endpoint>>;
+    /// Replaces an endpoint's fields (found by `ep.app_id` and `ep.id`); `NotFound`, `Conflict`.
+    async fn update_endpoint(&self, ep: &Endpoint) -> StoreResult<()>;
+    /// Deletes an endpoint with its deliveries and attempts; true if it existed.
+    async fn delete_endpoint(&self, app: &AppId, id: &EndpointId) -> StoreResult<bool>;
+
+    // ---- Messages ----
+
+    /// Writes the message and one `Pending` delivery (due at `msg.created_at`) per endpoint of
+    /// the application that [`Endpoint::accepts`] it, in one transaction. `Conflict` if the
+    /// `eventId` is taken in the application. Returns how many deliveries were created.
+    async fn create_message(&self, msg: &Message) -> StoreResult<u32>;
+    /// Finds a message of `app` by id, else by `eventId`.
+    async fn get_message(&self, app: &AppId, id_or_event_id: &str) -> StoreResult<Option<Message>>;
+    /// Lists an application's messages by id.
+    async fn list_messages(
+        &self,
+        app: &AppId,
+        filter: &MessageFilter,
+        query: &ListQuery,
+    ) -> StoreResult<Page<Message>>;
+    /// Removes a message's payload for good; true if the message exists.
+    async fn expunge_message_content(&self, app: &AppId, msg: &MsgId) -> StoreResult<bool>;
+
+    // ---- Deliveries and attempts (read side) ----
+
+    /// Lists the deliveries of an endpoint with their messages, by message id.
+    async fn list_endpoint_deliveries(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        filter: &DeliveryFilter,
+        query: &ListQuery,
+    ) -> StoreResult<Page<(Message, Delivery)>>;
+    /// Lists the deliveries of a message with their endpoints, by endpoint id.
+    async fn list_message_deliveries(
+        &self,
+        app: &AppId,
+        msg: &MsgId,
+        query: &ListQuery,
+    ) -> StoreResult<Page<(Endpoint, Delivery)>>;
+    /// Lists an endpoint's attempts by attempt id.
+    async fn list_attempts_by_endpoint(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        filter: &AttemptFilter,
+        query: &ListQuery,
+    ) -> StoreResult<Page<Attempt>>;
+    /// Lists a message's attempts by attempt id.
+    async fn list_attempts_by_msg(
+        &self,
+        app: &AppId,
+        msg: &MsgId,
+        filter: &AttemptFilter,
+        query: &ListQuery,
+    ) -> StoreResult<Page<Attempt>>;
+    /// Finds one attempt of a message.
+    async fn get_attempt(
+        &self,
+        app: &AppId,
+        msg: &MsgId,
+        attempt: &AttemptId,
+    ) -> StoreResult<Option<Attempt>>;
+    /// Removes an attempt's response body for good; true if the attempt exists.
+    async fn expunge_attempt_content(
+        &self,
+        app: &AppId,
+        msg: &MsgId,
+        attempt: &AttemptId,
+    ) -> StoreResult<bool>;
+    /// Counts an endpoint's deliveries created in `[since, until)` by status.
+    async fn endpoint_stats(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+    ) -> StoreResult<EndpointStats>;
+
+    // ---- The delivery queue ----
+
+    /// Claims up to `limit` due deliveries (oldest due first) under a new lease.
+    async fn claim_due(&self, req: &ClaimRequest<'_>) -> StoreResult<Vec<Claimed>>;
+    /// Applies a batch of completions in one transaction. Returns, per completion, whether it
+    /// still held its lease (and so changed the delivery).
+    async fn complete(&self, batch: &[Completion]) -> StoreResult<Vec<bool>>;
+    /// Makes the delivery of `msg` to `endpoint` due now as a manual attempt, creating it if
+    /// the message never went to that endpoint. `NotFound` if either does not exist.
+    async fn resend(
+        &self,
+        app: &AppId,
+        msg: &MsgId,
+        endpoint: &EndpointId,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// Makes every `Exhausted` delivery of the endpoint created in `[since, until)` due now as a
+    /// manual attempt. Returns how many.
+    async fn recover(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        since: Timestamp,
+        until: Option<Timestamp>,
+        now: Timestamp,
+    ) -> StoreResult<u64>;
+    /// The earliest `next_attempt_at` of any claimable delivery, or expiry of any lease, so a
+    /// worker can sleep exactly until then.
+    async fn next_due_at(&self) -> StoreResult<Option<Timestamp>>;
+
+    // ---- Idempotency keys ----
+
+    /// Reserves `key` for a request, or reports its state. Records older than `expired_before`
+    /// count as absent and are replaced.
+    async fn idempotency_begin(
+        &self,
+        key: &str,
+        request_hash: &str,
+        now: Timestamp,
+        expired_before: Timestamp,
+    ) -> StoreResult<IdempotencyBegin>;
+    /// Stores the response of the request that reserved `key`.
+    async fn idempotency_finish(&self, key: &str, response: &StoredResponse) -> StoreResult<()>;
+    /// Releases a reservation without a response (the request failed in a way worth retrying).
+    async fn idempotency_abandon(&self, key: &str) -> StoreResult<()>;
+    /// Deletes records created before `before`; returns how many.
+    async fn idempotency_prune(&self, before: Timestamp) -> StoreResult<u64>;
+}
