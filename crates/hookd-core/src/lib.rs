@@ -17,6 +17,7 @@ pub mod page;
 pub mod retry;
 pub mod signing;
 pub mod store;
+pub mod token;
 pub mod validate;
 
 /// The timestamp type used throughout hookd: UTC, millisecond precision is what we persist.

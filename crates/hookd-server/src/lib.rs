@@ -1,1 +1,38 @@
-//! placeholder
+//! `hookd-server` runs hookd's network-facing parts: the Svix-compatible HTTP API (in [`api`]),
+//! authentication, idempotency, and the delivery workers (in [`worker`]) that move messages
+//! from the store's queue to receivers.
+//!
+//! It is handed a [`hookd_core::store::Store`] and a [`hookd_core::clock::Clock`] and must not
+//! know which database is behind the store, nor read configuration files or the environment
+//! (the binary does that and passes a [`config::ServerConfig`]).
+
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod worker;
+
+use std::sync::Arc;
+
+use hookd_core::{clock::Clock, store::Store};
+use tokio::sync::Notify;
+
+/// Everything a request handler or worker needs, cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// Persistence and the delivery queue.
+    pub store: Arc<dyn Store>,
+    /// The time source; tests inject a manual clock.
+    pub clock: Arc<dyn Clock>,
+    /// Server settings.
+    pub config: Arc<config::ServerConfig>,
+    /// Wakes the delivery workers in this process when new work becomes due now (a message
+    /// published, a resend, a recover), so they do not wait for their next poll.
+    pub wake: Arc<Notify>,
+}
+
+impl AppState {
+    /// A state over `store` with `clock` and `config`.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: config::ServerConfig) -> Self {
+        Self { store, clock, config: Arc::new(config), wake: Arc::new(Notify::new()) }
+    }
+}

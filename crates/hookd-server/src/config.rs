@@ -1,0 +1,77 @@
+//! Server settings with their documented defaults. The binary layers a config file,
+//! `HOOKD_*` environment variables and flags on top; this module only holds the values.
+
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+/// Request bodies larger than this are refused with 413. One MiB comfortably holds any webhook
+/// payload we have seen in the seeds' docs while keeping a hostile client from filling memory.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Svix's documented default for how long a receiver may take to answer is 15 s.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// Response bodies are kept up to this size per attempt: enough to read an error page's gist,
+/// small enough that a million attempts do not fill the disk.
+pub const DEFAULT_RESPONSE_BODY_LIMIT: usize = 16 * 1024;
+/// A lease outlives the HTTP timeout by this margin, so a live worker always completes before
+/// its lease can be taken over (connect, TLS and the store write fit well within it).
+pub const LEASE_MARGIN: Duration = Duration::from_secs(30);
+/// Idempotency keys are remembered for at least this long (Svix: 12 h; we promise 24 h).
+pub const DEFAULT_IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
+/// Portal tokens from `app-portal-access` work for this long.
+pub const DEFAULT_PORTAL_TOKEN_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Concurrent HTTP requests per process. Each is a small async task, so this bounds memory and
+/// sockets rather than threads.
+pub const DEFAULT_WORKER_CONCURRENCY: usize = 256;
+/// When nothing wakes them, workers look for due work at least this often (retries coming due,
+/// leases expiring, or work published by another process).
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The URL under which this server is reachable, used in the portal links it hands out.
+    pub public_url: String,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// How long a receiver may take to answer one attempt.
+    pub request_timeout: Duration,
+    /// How much of a response body is kept.
+    pub response_body_limit: usize,
+    /// Networks that deliveries may reach although they are private, loopback or link-local.
+    pub allowed_networks: Vec<IpNet>,
+    /// Concurrent deliveries in this process.
+    pub worker_concurrency: usize,
+    /// Fallback poll interval of the workers.
+    pub poll_interval: Duration,
+    /// How long idempotency keys are remembered.
+    pub idempotency_ttl: Duration,
+    /// How long portal tokens work.
+    pub portal_token_ttl: Duration,
+    /// This process's name in leases (for operators reading the queue).
+    pub node_name: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8071".into(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            response_body_limit: DEFAULT_RESPONSE_BODY_LIMIT,
+            allowed_networks: Vec::new(),
+            worker_concurrency: DEFAULT_WORKER_CONCURRENCY,
+            poll_interval: DEFAULT_POLL_INTERVAL,
+            idempotency_ttl: DEFAULT_IDEMPOTENCY_TTL,
+            portal_token_ttl: DEFAULT_PORTAL_TOKEN_TTL,
+            node_name: "hookd".into(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The lease a worker takes on a claimed delivery.
+    pub fn lease(&self) -> Duration {
+        self.request_timeout + LEASE_MARGIN
+    }
+}
