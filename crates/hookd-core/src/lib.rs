@@ -17,6 +17,7 @@ pub mod page;
 pub mod retry;
 pub mod signing;
 pub mod store;
+pub mod throttle;
 pub mod token;
 pub mod validate;
 

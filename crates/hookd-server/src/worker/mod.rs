@@ -1,1 +1,301 @@
-//! placeholder
+//! The delivery workers of one process: a dispatcher that claims due deliveries in batches, one
+//! task per claimed delivery that makes the HTTP attempt, and a completer that writes outcomes
+//! back in batches.
+//!
+//! ```text
+//!   wake (publish) ─┐
+//!   poll / due time ┴─► dispatcher ──claim_due(n = free slots)──► store
+//!                          │ spawn, one semaphore permit each
+//!                          ▼
+//!                     attempt tasks ──HTTP──► receivers
+//!                          │ Completion (bounded channel)
+//!                          ▼
+//!                      completer ──complete(batch)──► store
+//! ```
+//!
+//! **Architecture Invariant:** no store transaction is open while an HTTP request is in flight:
+//! the claim commits before the attempt starts and the completion is a separate transaction.
+//! A delivery is claimed under a lease longer than the HTTP timeout; if this process dies, the
+//! lease expires and any process claims the delivery again (at-least-once). The completion is
+//! guarded by the lease token in the store, so a late completion cannot overwrite a delivery
+//! that was reclaimed.
+//!
+//! This module must not parse API input or format API output.
+
+pub mod http;
+pub mod ssrf;
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use hookd_core::{
+    delivery::{after_attempt, AttemptOutcome, MessageStatus},
+    id::AttemptId,
+    model::Attempt,
+    retry::RetryPolicy,
+    store::{ClaimRequest, Claimed, Completion, Outcome},
+    throttle::Gcra,
+    token,
+};
+use tokio::{
+    sync::{mpsc, watch, Mutex, Semaphore},
+    task::JoinHandle,
+};
+
+use crate::AppState;
+
+/// The most deliveries claimed in one statement. Large enough to amortise the claim
+/// transaction under load, small enough that one process does not hoard due work that another
+/// process could start on.
+const MAX_CLAIM_BATCH: usize = 128;
+/// The most completions written in one transaction; the same trade-off as the claim batch.
+const MAX_COMPLETE_BATCH: usize = 256;
+/// Completions waiting for the completer. Bounded so a stalled database applies back-pressure
+/// to the attempt tasks (and through the semaphore to claiming) instead of growing memory.
+const COMPLETION_QUEUE: usize = 1024;
+/// How long the dispatcher and completer wait before retrying after a store error.
+const STORE_RETRY_BACKOFF: Duration = Duration::from_millis(500);
+
+/// Why the workers could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// The HTTP client could not be built (e.g. no TLS roots).
+    #[error("could not build the HTTP client")]
+    Client(#[from] reqwest::Error),
+}
+
+/// A running set of workers.
+#[derive(Debug)]
+pub struct WorkerHandle {
+    shutdown: watch::Sender<bool>,
+    dispatcher: JoinHandle<()>,
+    completed: watch::Receiver<u64>,
+}
+
+impl WorkerHandle {
+    /// How many completions (attempts, deferrals, cancellations) have been written so far.
+    pub fn completed(&self) -> u64 {
+        *self.completed.borrow()
+    }
+
+    /// Resolves once at least `n` completions have been written. Tests use this signal
+    /// instead of sleeping.
+    pub async fn wait_completed(&mut self, n: u64) {
+        // The sender lives as long as the completer; if it is gone, no more will come.
+        let _ = self.completed.wait_for(|c| *c >= n).await;
+    }
+
+    /// Stops claiming, lets in-flight attempts finish (each is bounded by the HTTP timeout),
+    /// writes their completions and returns.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.dispatcher.await;
+    }
+}
+
+/// Per-endpoint rate limiters of this process.
+#[derive(Debug, Default)]
+struct Throttle {
+    limiters: Mutex<HashMap<String, Gcra>>,
+}
+
+struct Ctx {
+    state: AppState,
+    sender: http::Sender,
+    throttle: Throttle,
+    policy: RetryPolicy,
+    completions: mpsc::Sender<Completion>,
+}
+
+/// Starts the workers of this process.
+pub fn spawn(state: AppState) -> Result<WorkerHandle, WorkerError> {
+    let sender = http::Sender::new(&state.config)?;
+    let (completions, completion_rx) = mpsc::channel(COMPLETION_QUEUE);
+    let (completed_tx, completed) = watch::channel(0u64);
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let ctx = Arc::new(Ctx {
+        state: state.clone(),
+        sender,
+        throttle: Throttle::default(),
+        policy: RetryPolicy::default(),
+        completions,
+    });
+    let completer = tokio::spawn(complete_loop(state.clone(), completion_rx, completed_tx));
+    let dispatcher = tokio::spawn(async move {
+        dispatch_loop(ctx, shutdown_rx).await;
+        // Every attempt task has finished and dropped its sender clone, and the context (with
+        // the last sender) is gone, so the completer drains the queue and stops.
+        let _ = completer.await;
+    });
+    Ok(WorkerHandle { shutdown, dispatcher, completed })
+}
+
+async fn dispatch_loop(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
+    let config = ctx.state.config.clone();
+    let slots = Arc::new(Semaphore::new(config.worker_concurrency.max(1)));
+    let owner = format!("{}:{}", config.node_name, std::process::id());
+    let lease = chrono::Duration::from_std(config.lease()).unwrap_or(chrono::Duration::minutes(1));
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let first = tokio::select! {
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = shutdown.changed() => break,
+        };
+        let limit = (1 + slots.available_permits()).min(MAX_CLAIM_BATCH);
+        let lease_token = token::generate_text("lease_", &mut rand::thread_rng());
+        let request = ClaimRequest {
+            owner: &owner,
+            lease_token: &lease_token,
+            now: ctx.state.clock.now(),
+            lease,
+            limit: u32::try_from(limit).unwrap_or(1),
+        };
+        let claimed = match ctx.state.store.claim_due(&request).await {
+            Ok(claimed) => claimed,
+            Err(err) => {
+                tracing::warn!(error = %err, source = ?std::error::Error::source(&err), "claiming deliveries failed");
+                drop(first);
+                tokio::select! {
+                    _ = tokio::time::sleep(STORE_RETRY_BACKOFF) => {},
+                    _ = shutdown.changed() => {},
+                }
+                continue;
+            }
+        };
+        let full_batch = claimed.len() == limit;
+        let mut first = Some(first);
+        for delivery in claimed {
+            // Only this loop takes permits, so the ones counted above are still free.
+            let permit = match first.take() {
+                Some(p) => p,
+                None => match slots.clone().try_acquire_owned() {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+            };
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                attempt(&ctx, delivery).await;
+                drop(permit);
+            });
+        }
+        drop(first);
+        if full_batch {
+            // More may be due right now.
+            continue;
+        }
+        let wait = idle_wait(&ctx).await;
+        tokio::select! {
+            _ = ctx.state.wake.notified() => {},
+            _ = tokio::time::sleep(wait) => {},
+            _ = shutdown.changed() => {},
+        }
+    }
+    // Wait for every in-flight attempt: they hold all the permits between them.
+    let total = u32::try_from(config.worker_concurrency.max(1)).unwrap_or(u32::MAX);
+    let _ = slots.acquire_many(total).await;
+}
+
+/// How long the dispatcher may sleep when it found nothing more to do: until the next
+/// delivery is due, but no longer than the poll interval (work may arrive from another process
+/// or a clock may have been moved).
+async fn idle_wait(ctx: &Ctx) -> Duration {
+    let poll = ctx.state.config.poll_interval;
+    match ctx.state.store.next_due_at().await {
+        Ok(Some(at)) => (at - ctx.state.clock.now()).to_std().unwrap_or(Duration::ZERO).min(poll),
+        _ => poll,
+    }
+}
+
+async fn attempt(ctx: &Ctx, claimed: Claimed) {
+    let now = ctx.state.clock.now();
+    let outcome = if claimed.endpoint.disabled {
+        Outcome::Canceled
+    } else if let Err(until) = throttle(ctx, &claimed, now).await {
+        Outcome::Deferred { until }
+    } else {
+        let report = ctx.sender.send(&claimed, now).await;
+        let (status, result) = if report.success {
+            (MessageStatus::Success, AttemptOutcome::Success)
+        } else {
+            (MessageStatus::Fail, AttemptOutcome::Failure)
+        };
+        let attempt = Attempt {
+            id: AttemptId::generate(now, &mut rand::thread_rng()),
+            msg_id: claimed.message.id.clone(),
+            endpoint_id: claimed.endpoint.id.clone(),
+            app_id: claimed.endpoint.app_id.clone(),
+            url: claimed.endpoint.url.clone(),
+            status,
+            response_status_code: report.status_code,
+            response: Some(report.response),
+            response_duration_ms: report.duration_ms,
+            trigger_type: claimed.delivery.trigger,
+            created_at: now,
+        };
+        let transition = after_attempt(
+            &ctx.policy,
+            claimed.delivery.attempts + 1,
+            claimed.delivery.trigger,
+            result,
+            ctx.state.clock.now(),
+            &mut rand::thread_rng(),
+        );
+        Outcome::Attempted { attempt, transition }
+    };
+    let completion = Completion {
+        msg_id: claimed.message.id,
+        endpoint_id: claimed.endpoint.id,
+        lease_token: claimed.lease_token,
+        outcome,
+        now: ctx.state.clock.now(),
+    };
+    // The completer only stops after every attempt task has ended, so this cannot fail.
+    let _ = ctx.completions.send(completion).await;
+}
+
+async fn throttle(ctx: &Ctx, claimed: &Claimed, now: hookd_core::Timestamp) -> Result<(), hookd_core::Timestamp> {
+    let Some(rate) = claimed.endpoint.throttle_rate.filter(|r| *r > 0) else {
+        return Ok(());
+    };
+    let mut limiters = ctx.throttle.limiters.lock().await;
+    limiters.entry(claimed.endpoint.id.as_str().to_owned()).or_default().check(now, rate)
+}
+
+async fn complete_loop(state: AppState, mut rx: mpsc::Receiver<Completion>, completed: watch::Sender<u64>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_COMPLETE_BATCH {
+            match rx.try_recv() {
+                Ok(c) => batch.push(c),
+                Err(_) => break,
+            }
+        }
+        loop {
+            match state.store.complete(&batch).await {
+                Ok(applied) => {
+                    let lost = applied.iter().filter(|a| !**a).count();
+                    if lost > 0 {
+                        tracing::warn!(lost, "completions arrived after their lease was taken over; attempts recorded, deliveries left to the new holder");
+                    }
+                    break;
+                }
+                Err(err) => {
+                    // Keep the batch and try again: these outcomes are facts we must not drop.
+                    // If the process dies meanwhile, the leases expire and the deliveries are
+                    // attempted again, which at-least-once allows.
+                    tracing::warn!(error = %err, source = ?std::error::Error::source(&err), "writing completions failed; retrying");
+                    tokio::time::sleep(STORE_RETRY_BACKOFF).await;
+                }
+            }
+        }
+        completed.send_modify(|n| *n += batch.len() as u64);
+        // A retry may be due sooner than the dispatcher's current sleep (e.g. 5 s after a
+        // first failure); waking it lets it recompute its wait.
+        state.wake.notify_one();
+    }
+}

@@ -1,0 +1,216 @@
+//! The outbound address guard: deliveries must not reach private, loopback, link-local or
+//! otherwise internal addresses unless the operator allowed those networks
+//! (`HOOKD_ALLOWED_NETWORKS`).
+//!
+//! The check runs on the *resolved* address inside the HTTP client's DNS resolver, and the
+//! client connects only to the addresses the resolver returned, so a hostname cannot resolve
+//! to a public address at check time and a private one at connect time. IP-literal URLs never
+//! reach a resolver, so [`check_url_host`] covers them before the request is built. This module
+//! must not make requests itself.
+
+use std::{
+    net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
+    sync::Arc,
+};
+
+use ipnet::IpNet;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+/// A refused destination; its text is what the attempt records as the reason.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[error("the address {0} is in a blocked range (private, loopback, link-local or reserved); allow it with HOOKD_ALLOWED_NETWORKS")]
+pub struct BlockedAddress(pub IpAddr);
+
+/// Which addresses are refused.
+#[derive(Debug, Clone, Default)]
+pub struct AddressPolicy {
+    allowed: Vec<IpNet>,
+}
+
+impl AddressPolicy {
+    /// A policy that lets `allowed` through although they are internal.
+    pub fn new(allowed: Vec<IpNet>) -> Self {
+        Self { allowed }
+    }
+
+    /// Checks one address.
+    pub fn check(&self, ip: IpAddr) -> Result<(), BlockedAddress> {
+        if self.allowed.iter().any(|net| net.contains(&ip)) {
+            return Ok(());
+        }
+        // An IPv4-mapped IPv6 address (::ffff:127.0.0.1) reaches the IPv4 host, so it is judged
+        // as that host, including against the allowed list.
+        if let IpAddr::V6(v6) = ip {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return self.check(IpAddr::V4(v4)).map_err(|_| BlockedAddress(ip));
+            }
+        }
+        if is_internal(ip) {
+            Err(BlockedAddress(ip))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_internal_v4(v4),
+        IpAddr::V6(v6) => is_internal_v6(v6),
+    }
+}
+
+fn is_internal_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, ..] = ip.octets();
+    ip.is_private()
+        || ip.is_loopback()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        // 0.0.0.0/8 ("this network") reaches the local host on many systems.
+        || a == 0
+        // 100.64.0.0/10, carrier-grade NAT: internal to a provider's network.
+        || (a == 100 && (64..128).contains(&b))
+        // 192.0.0.0/24 (protocol assignments) and 198.18.0.0/15 (benchmarking).
+        || (a == 192 && b == 0 && ip.octets()[2] == 0)
+        || (a == 198 && (b == 18 || b == 19))
+        // 240.0.0.0/4, reserved.
+        || a >= 240
+}
+
+fn is_internal_v6(ip: Ipv6Addr) -> bool {
+    let seg = ip.segments();
+    ip.is_loopback()
+        || ip.is_unspecified()
+        || ip.is_multicast()
+        // fc00::/7, unique local.
+        || (seg[0] & 0xfe00) == 0xfc00
+        // fe80::/10, link-local.
+        || (seg[0] & 0xffc0) == 0xfe80
+        // 64:ff9b::/96 (NAT64) embeds an IPv4 address that the gateway will reach.
+        || (seg[0] == 0x64 && seg[1] == 0xff9b && seg[2..6] == [0, 0, 0, 0]
+            && is_internal_v4(Ipv4Addr::new((seg[6] >> 8) as u8, seg[6] as u8, (seg[7] >> 8) as u8, seg[7] as u8)))
+        // 2001:db8::/32, documentation.
+        || (seg[0] == 0x2001 && seg[1] == 0x0db8)
+}
+
+/// Checks a URL whose host is an IP literal (the `url` crate has already normalised decimal,
+/// octal and hex IPv4 forms into a plain address). Hostnames pass here and are checked by
+/// [`GuardedResolver`] after resolution.
+pub fn check_url_host(policy: &AddressPolicy, url: &url::Url) -> Result<(), BlockedAddress> {
+    match url.host() {
+        Some(url::Host::Ipv4(v4)) => policy.check(IpAddr::V4(v4)),
+        Some(url::Host::Ipv6(v6)) => policy.check(IpAddr::V6(v6)),
+        _ => Ok(()),
+    }
+}
+
+/// A DNS resolver for the HTTP client that drops refused addresses, and fails with
+/// [`BlockedAddress`] when none is left.
+#[derive(Debug, Clone)]
+pub struct GuardedResolver {
+    policy: Arc<AddressPolicy>,
+}
+
+impl GuardedResolver {
+    /// A resolver enforcing `policy`.
+    pub fn new(policy: Arc<AddressPolicy>) -> Self {
+        Self { policy }
+    }
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let policy = self.policy.clone();
+        Box::pin(async move {
+            // Port 0: the client substitutes the URL's port.
+            let resolved: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            let mut first_blocked = None;
+            let allowed: Vec<SocketAddr> = resolved
+                .into_iter()
+                .filter(|addr| match policy.check(addr.ip()) {
+                    Ok(()) => true,
+                    Err(blocked) => {
+                        first_blocked.get_or_insert(blocked);
+                        false
+                    }
+                })
+                .collect();
+            if allowed.is_empty() {
+                if let Some(blocked) = first_blocked {
+                    return Err(Box::new(blocked) as Box<dyn std::error::Error + Send + Sync>);
+                }
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blocked(policy: &AddressPolicy, url: &str) -> bool {
+        check_url_host(policy, &url::Url::parse(url).unwrap()).is_err()
+    }
+
+    #[test]
+    fn internal_forms_are_refused() {
+        let p = AddressPolicy::default();
+        for url in [
+            "http://127.0.0.1/",
+            "http://127.1/",
+            "http://2130706433/",
+            "http://0177.0.0.1/",
+            "http://0x7f000001/",
+            "http://0.0.0.0/",
+            "http://10.1.2.3/",
+            "http://172.16.0.1/",
+            "http://192.168.1.1/",
+            "http://169.254.169.254/latest/meta-data",
+            "http://100.64.0.1/",
+            "http://[::1]/",
+            "http://[::]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://[::ffff:7f00:1]/",
+            "http://[fe80::1]/",
+            "http://[fd00::1]/",
+            "http://[64:ff9b::a00:1]/",
+        ] {
+            assert!(blocked(&p, url), "{url} should be refused");
+        }
+        for url in ["http://93.184.216.34/", "http://[2606:4700::1111]/", "https://example.com/"] {
+            assert!(!blocked(&p, url), "{url} should pass");
+        }
+    }
+
+    #[test]
+    fn allowed_networks_open_exactly_themselves() {
+        let p = AddressPolicy::new(vec!["127.0.0.0/8".parse().unwrap()]);
+        assert!(!blocked(&p, "http://127.0.0.1:9000/"));
+        assert!(!blocked(&p, "http://[::ffff:127.0.0.1]/"), "the mapped form of an allowed address is allowed");
+        assert!(blocked(&p, "http://10.0.0.1/"));
+        assert!(blocked(&p, "http://[::1]/"));
+    }
+
+    #[tokio::test]
+    async fn resolver_refuses_names_that_resolve_inside() {
+        let resolver = GuardedResolver::new(Arc::new(AddressPolicy::default()));
+        let err = match resolver.resolve("localhost".parse().unwrap()).await {
+            Ok(_) => panic!("localhost must be refused"),
+            Err(e) => e,
+        };
+        assert!(err.to_string().contains("blocked range"), "{err}");
+        let open = GuardedResolver::new(Arc::new(AddressPolicy::new(vec![
+            "127.0.0.0/8".parse().unwrap(),
+            "::1/128".parse().unwrap(),
+        ])));
+        let addrs: Vec<_> = match open.resolve("localhost".parse().unwrap()).await {
+            Ok(a) => a.collect(),
+            Err(e) => panic!("{e}"),
+        };
+        assert!(!addrs.is_empty());
+    }
+}
