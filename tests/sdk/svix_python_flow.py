@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Drives a real `hookd serve` with the official Svix Python SDK and verifies what arrives with
+the Standard Webhooks reference verifier, as a customer's code would.
+
+Usage: svix_python_flow.py PATH_TO_HOOKD_BINARY
+
+It starts hookd on a free port with a fresh data directory, starts a local receiver, runs
+create app -> event type -> endpoint -> message -> list attempts (plus idempotency, eventId
+conflicts, secret rotation and a portal token), and exits non-zero on the first mismatch.
+The closing line follows the "N passed, N failed" convention so CI can read it.
+"""
+
+import http.server
+import json
+import queue
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import svix
+from standardwebhooks.webhooks import Webhook
+from svix.api import (
+    ApplicationIn,
+    EndpointIn,
+    EndpointSecretRotateIn,
+    EventTypeIn,
+    MessageIn,
+    Svix,
+    SvixOptions,
+)
+from svix.exceptions import HttpError
+
+# How long to wait for hookd to start and for a webhook to arrive. Generous: CI machines are
+# slow, and a missing webhook is a failure either way.
+DEADLINE_SECONDS = 30
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Receiver:
+    """A local webhook receiver that queues every request it gets."""
+
+    def __init__(self):
+        self.requests = queue.Queue()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("content-length", "0"))
+                body = self.rfile.read(length)
+                outer.requests.put((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def next(self):
+        return self.requests.get(timeout=DEADLINE_SECONDS)
+
+
+def start_hookd(binary, data_dir):
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "serve", "--data-dir", data_dir, "--listen", f"127.0.0.1:{port}",
+         "--allowed-networks", "127.0.0.0/8"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    token = None
+    expect_token = False
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    for line in proc.stdout:
+        line = line.strip()
+        if expect_token:
+            token, expect_token = line, False
+        elif "shown only this once" in line:
+            expect_token = True
+        elif "listening on" in line:
+            break
+        if time.monotonic() > deadline:
+            break
+    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    if token is None:
+        proc.kill()
+        raise SystemExit("hookd did not print an admin token at first start")
+    return proc, f"http://127.0.0.1:{port}", token
+
+
+passed = 0
+failed = 0
+
+
+def check(name, condition, detail=""):
+    global passed, failed
+    if condition:
+        passed += 1
+        print(f"ok   {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name} {detail}")
+
+
+def wait_for(fetch, done):
+    """Polls an API read until `done` holds. Over HTTP there is no completion signal to await,
+    so this is the one place that polls, with a deadline."""
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while True:
+        value = fetch()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
+
+
+def main():
+    binary = sys.argv[1]
+    receiver = Receiver()
+    with tempfile.TemporaryDirectory() as data_dir:
+        proc, url, token = start_hookd(binary, data_dir)
+        try:
+            run(url, token, receiver)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=DEADLINE_SECONDS)
+    print(f"svix python sdk {svix.__version__ if hasattr(svix, '__version__') else ''}")
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+def run(url, token, receiver):
+    client = Svix(token, SvixOptions(server_url=url))
+
+    app = client.application.get_or_create(ApplicationIn(name="Acme", uid="acme"))
+    again = client.application.get_or_create(ApplicationIn(name="Acme", uid="acme"))
+    check("get_or_create returns the same application", app.id == again.id and app.id.startswith("app_"))
+
+    client.event_type.create(EventTypeIn(name="invoice.paid", description="An invoice was paid"))
+    check("event type listed", any(e.name == "invoice.paid" for e in client.event_type.list().data))
+
+    ep = client.endpoint.create(app.id, EndpointIn(url=receiver.url + "/hooks", event_types=["invoice.paid"], uid="main"))
+    check("endpoint created with filter", ep.event_types == ["invoice.paid"], repr(ep))
+    secret = client.endpoint.get_secret(app.id, ep.id).key
+    check("secret is whsec_", secret.startswith("whsec_"))
+
+    payload = {"invoice": "in_1", "amount": 1999, "currency": "eur"}
+    msg = client.message.create(app.id, MessageIn(event_type="invoice.paid", payload=payload, event_id="evt-1"))
+    check("message accepted", msg.id.startswith("msg_") and msg.event_id == "evt-1")
+
+    path, headers, body = receiver.next()
+    check("webhook went to the endpoint's path", path == "/hooks", path)
+    check("webhook-id is the message id", headers.get("webhook-id") == msg.id)
+    verified = Webhook(secret).verify(body, headers)
+    check("standard webhooks verifier accepts the delivery", verified == payload, repr(verified))
+
+    attempts = wait_for(lambda: client.message_attempt.list_by_msg(app.id, msg.id).data, lambda a: len(a) > 0)
+    check("one successful attempt listed", len(attempts) == 1 and attempts[0].response_status_code == 200, repr(attempts))
+
+    try:
+        client.message.create(app.id, MessageIn(event_type="invoice.paid", payload=payload, event_id="evt-1"))
+        check("a reused eventId is refused", False, "no error raised")
+    except HttpError as e:
+        check("a reused eventId is refused with 409", e.status_code == 409, repr(e))
+
+    rotated = client.endpoint.rotate_secret(app.id, ep.id, EndpointSecretRotateIn())
+    new_secret = client.endpoint.get_secret(app.id, ep.id).key
+    check("rotate answers with the new secret", rotated is not None and rotated.key == new_secret and new_secret != secret)
+
+    msg2 = client.message.create(app.id, MessageIn(event_type="invoice.paid", payload={"n": 2}))
+    _, headers, body = receiver.next()
+    check("after rotation the new secret verifies", Webhook(new_secret).verify(body, headers) == {"n": 2})
+    check("and the old secret still verifies during the grace period", Webhook(secret).verify(body, headers) == {"n": 2})
+    check("second delivery carries its own id", headers.get("webhook-id") == msg2.id)
+
+    listed = client.message.list(app.id).data
+    check("messages listed newest first", [m.id for m in listed[:2]] == [msg2.id, msg.id], repr([m.id for m in listed]))
+
+    portal = client.authentication.app_portal_access(app.id, svix.api.AppPortalAccessIn())
+    tenant = Svix(portal.token, SvixOptions(server_url=url))
+    check("portal token reads its own app", len(tenant.endpoint.list(app.id).data) == 1)
+    try:
+        tenant.application.list()
+        check("portal token cannot list applications", False, "no error raised")
+    except HttpError as e:
+        check("portal token cannot list applications (403)", e.status_code == 403, repr(e))
+
+    client.application.delete(app.id)
+    try:
+        client.application.get(app.id)
+        check("deleted application is gone", False)
+    except HttpError as e:
+        check("deleted application is gone (404)", e.status_code == 404)
+
+
+if __name__ == "__main__":
+    main()
