@@ -7,8 +7,11 @@
 //! (the binary does that and passes a [`config::ServerConfig`]).
 
 pub mod api;
+pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod error;
+pub mod idempotency;
 pub mod worker;
 
 use std::sync::Arc;

@@ -1,0 +1,112 @@
+//! `POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/send-example`: publishes an example message
+//! of an event type to this one endpoint, whatever its filters, and wakes the workers.
+//!
+//! The payload is the first entry of `examples` in the event type's schema (version `"1"` first,
+//! as Svix reads it, then any other version). The special type `svix.ping` needs no event type
+//! and sends `{"success": true}`. An event type without an example is refused with Svix's 400
+//! `invalid_scheme`. This module must not deliver the message itself.
+
+use axum::{extract::State, Json};
+use hookd_core::{id::MsgId, model::Message, validate};
+use serde::Deserialize;
+
+use crate::{
+    api::{
+        extract::{ApiJson, ApiPath},
+        load_app, load_endpoint,
+        message::MessageOut,
+    },
+    error::{ApiError, ApiResult},
+    AppState,
+};
+
+/// Svix's ping event type, which exists without being in the catalogue.
+const PING_EVENT_TYPE: &str = "svix.ping";
+/// What a ping carries.
+const PING_PAYLOAD: &str = r#"{"success": true}"#;
+/// The schema version Svix takes examples from.
+const PREFERRED_SCHEMA_VERSION: &str = "1";
+
+/// Svix's `EventExampleIn`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventExampleIn {
+    event_type: String,
+}
+
+/// The first example of the preferred schema version, else of any version.
+fn example_of(schemas: &serde_json::Value) -> Option<&serde_json::Value> {
+    fn first_example(schema: &serde_json::Value) -> Option<&serde_json::Value> {
+        schema
+            .get("examples")
+            .and_then(serde_json::Value::as_array)
+            .and_then(|examples| examples.first())
+    }
+    let versions = schemas.as_object()?;
+    versions
+        .get(PREFERRED_SCHEMA_VERSION)
+        .and_then(first_example)
+        .or_else(|| versions.values().find_map(first_example))
+}
+
+/// `POST …/send-example`: 200 with the published message.
+pub async fn send_example(
+    State(state): State<AppState>,
+    ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
+    ApiJson(input): ApiJson<EventExampleIn>,
+) -> ApiResult<Json<MessageOut>> {
+    validate::key(&["body", "eventType"], &input.event_type, validate::MAX_KEY_LEN)?;
+    let app = load_app(&state, &app_id).await?;
+    let ep = load_endpoint(&state, &app, &endpoint_id).await?;
+    let payload = if input.event_type == PING_EVENT_TYPE {
+        PING_PAYLOAD.to_owned()
+    } else {
+        let et = state
+            .store
+            .get_event_type(&input.event_type)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        let example = et
+            .schemas
+            .as_ref()
+            .and_then(example_of)
+            .filter(|e| e.is_object())
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_scheme",
+                    "Unable to generate example message from event-type schema",
+                )
+            })?;
+        serde_json::to_string(example).map_err(|e| ApiError::Internal(Box::new(e)))?
+    };
+    let now = state.clock.now();
+    let msg = Message {
+        id: MsgId::generate(now, &mut rand::thread_rng()),
+        app_id: app.id.clone(),
+        event_id: None,
+        event_type: input.event_type,
+        payload: Some(payload),
+        channels: None,
+        created_at: now,
+    };
+    let deliveries = state.store.create_message(&msg, Some(&ep.id)).await?;
+    if deliveries > 0 {
+        state.wake.notify_one();
+    }
+    Ok(Json(MessageOut::new(msg, true)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn examples_come_from_version_one_first() {
+        let s = json!({"2": {"examples": [{"v": 2}]}, "1": {"examples": [{"v": 1}]}});
+        assert_eq!(example_of(&s), Some(&json!({"v": 1})));
+        let s = json!({"2": {"examples": [{"v": 2}]}});
+        assert_eq!(example_of(&s), Some(&json!({"v": 2})));
+        assert_eq!(example_of(&json!({"1": {"type": "object"}})), None);
+    }
+}

@@ -1,0 +1,187 @@
+//! Custom headers of an endpoint: `GET|PUT|PATCH /api/v1/app/{app_id}/endpoint/{endpoint_id}/headers`.
+//!
+//! Reading never shows the values of credential-bearing headers: they are listed by name in
+//! `sensitive` instead, as Svix does, so a portal user cannot read a secret back. Names are
+//! case-insensitive: a PATCH of `x-token` replaces a stored `X-Token`. This module must not
+//! decide how headers are sent; the worker does.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::{extract::State, http::StatusCode, Json};
+use hookd_core::validate;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    api::{
+        extract::{ApiJson, ApiPath},
+        load_app, load_endpoint,
+        wire::Checks,
+    },
+    error::{ApiResult, ValidationItem},
+    AppState,
+};
+
+/// Headers whose values are never shown (lower case), Svix's list.
+const SENSITIVE_HEADERS: [&str; 6] = [
+    "x-auth-token",
+    "x-api-key",
+    "www-authenticate",
+    "authorization",
+    "proxy-authenticate",
+    "proxy-authorization",
+];
+
+/// Headers a user may not set (lower case), beyond those `hookd_core::validate` reserves: Svix's
+/// list of hop-by-hop, caching and content headers whose meaning the sender owns.
+const FORBIDDEN_HEADERS: [&str; 19] = [
+    "user-agent",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+    "age",
+    "cache-control",
+    "clear-site-data",
+    "expires",
+    "pragma",
+    "warning",
+    "content-length",
+    "content-type",
+    "content-encoding",
+    "content-language",
+    "content-location",
+];
+
+/// Prefixes a user may not use (lower case): cloud providers' and Svix's own.
+const FORBIDDEN_PREFIXES: [&str; 9] = [
+    "x-amz-", "x-amzn-", "x-google", "x-goog-", "x-gfe", "x-azure-", "x-fd-", "x-svix-", "svix-",
+];
+
+/// Svix caps a header value at 4 KiB.
+const MAX_HEADER_VALUE_LEN: usize = 4096;
+
+/// Svix's `EndpointHeadersIn`.
+#[derive(Debug, Deserialize)]
+pub struct EndpointHeadersIn {
+    headers: BTreeMap<String, String>,
+}
+
+/// Svix's `EndpointHeadersPatchIn`: a `null` value removes the header.
+#[derive(Debug, Deserialize)]
+pub struct EndpointHeadersPatchIn {
+    headers: BTreeMap<String, Option<String>>,
+}
+
+/// Svix's `EndpointHeadersOut`.
+#[derive(Debug, Serialize)]
+pub struct EndpointHeadersOut {
+    headers: BTreeMap<String, String>,
+    sensitive: BTreeSet<String>,
+}
+
+fn check_name(checks: &mut Checks, name: &str) {
+    let loc = ["body", "headers", name];
+    if checks
+        .check(validate::custom_header_name(&loc, name))
+        .is_none()
+    {
+        return;
+    }
+    let lower = name.to_ascii_lowercase();
+    if FORBIDDEN_HEADERS.contains(&lower.as_str()) {
+        checks.push(ValidationItem::value(&loc, "Header uses a forbidden key."));
+    } else if FORBIDDEN_PREFIXES.iter().any(|p| lower.starts_with(p)) {
+        checks.push(ValidationItem::value(
+            &loc,
+            "Header starts with a forbidden prefix.",
+        ));
+    }
+}
+
+fn check_value(checks: &mut Checks, name: &str, value: &str) {
+    let loc = ["body", "headers", name];
+    checks.check(validate::custom_header_value(&loc, value));
+    if value.len() > MAX_HEADER_VALUE_LEN {
+        checks.push(ValidationItem::value(
+            &loc,
+            format!("Maximum header length is {MAX_HEADER_VALUE_LEN} bytes"),
+        ));
+    }
+}
+
+/// Removes `name` whatever its case.
+fn remove_ci(headers: &mut BTreeMap<String, String>, name: &str) {
+    headers.retain(|k, _| !k.eq_ignore_ascii_case(name));
+}
+
+/// `GET …/headers`.
+pub async fn get(
+    State(state): State<AppState>,
+    ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
+) -> ApiResult<Json<EndpointHeadersOut>> {
+    let app = load_app(&state, &app_id).await?;
+    let ep = load_endpoint(&state, &app, &endpoint_id).await?;
+    let (sensitive, headers): (BTreeMap<_, _>, BTreeMap<_, _>) =
+        ep.headers.into_iter().partition(|(k, _)| {
+            SENSITIVE_HEADERS.contains(&k.to_ascii_lowercase().as_str())
+        });
+    Ok(Json(EndpointHeadersOut {
+        headers,
+        sensitive: sensitive.into_keys().collect(),
+    }))
+}
+
+/// `PUT …/headers`: replaces all custom headers. 204.
+pub async fn update(
+    State(state): State<AppState>,
+    ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
+    ApiJson(input): ApiJson<EndpointHeadersIn>,
+) -> ApiResult<StatusCode> {
+    let mut checks = Checks::default();
+    for (name, value) in &input.headers {
+        check_name(&mut checks, name);
+        check_value(&mut checks, name, value);
+    }
+    checks.finish()?;
+    let app = load_app(&state, &app_id).await?;
+    let mut ep = load_endpoint(&state, &app, &endpoint_id).await?;
+    let mut headers = BTreeMap::new();
+    for (name, value) in input.headers {
+        remove_ci(&mut headers, &name);
+        headers.insert(name, value);
+    }
+    ep.headers = headers;
+    ep.updated_at = state.clock.now();
+    state.store.update_endpoint(&ep).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PATCH …/headers`: sets the given headers and removes those given as `null`. 204.
+pub async fn patch(
+    State(state): State<AppState>,
+    ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
+    ApiJson(input): ApiJson<EndpointHeadersPatchIn>,
+) -> ApiResult<StatusCode> {
+    let mut checks = Checks::default();
+    for (name, value) in &input.headers {
+        check_name(&mut checks, name);
+        if let Some(value) = value {
+            check_value(&mut checks, name, value);
+        }
+    }
+    checks.finish()?;
+    let app = load_app(&state, &app_id).await?;
+    let mut ep = load_endpoint(&state, &app, &endpoint_id).await?;
+    for (name, value) in input.headers {
+        remove_ci(&mut ep.headers, &name);
+        if let Some(value) = value {
+            ep.headers.insert(name, value);
+        }
+    }
+    ep.updated_at = state.clock.now();
+    state.store.update_endpoint(&ep).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,86 @@
+//! `POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/recover`: makes every failed (exhausted)
+//! delivery of the endpoint created since `since` (and before `until`) due again as a manual
+//! attempt, and wakes the workers.
+//!
+//! Svix runs this as a background task and answers 202 with a `RecoverOut` task record. The store
+//! does the whole recovery in one statement, so by the time we answer it is already done; the
+//! answer keeps Svix's shape (`status: running`, `task: endpoint.recover`) because that is what
+//! the SDKs parse. This module must not attempt deliveries itself.
+
+use axum::{extract::State, http::StatusCode, Json};
+use chrono::{DateTime, Duration, Utc};
+use hookd_core::id::TaskId;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    api::{
+        extract::{ApiJson, ApiPath},
+        load_app, load_endpoint,
+        wire::ts,
+    },
+    error::{ApiError, ApiResult},
+    AppState,
+};
+
+/// Svix recovers at most 14 days at once; the extra five minutes let a caller pass
+/// `now - 14 days` computed on a clock slightly ahead of ours.
+fn max_window() -> Duration {
+    Duration::days(14) + Duration::minutes(5)
+}
+
+/// Svix's `RecoverIn`.
+#[derive(Debug, Deserialize)]
+pub struct RecoverIn {
+    since: DateTime<Utc>,
+    #[serde(default)]
+    until: Option<DateTime<Utc>>,
+}
+
+/// Svix's `RecoverOut`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecoverOut {
+    id: String,
+    status: &'static str,
+    task: &'static str,
+    updated_at: String,
+}
+
+/// `POST …/recover`: 202.
+pub async fn recover(
+    State(state): State<AppState>,
+    ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
+    ApiJson(input): ApiJson<RecoverIn>,
+) -> ApiResult<(StatusCode, Json<RecoverOut>)> {
+    let now = state.clock.now();
+    let until = input.until.unwrap_or(now);
+    if input.since < until - max_window() {
+        return Err(ApiError::invalid(
+            &["body", "since"],
+            format!(
+                "Cannot recover more than {} days of messages",
+                max_window().num_days()
+            ),
+        ));
+    }
+    let app = load_app(&state, &app_id).await?;
+    let ep = load_endpoint(&state, &app, &endpoint_id).await?;
+    let recovered = state
+        .store
+        .recover(&app.id, &ep.id, input.since, input.until, now)
+        .await?;
+    if recovered > 0 {
+        state.wake.notify_one();
+    }
+    tracing::info!(endpoint = %ep.id, recovered, "recovered failed deliveries");
+    let id = TaskId::generate(now, &mut rand::thread_rng());
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(RecoverOut {
+            id: id.to_string(),
+            status: "running",
+            task: "endpoint.recover",
+            updated_at: ts(now),
+        }),
+    ))
+}

@@ -1,0 +1,315 @@
+//! The event-type catalogue: `/api/v1/event-type` and `/api/v1/event-type/{event_type_name}`
+//! (list with `include_archived` and `with_content`, create or unarchive, get, PUT upsert,
+//! PATCH, delete = archive unless `expunge=true`).
+//!
+//! Application tokens may read the catalogue (a consumer portal shows it) but not change it;
+//! that rule lives in `auth`, not here. This module must not look at messages or endpoints.
+
+use axum::{extract::State, http::StatusCode, Json};
+use hookd_core::{model::EventType, page::Order, validate};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    extract::{path_key, ApiJson, ApiPath, QueryParams},
+    wire::{self, ts, Checks, ListResponse, Patch},
+};
+use crate::{
+    error::{ApiError, ApiResult, ValidationItem},
+    AppState,
+};
+
+/// Svix's `EventTypeIn`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventTypeIn {
+    name: String,
+    description: String,
+    #[serde(default)]
+    archived: bool,
+    #[serde(default)]
+    deprecated: bool,
+    #[serde(default)]
+    schemas: Option<serde_json::Value>,
+    #[serde(default)]
+    feature_flag: Option<String>,
+}
+
+/// Svix's `EventTypeUpdate` (the body of PUT; the name comes from the path).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventTypeUpdate {
+    description: String,
+    #[serde(default)]
+    archived: bool,
+    #[serde(default)]
+    deprecated: bool,
+    #[serde(default)]
+    schemas: Option<serde_json::Value>,
+    #[serde(default)]
+    feature_flag: Option<String>,
+}
+
+/// Svix's `EventTypePatch`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventTypePatch {
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    archived: Option<bool>,
+    #[serde(default)]
+    deprecated: Option<bool>,
+    #[serde(default)]
+    schemas: Patch<serde_json::Value>,
+    #[serde(default)]
+    feature_flag: Patch<String>,
+}
+
+/// Svix's `EventTypeOut`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventTypeOut {
+    name: String,
+    description: String,
+    archived: bool,
+    deprecated: bool,
+    schemas: Option<serde_json::Value>,
+    created_at: String,
+    updated_at: String,
+    feature_flag: Option<String>,
+}
+
+impl EventTypeOut {
+    fn new(et: EventType, with_schemas: bool) -> Self {
+        Self {
+            name: et.name,
+            description: et.description,
+            archived: et.archived,
+            deprecated: et.deprecated,
+            schemas: if with_schemas { et.schemas } else { None },
+            created_at: ts(et.created_at),
+            updated_at: ts(et.updated_at),
+            feature_flag: et.feature_flag,
+        }
+    }
+}
+
+impl From<EventType> for EventTypeOut {
+    fn from(et: EventType) -> Self {
+        Self::new(et, true)
+    }
+}
+
+/// Svix keeps schemas as a map from version to a JSON schema object.
+fn check_schemas(checks: &mut Checks, schemas: Option<&serde_json::Value>) {
+    let Some(schemas) = schemas else { return };
+    let valid = schemas
+        .as_object()
+        .is_some_and(|versions| versions.values().all(serde_json::Value::is_object));
+    if !valid {
+        checks.push(ValidationItem::value(
+            &["body", "schemas"],
+            "must be an object mapping versions to JSON schema objects",
+        ));
+    }
+}
+
+fn check_common(
+    checks: &mut Checks,
+    description: Option<&str>,
+    schemas: Option<&serde_json::Value>,
+    feature_flag: Option<&str>,
+) {
+    if let Some(description) = description {
+        wire::no_control_chars(checks, &["body", "description"], description);
+    }
+    check_schemas(checks, schemas);
+    if let Some(flag) = feature_flag {
+        checks.check(validate::key(
+            &["body", "featureFlag"],
+            flag,
+            validate::MAX_KEY_LEN,
+        ));
+    }
+}
+
+/// `GET /api/v1/event-type`: by name; archived types only with `include_archived=true`, schemas
+/// only with `with_content=true`.
+pub async fn list(
+    State(state): State<AppState>,
+    query: QueryParams,
+) -> ApiResult<Json<ListResponse<EventTypeOut>>> {
+    let q = query.list_query(Order::Ascending, true)?;
+    let include_archived = query.bool("include_archived", false)?;
+    let with_content = query.bool("with_content", false)?;
+    let page = state.store.list_event_types(include_archived, &q).await?;
+    Ok(Json(ListResponse::from_page(page, |et| {
+        EventTypeOut::new(et, with_content)
+    })))
+}
+
+/// `POST /api/v1/event-type`: 201; an archived type of the same name is unarchived and takes
+/// the new fields, a live one is a 409.
+pub async fn create(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<EventTypeIn>,
+) -> ApiResult<(StatusCode, Json<EventTypeOut>)> {
+    let mut checks = Checks::default();
+    checks.check(validate::key(
+        &["body", "name"],
+        &input.name,
+        validate::MAX_KEY_LEN,
+    ));
+    check_common(
+        &mut checks,
+        Some(&input.description),
+        input.schemas.as_ref(),
+        input.feature_flag.as_deref(),
+    );
+    checks.finish()?;
+
+    let now = state.clock.now();
+    match state.store.get_event_type(&input.name).await? {
+        Some(existing) if !existing.archived => Err(ApiError::Conflict {
+            code: "event_type_exists".into(),
+            detail: "An event_type with this name already exists".into(),
+        }),
+        Some(mut existing) => {
+            existing.description = input.description;
+            existing.archived = input.archived;
+            existing.deprecated = input.deprecated;
+            existing.schemas = input.schemas;
+            existing.feature_flag = input.feature_flag;
+            existing.updated_at = now;
+            state.store.update_event_type(&existing).await?;
+            Ok((StatusCode::CREATED, Json(existing.into())))
+        }
+        None => {
+            let et = EventType {
+                name: input.name,
+                description: input.description,
+                archived: input.archived,
+                deprecated: input.deprecated,
+                schemas: input.schemas,
+                feature_flag: input.feature_flag,
+                created_at: now,
+                updated_at: now,
+            };
+            state.store.create_event_type(&et).await?;
+            Ok((StatusCode::CREATED, Json(et.into())))
+        }
+    }
+}
+
+async fn load(state: &AppState, name: &str) -> ApiResult<EventType> {
+    path_key("event_type_name", name)?;
+    state
+        .store
+        .get_event_type(name)
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
+/// `GET /api/v1/event-type/{event_type_name}` (archived ones too, with schemas).
+pub async fn get(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<Json<EventTypeOut>> {
+    Ok(Json(load(&state, &name).await?.into()))
+}
+
+/// `PUT /api/v1/event-type/{event_type_name}`: replaces (200) or creates (201).
+pub async fn upsert(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(input): ApiJson<EventTypeUpdate>,
+) -> ApiResult<(StatusCode, Json<EventTypeOut>)> {
+    path_key("event_type_name", &name)?;
+    let mut checks = Checks::default();
+    check_common(
+        &mut checks,
+        Some(&input.description),
+        input.schemas.as_ref(),
+        input.feature_flag.as_deref(),
+    );
+    checks.finish()?;
+    let now = state.clock.now();
+    match state.store.get_event_type(&name).await? {
+        Some(mut et) => {
+            et.description = input.description;
+            et.archived = input.archived;
+            et.deprecated = input.deprecated;
+            et.schemas = input.schemas;
+            et.feature_flag = input.feature_flag;
+            et.updated_at = now;
+            state.store.update_event_type(&et).await?;
+            Ok((StatusCode::OK, Json(et.into())))
+        }
+        None => {
+            let et = EventType {
+                name,
+                description: input.description,
+                archived: input.archived,
+                deprecated: input.deprecated,
+                schemas: input.schemas,
+                feature_flag: input.feature_flag,
+                created_at: now,
+                updated_at: now,
+            };
+            state.store.create_event_type(&et).await?;
+            Ok((StatusCode::CREATED, Json(et.into())))
+        }
+    }
+}
+
+/// `PATCH /api/v1/event-type/{event_type_name}`.
+pub async fn patch(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(input): ApiJson<EventTypePatch>,
+) -> ApiResult<Json<EventTypeOut>> {
+    let mut checks = Checks::default();
+    check_common(
+        &mut checks,
+        input.description.as_deref(),
+        input.schemas.value(),
+        input.feature_flag.value().map(String::as_str),
+    );
+    checks.finish()?;
+    let mut et = load(&state, &name).await?;
+    if let Some(description) = input.description {
+        et.description = description;
+    }
+    if let Some(archived) = input.archived {
+        et.archived = archived;
+    }
+    if let Some(deprecated) = input.deprecated {
+        et.deprecated = deprecated;
+    }
+    input.schemas.apply_to(&mut et.schemas);
+    input.feature_flag.apply_to(&mut et.feature_flag);
+    et.updated_at = state.clock.now();
+    state.store.update_event_type(&et).await?;
+    Ok(Json(et.into()))
+}
+
+/// `DELETE /api/v1/event-type/{event_type_name}`: archives the type (it stays usable and
+/// visible with `include_archived`), or with `expunge=true` deletes it for good.
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+    query: QueryParams,
+) -> ApiResult<StatusCode> {
+    let expunge = query.bool("expunge", false)?;
+    let mut et = load(&state, &name).await?;
+    if expunge {
+        if !state.store.delete_event_type(&et.name).await? {
+            return Err(ApiError::not_found());
+        }
+    } else {
+        et.archived = true;
+        et.updated_at = state.clock.now();
+        state.store.update_event_type(&et).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

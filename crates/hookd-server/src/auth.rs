@@ -1,0 +1,175 @@
+//! Authentication and authorization of API requests, in one middleware that runs before every
+//! handler except the health checks.
+//!
+//! A request carries `Authorization: Bearer <token>`. Only the SHA-256 of a token is stored, so
+//! the text is hashed and looked up; an unknown or expired token is refused with 401. What the
+//! token may reach follows from its [`TokenScope`]:
+//! - [`TokenScope::Admin`] reaches every route.
+//! - [`TokenScope::App`] (portal tokens, `appsk_…`) reaches the routes under
+//!   `/api/v1/app/{app_id}/…` whose `{app_id}` (an id or a uid) resolves to its own application,
+//!   `POST /api/v1/auth/logout`, and the *read* routes of the event-type catalogue, because a
+//!   consumer portal has to show which event types an endpoint can subscribe to. Everything else
+//!   (other applications, listing or creating applications, writing event types, minting portal
+//!   tokens) is refused with 403.
+//!
+//! The decision is taken on the route *template* (axum's [`MatchedPath`]), never on the raw URL,
+//! so that no spelling of a path can slip past it. This module must not look at request bodies,
+//! and handlers must not repeat these checks: the authenticated [`Caller`] is handed to them in
+//! the request's extensions.
+
+use axum::{
+    extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State},
+    http::{header::AUTHORIZATION, request::Parts, HeaderMap, Method},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use hookd_core::model::{Token, TokenScope};
+
+use crate::{
+    error::{ApiError, ApiResult},
+    AppState,
+};
+
+/// Svix's wording for a token that does not authenticate.
+const BAD_CREDENTIALS: &str = "Incorrect authentication credentials.";
+
+/// The authenticated caller of a request, available to handlers as `Extension<Caller>`.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The token the request presented.
+    pub token: Token,
+}
+
+/// What an application-scoped token may do on one route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AppTokenAccess {
+    /// The route needs nothing more than a valid token.
+    Allowed,
+    /// The route's `{app_id}` must resolve to the token's application.
+    OwnApplication,
+    /// Only admin tokens may use the route.
+    AdminOnly,
+}
+
+/// Decides, from the route template and method, what an application token may do there.
+fn app_token_access(method: &Method, route: &str) -> AppTokenAccess {
+    if route == "/api/v1/app/{app_id}" || route.starts_with("/api/v1/app/{app_id}/") {
+        AppTokenAccess::OwnApplication
+    } else if route == "/api/v1/auth/logout" {
+        AppTokenAccess::Allowed
+    } else if (method == Method::GET || method == Method::HEAD)
+        && (route == "/api/v1/event-type" || route.starts_with("/api/v1/event-type/"))
+    {
+        AppTokenAccess::Allowed
+    } else {
+        AppTokenAccess::AdminOnly
+    }
+}
+
+/// Finds the token of a request, refusing missing, unknown and expired ones.
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<Token> {
+    let header = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ApiError::Unauthorized("Missing the 'Authorization: Bearer <token>' header.".into())
+        })?;
+    let text = header
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| {
+            ApiError::Unauthorized("The Authorization header must be 'Bearer <token>'.".into())
+        })?;
+    let hash = hookd_core::token::hash_text(text);
+    let token = state
+        .store
+        .token_by_hash(&hash)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized(BAD_CREDENTIALS.into()))?;
+    let now = state.clock.now();
+    if token.expires_at.is_some_and(|at| at <= now) {
+        return Err(ApiError::Unauthorized(BAD_CREDENTIALS.into()));
+    }
+    Ok(token)
+}
+
+/// Checks that the token may use the matched route.
+async fn authorize(state: &AppState, parts: &mut Parts, token: &Token) -> ApiResult<()> {
+    let TokenScope::App(own_app) = &token.scope else {
+        return Ok(());
+    };
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_default();
+    let denied = || ApiError::Forbidden("Insufficient access for the given operation.".into());
+    match app_token_access(&parts.method, &route) {
+        AppTokenAccess::Allowed => Ok(()),
+        AppTokenAccess::AdminOnly => Err(denied()),
+        AppTokenAccess::OwnApplication => {
+            let params = RawPathParams::from_request_parts(parts, state)
+                .await
+                .map_err(|_| denied())?;
+            let Some(wanted) = params
+                .iter()
+                .find(|(name, _)| *name == "app_id")
+                .map(|(_, value)| value.to_owned())
+            else {
+                return Err(denied());
+            };
+            // An app token learns nothing about other applications: a foreign app and a missing
+            // one are refused alike.
+            match state.store.get_app(&wanted).await? {
+                Some(app) if &app.id == own_app => Ok(()),
+                _ => Err(denied()),
+            }
+        }
+    }
+}
+
+/// The middleware: authenticates, authorizes, and hands the [`Caller`] on.
+pub async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let token = match authenticate(&state, &parts.headers).await {
+        Ok(token) => token,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(e) = authorize(&state, &mut parts, &token).await {
+        return e.into_response();
+    }
+    parts.extensions.insert(Caller { token });
+    next.run(Request::from_parts(parts, body)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_tokens_reach_their_routes_only() {
+        use AppTokenAccess::*;
+        let get = Method::GET;
+        let post = Method::POST;
+        assert_eq!(app_token_access(&get, "/api/v1/app"), AdminOnly);
+        assert_eq!(app_token_access(&post, "/api/v1/app"), AdminOnly);
+        assert_eq!(app_token_access(&get, "/api/v1/app/{app_id}"), OwnApplication);
+        assert_eq!(
+            app_token_access(&post, "/api/v1/app/{app_id}/msg"),
+            OwnApplication
+        );
+        assert_eq!(app_token_access(&post, "/api/v1/auth/logout"), Allowed);
+        assert_eq!(
+            app_token_access(&post, "/api/v1/auth/app-portal-access/{app_id}"),
+            AdminOnly
+        );
+        assert_eq!(app_token_access(&get, "/api/v1/event-type"), Allowed);
+        assert_eq!(app_token_access(&post, "/api/v1/event-type"), AdminOnly);
+        assert_eq!(
+            app_token_access(&Method::DELETE, "/api/v1/event-type/{event_type_name}"),
+            AdminOnly
+        );
+    }
+}

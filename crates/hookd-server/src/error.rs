@@ -1,0 +1,228 @@
+//! The API's one error type, [`ApiError`], and how it becomes an HTTP response in Svix's shapes:
+//! `{code, detail}` for most errors and `{detail: [{loc, msg, type}]}` for validation errors
+//! (422), so that every Svix SDK raises the exception it expects.
+//!
+//! Error policy: anything the caller can fix is a 4xx with a precise message; a storage outage is
+//! a 503 the caller may retry; anything else is a 500 whose detail is generic. The source of a
+//! 5xx is logged here, once, with `tracing` and is never sent to the caller (it may name tables,
+//! files or queries). This module must not decide *when* an error happens, only how it looks.
+
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    Json,
+};
+use hookd_core::{store::StoreError, validate::Violation};
+use serde::Serialize;
+
+/// Svix's detail for an unknown id, which its SDKs show as is.
+pub const NOT_FOUND_DETAIL: &str = "Entity not found";
+
+/// One item of a 422 answer, as Svix and FastAPI shape it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValidationItem {
+    /// Where: `["body", "url"]`, `["query", "limit"]`, `["path", "app_id"]`.
+    pub loc: Vec<String>,
+    /// What is wrong, for a person.
+    pub msg: String,
+    /// A machine-readable kind such as `value_error`.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+impl ValidationItem {
+    /// A `value_error` at `loc`.
+    pub fn value(loc: &[&str], msg: impl Into<String>) -> Self {
+        Self {
+            loc: loc.iter().map(|s| (*s).to_owned()).collect(),
+            msg: msg.into(),
+            kind: "value_error".into(),
+        }
+    }
+}
+
+impl From<Violation> for ValidationItem {
+    fn from(v: Violation) -> Self {
+        Self {
+            loc: v.loc,
+            msg: v.msg,
+            kind: v.kind,
+        }
+    }
+}
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No token, an unknown token or an expired one (401).
+    #[error("authentication failed: {0}")]
+    Unauthorized(String),
+    /// The token is valid but may not reach this resource (403).
+    #[error("insufficient access: {0}")]
+    Forbidden(String),
+    /// The addressed entity does not exist (404).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A unique key is taken or the request collides with another (409).
+    #[error("conflict ({code}): {detail}")]
+    Conflict {
+        /// Svix's code, usually `conflict`.
+        code: String,
+        /// What collided.
+        detail: String,
+    },
+    /// A request Svix answers with 400 (e.g. `invalid_range`, `missing_payload`).
+    #[error("bad request ({code}): {detail}")]
+    BadRequest {
+        /// Svix's code.
+        code: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The input does not validate (422).
+    #[error("validation failed: {0:?}")]
+    Validation(Vec<ValidationItem>),
+    /// The body exceeds the configured limit (413).
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// The storage cannot be reached; worth retrying later (503).
+    #[error("storage unavailable")]
+    Unavailable(#[source] StoreError),
+    /// A bug or corruption (500).
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Shorthand for handler results.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    /// The 404 every unknown id gets.
+    pub fn not_found() -> Self {
+        Self::NotFound(NOT_FOUND_DETAIL.into())
+    }
+
+    /// A 409 with Svix's generic code.
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::Conflict {
+            code: "conflict".into(),
+            detail: detail.into(),
+        }
+    }
+
+    /// A 400 with `code`.
+    pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code: code.into(),
+            detail: detail.into(),
+        }
+    }
+
+    /// A 422 with one `value_error` at `loc`.
+    pub fn invalid(loc: &[&str], msg: impl Into<String>) -> Self {
+        Self::Validation(vec![ValidationItem::value(loc, msg)])
+    }
+
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::not_found(),
+            // The store's text names the key ("uid", "eventId", …); it carries no internals.
+            StoreError::Conflict(what) => Self::conflict(format!("{what} already exists")),
+            e @ StoreError::Unavailable(_) => Self::Unavailable(e),
+            e @ StoreError::Other(_) => Self::Internal(Box::new(e)),
+        }
+    }
+}
+
+impl From<Violation> for ApiError {
+    fn from(v: Violation) -> Self {
+        Self::Validation(vec![v.into()])
+    }
+}
+
+#[derive(Serialize)]
+struct StandardBody<'a> {
+    code: &'a str,
+    detail: &'a str,
+}
+
+#[derive(Serialize)]
+struct ValidationBody<'a> {
+    detail: &'a [ValidationItem],
+}
+
+/// Writes the full error chain of a 5xx to the log; the caller only sees a generic detail.
+fn log_server_error(err: &ApiError) {
+    let mut chain = String::new();
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
+        source = s.source();
+    }
+    tracing::error!(error = %err, chain = %chain, "request failed on the server side");
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let standard = |code: &str, detail: &str| {
+            (status, Json(StandardBody { code, detail })).into_response()
+        };
+        match &self {
+            Self::Unauthorized(detail) => standard("authentication_failed", detail),
+            Self::Forbidden(detail) => standard("insufficient_access", detail),
+            Self::NotFound(detail) => standard("not_found", detail),
+            Self::Conflict { code, detail } | Self::BadRequest { code, detail } => {
+                standard(code, detail)
+            }
+            Self::Validation(items) => (status, Json(ValidationBody { detail: items })).into_response(),
+            Self::PayloadTooLarge => standard("payload_too_large", "Request payload is too large."),
+            Self::Unavailable(_) => {
+                log_server_error(&self);
+                standard(
+                    "service_unavailable",
+                    "The storage is temporarily unavailable; please retry later.",
+                )
+            }
+            Self::Internal(_) => {
+                log_server_error(&self);
+                standard("server_error", "Internal Server Error")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_errors_map_to_statuses_without_leaking() {
+        let e: ApiError = StoreError::Other("table x is corrupt".into()).into();
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let e: ApiError = StoreError::Unavailable("disk full".into()).into();
+        assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let e: ApiError = StoreError::NotFound.into();
+        assert_eq!(e.status(), StatusCode::NOT_FOUND);
+        let e: ApiError = StoreError::Conflict("uid".into()).into();
+        assert_eq!(e.status(), StatusCode::CONFLICT);
+    }
+}
