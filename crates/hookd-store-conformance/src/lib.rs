@@ -1,1 +1,132 @@
-//! placeholder
+//! `hookd-store-conformance` is the one test suite every [`Store`] implementation must pass
+//! unchanged: it pins down the contract written in `hookd_core::store`'s documentation
+//! (lookups, conflicts, cascades, fan-out, pagination, filters, the delivery queue's guarded
+//! transitions, idempotency keys and tokens) as executable cases.
+//!
+//! A store crate runs the whole suite with one line in an integration test:
+//!
+//! ```ignore
+//! async fn fresh_store() -> hookd_store_conformance::TestStore {
+//!     let dir = tempfile::TempDir::new().unwrap();
+//!     let store = MyStore::open(dir.path()).await.unwrap();
+//!     hookd_store_conformance::TestStore::new(std::sync::Arc::new(store), dir)
+//! }
+//! hookd_store_conformance::conformance_tests!(fresh_store);
+//! ```
+//!
+//! which expands to one `#[tokio::test]` per case (so each is reported on its own), each on a
+//! fresh store. The calling crate needs `tokio` (with `macros` and `rt-multi-thread`) as a
+//! dependency, because `#[tokio::test]` expands to code that names it.
+//!
+//! This crate must not know any particular store: it only calls the trait.
+
+use std::{any::Any, sync::Arc};
+
+use hookd_core::store::Store;
+
+pub mod cases;
+pub mod check;
+pub mod fixture;
+
+/// A store under test, together with whatever must outlive it (a temporary directory, a
+/// database container handle…), which is dropped only after the case has finished.
+pub struct TestStore {
+    store: Arc<dyn Store>,
+    _keep_alive: Box<dyn Any + Send>,
+}
+
+impl TestStore {
+    /// Wraps `store`, keeping `keep_alive` until the test ends.
+    pub fn new(store: Arc<dyn Store>, keep_alive: impl Any + Send) -> Self {
+        Self {
+            store,
+            _keep_alive: Box::new(keep_alive),
+        }
+    }
+
+    /// The store, shareable across tasks.
+    pub fn store(&self) -> Arc<dyn Store> {
+        Arc::clone(&self.store)
+    }
+}
+
+impl std::fmt::Debug for TestStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestStore")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Expands to one `#[tokio::test]` per conformance case. The argument is an async factory (a
+/// function or closure returning a future of [`TestStore`]) that opens a fresh, empty store;
+/// it is called once per test.
+///
+/// Cases that exercise concurrency run on a multi-threaded runtime so that their tasks really
+/// run in parallel; the others run on tokio's default test runtime.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($factory:expr) => {
+        $crate::conformance_tests!(@single $factory;
+            tokens::ping_answers,
+            tokens::token_round_trip,
+            tokens::admin_token_inserted_only_if_none,
+            apps::app_crud_round_trip,
+            apps::app_id_takes_precedence_over_uid,
+            apps::app_uid_conflicts,
+            apps::app_delete_cascades,
+            apps::apps_paginate,
+            event_types::event_type_crud_round_trip,
+            event_types::event_types_list_by_name,
+            endpoints::endpoint_crud_round_trip,
+            endpoints::endpoint_lookup_is_scoped_to_app,
+            endpoints::endpoint_delete_cascades,
+            endpoints::endpoints_paginate,
+            messages::message_round_trip,
+            messages::message_id_takes_precedence_over_event_id,
+            messages::message_event_id_conflicts,
+            messages::message_fans_out_to_accepting_endpoints,
+            messages::message_to_only_endpoint,
+            messages::messages_paginate,
+            messages::message_list_filters,
+            deliveries::endpoint_deliveries_list_and_filter,
+            deliveries::message_deliveries_list,
+            attempts::attempt_lists_and_filters,
+            attempts::attempts_paginate,
+            queue::claim_takes_due_oldest_first_up_to_limit,
+            queue::claim_respects_lease_until_it_expires,
+            queue::complete_applies_transitions,
+            queue::stale_completion_records_attempt_only,
+            queue::complete_deferred_and_canceled,
+            queue::complete_after_endpoint_deleted,
+            queue::resend_makes_delivery_due_now,
+            queue::recover_window,
+            queue::endpoint_stats_count_by_status,
+            queue::next_due_at_tracks_queue,
+            idempotency::idempotency_lifecycle,
+            idempotency::idempotency_expiry_and_prune,
+        );
+        $crate::conformance_tests!(@parallel $factory;
+            tokens::admin_token_inserted_once_under_concurrency,
+            queue::concurrent_claims_never_overlap,
+        );
+    };
+    (@single $factory:expr; $($module:ident :: $case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let harness: $crate::TestStore = ($factory)().await;
+                $crate::cases::$module::$case(harness.store()).await;
+            }
+        )+
+    };
+    (@parallel $factory:expr; $($module:ident :: $case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let harness: $crate::TestStore = ($factory)().await;
+                $crate::cases::$module::$case(harness.store()).await;
+            }
+        )+
+    };
+}

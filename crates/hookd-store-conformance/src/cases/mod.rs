@@ -1,0 +1,15 @@
+//! The conformance cases, one module per area of the [`hookd_core::store::Store`] contract.
+//! Every case takes a fresh, empty store and panics on the first broken promise.
+//!
+//! Cases must not sleep or read the system clock: time comes from each case's
+//! [`crate::fixture::Fixture`], and the store is always told `now`.
+
+pub mod apps;
+pub mod attempts;
+pub mod deliveries;
+pub mod endpoints;
+pub mod event_types;
+pub mod idempotency;
+pub mod messages;
+pub mod queue;
+pub mod tokens;

@@ -1,0 +1,201 @@
+//! Messages: writing a message together with its fan-out of deliveries, reading, listing and
+//! expunging them.
+//!
+//! This module must not decide which endpoints receive a message: it asks
+//! [`hookd_core::model::Endpoint::accepts`], so that every store fans out identically.
+
+use hookd_core::{
+    delivery::{DeliveryState, TriggerType},
+    id::{AppId, EndpointId, MsgId},
+    model::Message,
+    page::{ListQuery, Page},
+    store::{MessageFilter, StoreResult},
+};
+use sqlx::{QueryBuilder, Sqlite};
+
+use crate::{
+    codec::{self, ms, ms_ceil, opt_list_json, ENDPOINT_COLUMNS, MESSAGE_COLUMNS},
+    error, list, SqliteStore,
+};
+
+/// Appends the message-level filters to a query that selects from `messages m`, comparing
+/// `before` and `after` with `time_column` (the message's own creation time, or an attempt's).
+/// The builder must end inside a `WHERE` clause.
+pub(crate) fn push_message_filter(
+    qb: &mut QueryBuilder<'_, Sqlite>,
+    filter: &MessageFilter,
+    time_column: &str,
+) {
+    if let Some(before) = filter.before {
+        qb.push(format!(" AND {time_column} < "));
+        qb.push_bind(ms_ceil(before));
+    }
+    if let Some(after) = filter.after {
+        // Stored times are whole milliseconds, so "after `after`" is "after its millisecond".
+        qb.push(format!(" AND {time_column} > "));
+        qb.push_bind(ms(after));
+    }
+    if let Some(channel) = &filter.channel {
+        qb.push(" AND EXISTS (SELECT 1 FROM json_each(m.channels) WHERE json_each.value = ");
+        qb.push_bind(channel.clone());
+        qb.push(")");
+    }
+    if let Some(types) = &filter.event_types {
+        if types.is_empty() {
+            // An empty list matches nothing, and `IN ()` is not valid SQL everywhere.
+            qb.push(" AND FALSE");
+        } else {
+            qb.push(" AND m.event_type IN (");
+            let mut sep = qb.separated(", ");
+            for t in types {
+                sep.push_bind(t.clone());
+            }
+            qb.push(")");
+        }
+    }
+}
+
+/// Inserts a delivery in its initial state: pending, due when the message was created,
+/// scheduled, no attempts yet.
+async fn insert_initial_delivery(
+    tx: &mut sqlx::SqliteConnection,
+    msg: &Message,
+    endpoint: &EndpointId,
+) -> StoreResult<()> {
+    let created_at = ms(msg.created_at);
+    sqlx::query(
+        "INSERT INTO deliveries (msg_id, endpoint_id, app_id, state, attempts, next_attempt_at, \
+         trigger_type, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)",
+    )
+    .bind(msg.id.as_str())
+    .bind(endpoint.as_str())
+    .bind(msg.app_id.as_str())
+    .bind(DeliveryState::Pending.as_str())
+    .bind(created_at)
+    .bind(TriggerType::Scheduled.as_str())
+    .bind(created_at)
+    .bind(created_at)
+    .execute(&mut *tx)
+    .await
+    .map_err(error::map)?;
+    Ok(())
+}
+
+/// The message, the endpoint list it is matched against and its deliveries are read and
+/// written in one `IMMEDIATE` transaction, so an endpoint created or disabled concurrently is
+/// either fully before or fully after this message.
+pub(crate) async fn create(
+    store: &SqliteStore,
+    msg: &Message,
+    only_endpoint: Option<&EndpointId>,
+) -> StoreResult<u32> {
+    let mut tx = store.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO messages (id, app_id, event_id, event_type, payload, channels, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(msg.id.as_str())
+    .bind(msg.app_id.as_str())
+    .bind(msg.event_id.as_deref())
+    .bind(&msg.event_type)
+    .bind(msg.payload.as_deref())
+    .bind(opt_list_json(msg.channels.as_ref())?)
+    .bind(ms(msg.created_at))
+    .execute(&mut *tx)
+    .await
+    .map_err(error::map)?;
+
+    let targets: Vec<EndpointId> = match only_endpoint {
+        Some(only) => sqlx::query_scalar::<_, String>(
+            "SELECT id FROM endpoints WHERE app_id = ? AND id = ? AND disabled = 0",
+        )
+        .bind(msg.app_id.as_str())
+        .bind(only.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(error::map)?
+        .into_iter()
+        .map(EndpointId::from_trusted)
+        .collect(),
+        None => {
+            let rows = sqlx::query(&format!(
+                "SELECT {ENDPOINT_COLUMNS} FROM endpoints e WHERE e.app_id = ? AND e.disabled = 0"
+            ))
+            .bind(msg.app_id.as_str())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(error::map)?;
+            let mut targets = Vec::new();
+            for row in &rows {
+                let ep = codec::endpoint(row)?;
+                if ep.accepts(&msg.event_type, msg.channels.as_deref()) {
+                    targets.push(ep.id);
+                }
+            }
+            targets
+        }
+    };
+    for endpoint in &targets {
+        insert_initial_delivery(&mut tx, msg, endpoint).await?;
+    }
+    tx.commit().await.map_err(error::map)?;
+    // An application cannot hold anywhere near 2^32 endpoints; saturate rather than panic.
+    Ok(u32::try_from(targets.len()).unwrap_or(u32::MAX))
+}
+
+/// The id is tried first and wins over an `eventId` equal to it.
+pub(crate) async fn get(
+    store: &SqliteStore,
+    app: &AppId,
+    id_or_event_id: &str,
+) -> StoreResult<Option<Message>> {
+    let row = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m \
+         WHERE m.app_id = ?1 AND (m.id = ?2 OR m.event_id = ?2) \
+         ORDER BY m.id = ?2 DESC LIMIT 1"
+    ))
+    .bind(app.as_str())
+    .bind(id_or_event_id)
+    .fetch_optional(&store.read)
+    .await
+    .map_err(error::map)?;
+    row.as_ref().map(codec::message).transpose()
+}
+
+pub(crate) async fn list(
+    store: &SqliteStore,
+    app: &AppId,
+    filter: &MessageFilter,
+    query: &ListQuery,
+) -> StoreResult<Page<Message>> {
+    let mut qb = QueryBuilder::new(format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = "
+    ));
+    qb.push_bind(app.as_str());
+    push_message_filter(&mut qb, filter, "m.created_at");
+    list::push_page(&mut qb, "m.id", query);
+    let rows = qb
+        .build()
+        .fetch_all(&store.read)
+        .await
+        .map_err(error::map)?;
+    let msgs = rows
+        .iter()
+        .map(codec::message)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::assemble(msgs, query, |m| m.id.to_string()))
+}
+
+pub(crate) async fn expunge_content(
+    store: &SqliteStore,
+    app: &AppId,
+    msg: &MsgId,
+) -> StoreResult<bool> {
+    let done = sqlx::query("UPDATE messages SET payload = NULL WHERE app_id = ? AND id = ?")
+        .bind(app.as_str())
+        .bind(msg.as_str())
+        .execute(&store.write)
+        .await
+        .map_err(error::map)?;
+    Ok(done.rows_affected() > 0)
+}
