@@ -53,13 +53,11 @@ enum AppTokenAccess {
 
 /// Decides, from the route template and method, what an application token may do there.
 fn app_token_access(method: &Method, route: &str) -> AppTokenAccess {
+    let reads_catalogue = (method == Method::GET || method == Method::HEAD)
+        && (route == "/api/v1/event-type" || route.starts_with("/api/v1/event-type/"));
     if route == "/api/v1/app/{app_id}" || route.starts_with("/api/v1/app/{app_id}/") {
         AppTokenAccess::OwnApplication
-    } else if route == "/api/v1/auth/logout" {
-        AppTokenAccess::Allowed
-    } else if (method == Method::GET || method == Method::HEAD)
-        && (route == "/api/v1/event-type" || route.starts_with("/api/v1/event-type/"))
-    {
+    } else if route == "/api/v1/auth/logout" || reads_catalogue {
         AppTokenAccess::Allowed
     } else {
         AppTokenAccess::AdminOnly
@@ -155,7 +153,10 @@ mod tests {
         let post = Method::POST;
         assert_eq!(app_token_access(&get, "/api/v1/app"), AdminOnly);
         assert_eq!(app_token_access(&post, "/api/v1/app"), AdminOnly);
-        assert_eq!(app_token_access(&get, "/api/v1/app/{app_id}"), OwnApplication);
+        assert_eq!(
+            app_token_access(&get, "/api/v1/app/{app_id}"),
+            OwnApplication
+        );
         assert_eq!(
             app_token_access(&post, "/api/v1/app/{app_id}/msg"),
             OwnApplication

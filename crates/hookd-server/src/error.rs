@@ -193,7 +193,9 @@ impl IntoResponse for ApiError {
             Self::Conflict { code, detail } | Self::BadRequest { code, detail } => {
                 standard(code, detail)
             }
-            Self::Validation(items) => (status, Json(ValidationBody { detail: items })).into_response(),
+            Self::Validation(items) => {
+                (status, Json(ValidationBody { detail: items })).into_response()
+            }
             Self::PayloadTooLarge => standard("payload_too_large", "Request payload is too large."),
             Self::Unavailable(_) => {
                 log_server_error(&self);

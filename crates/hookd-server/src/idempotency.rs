@@ -110,19 +110,21 @@ pub async fn idempotency(
     let fingerprint = hex_sha256(&[&bytes]);
 
     let now = state.clock.now();
-    let ttl = chrono::Duration::from_std(state.config.idempotency_ttl)
-        .unwrap_or(chrono::Duration::MAX);
-    let expired_before = now.checked_sub_signed(ttl).unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+    let ttl =
+        chrono::Duration::from_std(state.config.idempotency_ttl).unwrap_or(chrono::Duration::MAX);
+    let expired_before = now
+        .checked_sub_signed(ttl)
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
     let begun = state
         .store
         .idempotency_begin(&scoped_key, &fingerprint, now, expired_before)
         .await;
     match begun {
         Err(e) => ApiError::from(e).into_response(),
-        Ok(IdempotencyBegin::InProgress) => ApiError::conflict(
-            "A request with this Idempotency-Key is still being processed.",
-        )
-        .into_response(),
+        Ok(IdempotencyBegin::InProgress) => {
+            ApiError::conflict("A request with this Idempotency-Key is still being processed.")
+                .into_response()
+        }
         Ok(IdempotencyBegin::Completed {
             request_hash,
             response,

@@ -43,7 +43,11 @@ impl ApplicationIn {
     /// `["body", "application"]`).
     pub fn validate(&self, prefix: &[&str]) -> ApiResult<()> {
         let at = |field: &'static str| -> Vec<&str> {
-            prefix.iter().copied().chain(std::iter::once(field)).collect()
+            prefix
+                .iter()
+                .copied()
+                .chain(std::iter::once(field))
+                .collect()
         };
         let mut checks = Checks::default();
         if self.name.is_empty() {
@@ -214,8 +218,16 @@ pub async fn patch(
         }
         wire::no_control_chars(&mut checks, &["body", "name"], name);
     }
-    wire::rate(&mut checks, &["body", "throttleRate"], input.throttle_rate.value().copied());
-    wire::rate(&mut checks, &["body", "rateLimit"], input.rate_limit.value().copied());
+    wire::rate(
+        &mut checks,
+        &["body", "throttleRate"],
+        input.throttle_rate.value().copied(),
+    );
+    wire::rate(
+        &mut checks,
+        &["body", "rateLimit"],
+        input.rate_limit.value().copied(),
+    );
     if let Some(uid) = input.uid.value() {
         wire::uid(&mut checks, &["body", "uid"], uid, AppId::PREFIX);
     }

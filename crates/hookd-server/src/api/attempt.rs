@@ -75,9 +75,7 @@ impl MessageAttemptOut {
 
 /// When a delivery is next attempted, if it waits for one.
 fn next_attempt(d: &Delivery) -> Option<String> {
-    d.next_attempt_at
-        .filter(|_| d.state.is_claimable())
-        .map(ts)
+    d.next_attempt_at.filter(|_| d.state.is_claimable()).map(ts)
 }
 
 /// Svix's `MessageEndpointOut`: an endpoint a message was sent to, with the delivery's status.

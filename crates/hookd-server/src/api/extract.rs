@@ -172,7 +172,10 @@ impl QueryParams {
             None => Ok(default),
             Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => Ok(true),
             Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => Ok(false),
-            Some(_) => Err(invalid_query(name, "value could not be parsed to a boolean")),
+            Some(_) => Err(invalid_query(
+                name,
+                "value could not be parsed to a boolean",
+            )),
         }
     }
 
@@ -300,7 +303,9 @@ mod tests {
 
     #[test]
     fn lists_take_repeats_brackets_and_commas() {
-        let q = QueryParams::parse("event_types=a,b&event_types=c&event_types[]=d&event_types[0]=a&x=y");
+        let q = QueryParams::parse(
+            "event_types=a,b&event_types=c&event_types[]=d&event_types[0]=a&x=y",
+        );
         assert_eq!(q.list("event_types"), vec!["a", "b", "c", "d"]);
         assert!(q.list("other").is_empty());
     }
@@ -336,7 +341,8 @@ mod tests {
 
     #[test]
     fn json_errors_name_their_location() {
-        let ApiError::Validation(items) = parse_json::<T>(br#"{"url":"x","channels":[1]}"#).unwrap_err()
+        let ApiError::Validation(items) =
+            parse_json::<T>(br#"{"url":"x","channels":[1]}"#).unwrap_err()
         else {
             panic!("expected a validation error")
         };

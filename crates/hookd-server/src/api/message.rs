@@ -78,7 +78,8 @@ impl MessageOut {
             (None, true) => EXPUNGED_PAYLOAD.to_owned(),
         };
         // Stored payloads were valid JSON objects when accepted; failing here means corruption.
-        let payload = RawValue::from_string(payload).map_err(|e| ApiError::Internal(Box::new(e)))?;
+        let payload =
+            RawValue::from_string(payload).map_err(|e| ApiError::Internal(Box::new(e)))?;
         Ok(Self {
             event_id: msg.event_id,
             event_type: msg.event_type,
@@ -227,7 +228,10 @@ pub async fn create(
     if deliveries > 0 {
         state.wake.notify_one();
     }
-    Ok((StatusCode::ACCEPTED, Json(MessageOut::new(msg, with_content)?)))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(MessageOut::new(msg, with_content)?),
+    ))
 }
 
 /// `GET /api/v1/app/{app_id}/msg/{msg_id}`: by id or `eventId`.

@@ -56,7 +56,10 @@ use crate::{
 /// The API router, without trailing-slash tolerance (see [`service`]).
 pub fn router(state: AppState) -> Router {
     let authenticated = Router::new()
-        .route("/api/v1/app", get(application::list).post(application::create))
+        .route(
+            "/api/v1/app",
+            get(application::list).post(application::create),
+        )
         .route(
             "/api/v1/app/{app_id}",
             get(application::get)
@@ -160,7 +163,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::idempotency::idempotency,
         ))
-        .route_layer(from_fn_with_state(state.clone(), crate::auth::require_token));
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            crate::auth::require_token,
+        ));
 
     let open = Router::new()
         .route("/api/v1/health", get(health::health))
@@ -215,7 +221,10 @@ async fn limit_body(State(state): State<AppState>, req: Request, next: Next) -> 
     }
     let (parts, body) = req.into_parts();
     match axum::body::to_bytes(body, max).await {
-        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
         Err(_) => ApiError::PayloadTooLarge.into_response(),
     }
 }

@@ -51,7 +51,11 @@ impl<T> ListResponse<T> {
 
     /// Like [`Self::from_page`] for a conversion that can fail.
     pub fn try_from_page<U>(page: Page<U>, f: impl FnMut(U) -> ApiResult<T>) -> ApiResult<Self> {
-        let data = page.data.into_iter().map(f).collect::<ApiResult<Vec<T>>>()?;
+        let data = page
+            .data
+            .into_iter()
+            .map(f)
+            .collect::<ApiResult<Vec<T>>>()?;
         Ok(Self {
             data,
             iterator: page.iterator,

@@ -55,7 +55,11 @@ pub async fn send_example(
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<EventExampleIn>,
 ) -> ApiResult<Json<MessageOut>> {
-    validate::key(&["body", "eventType"], &input.event_type, validate::MAX_KEY_LEN)?;
+    validate::key(
+        &["body", "eventType"],
+        &input.event_type,
+        validate::MAX_KEY_LEN,
+    )?;
     let app = load_app(&state, &app_id).await?;
     let ep = load_endpoint(&state, &app, &endpoint_id).await?;
     let payload = if input.event_type == PING_EVENT_TYPE {

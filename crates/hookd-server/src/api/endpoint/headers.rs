@@ -124,10 +124,10 @@ pub async fn get(
 ) -> ApiResult<Json<EndpointHeadersOut>> {
     let app = load_app(&state, &app_id).await?;
     let ep = load_endpoint(&state, &app, &endpoint_id).await?;
-    let (sensitive, headers): (BTreeMap<_, _>, BTreeMap<_, _>) =
-        ep.headers.into_iter().partition(|(k, _)| {
-            SENSITIVE_HEADERS.contains(&k.to_ascii_lowercase().as_str())
-        });
+    let (sensitive, headers): (BTreeMap<_, _>, BTreeMap<_, _>) = ep
+        .headers
+        .into_iter()
+        .partition(|(k, _)| SENSITIVE_HEADERS.contains(&k.to_ascii_lowercase().as_str()));
     Ok(Json(EndpointHeadersOut {
         headers,
         sensitive: sensitive.into_keys().collect(),

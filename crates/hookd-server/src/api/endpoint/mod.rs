@@ -242,12 +242,20 @@ async fn check_event_types_exist(state: &AppState, types: Option<&[String]>) -> 
     } else {
         Err(ApiError::invalid(
             &["body", "eventTypes"],
-            format!("The following event types don't exist: {}", missing.join(", ")),
+            format!(
+                "The following event types don't exist: {}",
+                missing.join(", ")
+            ),
         ))
     }
 }
 
-fn new_endpoint(app: &Application, fields: EndpointFields, secret: String, now: Timestamp) -> Endpoint {
+fn new_endpoint(
+    app: &Application,
+    fields: EndpointFields,
+    secret: String,
+    now: Timestamp,
+) -> Endpoint {
     Endpoint {
         id: EndpointId::generate(now, &mut rand::thread_rng()),
         app_id: app.id.clone(),
@@ -307,7 +315,9 @@ pub async fn get(
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<EndpointOut>> {
     let app = load_app(&state, &app_id).await?;
-    Ok(Json(load_endpoint(&state, &app, &endpoint_id).await?.into()))
+    Ok(Json(
+        load_endpoint(&state, &app, &endpoint_id).await?.into(),
+    ))
 }
 
 /// `PUT /api/v1/app/{app_id}/endpoint/{endpoint_id}`: replaces (200) or creates (201, with a
@@ -361,8 +371,16 @@ pub async fn patch(
     if let Some(description) = &input.description {
         wire::no_control_chars(&mut checks, &["body", "description"], description);
     }
-    wire::rate(&mut checks, &["body", "throttleRate"], input.throttle_rate.value().copied());
-    wire::rate(&mut checks, &["body", "rateLimit"], input.rate_limit.value().copied());
+    wire::rate(
+        &mut checks,
+        &["body", "throttleRate"],
+        input.throttle_rate.value().copied(),
+    );
+    wire::rate(
+        &mut checks,
+        &["body", "rateLimit"],
+        input.rate_limit.value().copied(),
+    );
     if let Some(uid) = input.uid.value() {
         wire::uid(&mut checks, &["body", "uid"], uid, EndpointId::PREFIX);
     }

@@ -58,7 +58,12 @@ pub async fn stats(
     // The window's end is exclusive in the store; `until = now` must include what happened now.
     let s = state
         .store
-        .endpoint_stats(&app.id, &ep.id, Some(since), Some(until + Duration::milliseconds(1)))
+        .endpoint_stats(
+            &app.id,
+            &ep.id,
+            Some(since),
+            Some(until + Duration::milliseconds(1)),
+        )
         .await?;
     Ok(Json(EndpointStatsOut {
         success: s.success,

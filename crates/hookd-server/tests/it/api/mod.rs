@@ -1,0 +1,12 @@
+//! Router tests, one file per resource, each test on its own fresh store and manual clock.
+//! `protocol` covers what every route shares: authentication, errors, body limits, trailing
+//! slashes and idempotency.
+
+mod application;
+mod attempt;
+mod auth;
+mod endpoint;
+mod event_type;
+mod health;
+mod message;
+mod protocol;
