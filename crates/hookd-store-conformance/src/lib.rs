@@ -97,6 +97,7 @@ macro_rules! conformance_tests {
             queue::claim_respects_lease_until_it_expires,
             queue::complete_applies_transitions,
             queue::stale_completion_records_attempt_only,
+            queue::repeated_completion_is_harmless,
             queue::complete_deferred_and_canceled,
             queue::complete_after_endpoint_deleted,
             queue::resend_makes_delivery_due_now,

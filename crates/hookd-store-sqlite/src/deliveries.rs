@@ -216,16 +216,17 @@ pub(crate) async fn endpoint_stats(
     since: Option<Timestamp>,
     until: Option<Timestamp>,
 ) -> StoreResult<EndpointStats> {
+    // Open ends are bound as the extremes rather than spelled `? IS NULL OR …`, which would
+    // keep SQLite from using the (endpoint_id, created_at) index for the range.
     let rows = sqlx::query(
         "SELECT state, COUNT(*) AS n FROM deliveries \
-         WHERE app_id = ? AND endpoint_id = ? \
-         AND (?3 IS NULL OR created_at >= ?3) AND (?4 IS NULL OR created_at < ?4) \
+         WHERE app_id = ? AND endpoint_id = ? AND created_at >= ? AND created_at < ? \
          GROUP BY state",
     )
     .bind(app.as_str())
     .bind(endpoint.as_str())
-    .bind(since.map(ms_ceil))
-    .bind(until.map(ms_ceil))
+    .bind(since.map_or(i64::MIN, ms_ceil))
+    .bind(until.map_or(i64::MAX, ms_ceil))
     .fetch_all(&store.read)
     .await
     .map_err(error::map)?;

@@ -73,7 +73,65 @@ fn conflict_key(message: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use sqlx::{sqlite::SqliteConnectOptions, ConnectOptions, Connection};
+
     use super::*;
+
+    async fn connect(path: &std::path::Path) -> sqlx::SqliteConnection {
+        SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .busy_timeout(Duration::ZERO)
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn real_errors_map_to_their_kinds() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("t.db");
+        let mut a = connect(&path).await;
+        sqlx::query(
+            "CREATE TABLE applications (id TEXT PRIMARY KEY, uid TEXT UNIQUE); \
+             CREATE TABLE endpoints (id TEXT PRIMARY KEY, \
+               app_id TEXT NOT NULL REFERENCES applications (id));",
+        )
+        .execute(&mut a)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO applications VALUES ('app_1', 'acme')")
+            .execute(&mut a)
+            .await
+            .unwrap();
+
+        let dup = sqlx::query("INSERT INTO applications VALUES ('app_2', 'acme')")
+            .execute(&mut a)
+            .await
+            .unwrap_err();
+        assert!(matches!(map(dup), StoreError::Conflict(key) if key == "uid"));
+
+        let orphan = sqlx::query("INSERT INTO endpoints VALUES ('ep_1', 'app_missing')")
+            .execute(&mut a)
+            .await
+            .unwrap_err();
+        assert!(matches!(map(orphan), StoreError::NotFound));
+
+        let bug = sqlx::query("SELECT nonsense FROM nowhere")
+            .execute(&mut a)
+            .await
+            .unwrap_err();
+        assert!(matches!(map(bug), StoreError::Other(_)));
+
+        // Another connection holds the write lock, and we do not wait: SQLITE_BUSY.
+        let mut b = connect(&path).await;
+        let _held = a.begin_with("BEGIN IMMEDIATE").await.unwrap();
+        let busy = b.begin_with("BEGIN IMMEDIATE").await.unwrap_err();
+        let mapped = map(busy);
+        assert!(matches!(mapped, StoreError::Unavailable(_)), "{mapped:?}");
+    }
 
     #[test]
     fn conflict_messages_name_the_api_key() {

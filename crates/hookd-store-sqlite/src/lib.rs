@@ -22,8 +22,8 @@
 //!
 //! # Layout
 //! Schema migrations are embedded from `migrations/` and applied by [`SqliteStore::open`]. The
-//! `Store` methods live in one module per entity; [`codec`] turns rows into domain types and
-//! [`error`] turns database errors into [`hookd_core::store::StoreError`].
+//! `Store` methods live in one module per entity; `codec` turns rows into domain types and
+//! `error` turns database errors into [`hookd_core::store::StoreError`].
 //!
 //! This crate must not decide anything the trait's contract or `hookd-core` decides (which
 //! endpoints accept a message, where a delivery goes after an attempt, how pages are cut): it
@@ -135,9 +135,14 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal);
+        // The write connection is never retired: it keeps the WAL and shared-memory files in
+        // existence for the read-only connections (which may lack the right to create them), and
+        // keeps its prepared statements warm.
         let write = SqlitePoolOptions::new()
             .max_connections(WRITE_POOL_SIZE)
             .min_connections(WRITE_POOL_SIZE)
+            .idle_timeout(None)
+            .max_lifetime(None)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(write_options)
             .await
@@ -158,6 +163,7 @@ impl SqliteStore {
             .connect_with(base.read_only(true))
             .await
             .map_err(open_err)?;
+        tracing::info!(path = %path.display(), "opened SQLite store");
         Ok(SqliteStore { write, read })
     }
 
@@ -176,5 +182,23 @@ impl SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(error::map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_read_pool_cannot_write() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = SqliteStore::open(&dir.path().join("hookd.db"))
+            .await
+            .unwrap();
+        let err = sqlx::query("DELETE FROM applications")
+            .execute(&store.read)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("readonly"), "{err}");
     }
 }

@@ -149,12 +149,16 @@ async fn complete_one(tx: &mut SqliteConnection, c: &Completion) -> StoreResult<
             // The attempt is a fact about what the receiver saw, so it is recorded even when
             // the lease was lost. It is skipped only if the delivery itself is gone (its
             // endpoint or message was deleted meanwhile): there is nothing left to attach it
-            // to, and inserting it would break the batch on a foreign key.
+            // to, and inserting it would break the batch on a foreign key. A worker that
+            // reports the same completion twice (it retried after an error it could not
+            // attribute) must not fail the whole batch either, so a known attempt id is
+            // ignored: the first report already recorded it.
             sqlx::query(
                 "INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, status, \
                  response_status_code, response, response_duration_ms, trigger_type, created_at) \
                  SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 WHERE EXISTS \
-                 (SELECT 1 FROM deliveries WHERE msg_id = ?2 AND endpoint_id = ?3)",
+                 (SELECT 1 FROM deliveries WHERE msg_id = ?2 AND endpoint_id = ?3) \
+                 ON CONFLICT (id) DO NOTHING",
             )
             .bind(attempt.id.as_str())
             .bind(attempt.msg_id.as_str())
@@ -277,7 +281,7 @@ pub(crate) async fn recover(
         "UPDATE deliveries SET state = ?1, next_attempt_at = ?2, trigger_type = ?3, \
          lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?2 \
          WHERE app_id = ?4 AND endpoint_id = ?5 AND state = ?6 \
-         AND created_at >= ?7 AND (?8 IS NULL OR created_at < ?8)",
+         AND created_at >= ?7 AND created_at < ?8",
     )
     .bind(DeliveryState::Pending.as_str())
     .bind(ms(now))
@@ -286,7 +290,8 @@ pub(crate) async fn recover(
     .bind(endpoint.as_str())
     .bind(DeliveryState::Exhausted.as_str())
     .bind(ms_ceil(since))
-    .bind(until.map(ms_ceil))
+    // An open end is bound as the largest time, keeping the index range on both ends.
+    .bind(until.map_or(i64::MAX, ms_ceil))
     .execute(&store.write)
     .await
     .map_err(error::map)?;

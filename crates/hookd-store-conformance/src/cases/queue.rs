@@ -227,6 +227,44 @@ pub async fn stale_completion_records_attempt_only(store: Arc<dyn Store>) {
     assert!(held, "the real holder still completes");
 }
 
+/// A worker that reports the same completion twice (say, after an error it could not tell
+/// apart from a failed commit) gets `false` the second time, and the attempt is recorded once.
+pub async fn repeated_completion_is_harmless(store: Arc<dyn Store>) {
+    let mut fx = Fixture::new();
+    let app = fx.create_app(&*store).await;
+    let ep = fx.create_endpoint(&*store, &app.id).await;
+    let msg = fx.publish(&*store, &app.id, "a").await;
+    let claimed = fx.claim(&*store, CLAIM_ALL).await.remove(0);
+    let attempt = fx.attempt(&claimed, 503);
+    let completion = fx.completion(
+        &claimed,
+        Outcome::Attempted {
+            attempt: attempt.clone(),
+            transition: Transition::RetryAt(fx.now() + Duration::seconds(5)),
+        },
+    );
+    assert_eq!(
+        store
+            .complete(std::slice::from_ref(&completion))
+            .await
+            .unwrap(),
+        vec![true]
+    );
+    assert_eq!(store.complete(&[completion]).await.unwrap(), vec![false]);
+    let d = existing_delivery(&*store, &app.id, &msg.id, &ep.id).await;
+    assert_eq!(d.attempts, 1);
+    assert_eq!(d.state, DeliveryState::RetryScheduled);
+    let recorded = store
+        .list_attempts_by_msg(&app.id, &msg.id, &AttemptFilter::default(), &everything())
+        .await
+        .unwrap();
+    assert_eq!(recorded.data, vec![attempt]);
+    assert!(
+        store.complete(&[]).await.unwrap().is_empty(),
+        "an empty batch is fine"
+    );
+}
+
 /// `Deferred` puts a delivery back to pending until the given time without counting an
 /// attempt (keeping a manual trigger manual); `Canceled` ends it for good.
 pub async fn complete_deferred_and_canceled(store: Arc<dyn Store>) {

@@ -1,0 +1,146 @@
+//! Behaviour specific to the SQLite store, beyond the shared conformance suite: opening and
+//! reopening files, WAL mode, and the single-writer design under concurrent load.
+
+use std::{str::FromStr, sync::Arc};
+
+use hookd_core::{
+    clock::{Clock, ManualClock},
+    id::AppId,
+    model::{Application, Metadata},
+    store::Store,
+};
+use hookd_store_sqlite::{SqliteError, SqliteStore};
+use rand::{rngs::StdRng, SeedableRng};
+use sqlx::{sqlite::SqliteConnectOptions, ConnectOptions, Connection};
+
+fn app(clock: &ManualClock, rng: &mut StdRng) -> Application {
+    clock.advance(chrono::Duration::milliseconds(1));
+    let now = clock.now();
+    Application {
+        id: AppId::generate(now, rng),
+        uid: None,
+        name: "app".into(),
+        throttle_rate: None,
+        metadata: Metadata::new(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// A raw connection to the store's file, beside the store's own pools.
+async fn raw(path: &std::path::Path) -> sqlx::SqliteConnection {
+    SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn open_creates_directories_and_data_survives_reopen() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("a").join("b").join("hookd.db");
+    let clock = ManualClock::at_epoch();
+    let mut rng = StdRng::seed_from_u64(1);
+    let created = app(&clock, &mut rng);
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.create_app(&created).await.unwrap();
+        store.close().await;
+    }
+    // Reopening applies no migration twice and finds the committed data.
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(
+        store.get_app(created.id.as_str()).await.unwrap(),
+        Some(created)
+    );
+}
+
+#[tokio::test]
+async fn database_is_in_wal_mode_with_foreign_keys() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("hookd.db");
+    let _store = SqliteStore::open(&path).await.unwrap();
+    let mut conn = raw(&path).await;
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let violations: Vec<(String,)> = sqlx::query_as("PRAGMA foreign_key_check")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert!(violations.is_empty());
+}
+
+#[tokio::test]
+async fn open_reports_an_unusable_directory() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, b"not a directory").unwrap();
+    let err = SqliteStore::open(&blocker.join("hookd.db"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SqliteError::CreateDir { .. }), "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_queue_instead_of_failing() {
+    const WRITERS: usize = 64;
+    let dir = tempfile::TempDir::new().unwrap();
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&dir.path().join("hookd.db"))
+            .await
+            .unwrap(),
+    );
+    let clock = ManualClock::at_epoch();
+    let mut rng = StdRng::seed_from_u64(2);
+    let apps: Vec<_> = (0..WRITERS).map(|_| app(&clock, &mut rng)).collect();
+    let tasks: Vec<_> = apps
+        .iter()
+        .cloned()
+        .map(|a| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.create_app(&a).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await
+            .unwrap()
+            .expect("every concurrent write succeeds");
+    }
+    for a in &apps {
+        assert!(store.get_app(a.id.as_str()).await.unwrap().is_some());
+    }
+}
+
+#[tokio::test]
+async fn reads_proceed_while_another_writer_holds_the_lock() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("hookd.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let clock = ManualClock::at_epoch();
+    let mut rng = StdRng::seed_from_u64(3);
+    let a = app(&clock, &mut rng);
+    store.create_app(&a).await.unwrap();
+
+    // Another process's writer holds the write lock with an uncommitted change.
+    let mut other = raw(&path).await;
+    let mut tx = other.begin().await.unwrap();
+    sqlx::query("UPDATE applications SET name = 'uncommitted'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+
+    // WAL readers neither wait for it nor see its change.
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(1),
+        store.get_app(a.id.as_str()),
+    )
+    .await
+    .expect("a read does not wait for the writer")
+    .unwrap();
+    assert_eq!(read, Some(a));
+    tx.rollback().await.unwrap();
+}
