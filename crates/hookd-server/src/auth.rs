@@ -6,7 +6,8 @@
 //! token may reach follows from its [`TokenScope`]:
 //! - [`TokenScope::Admin`] reaches every route.
 //! - [`TokenScope::App`] (portal tokens, `appsk_…`) reaches the routes under
-//!   `/api/v1/app/{app_id}/…` whose `{app_id}` (an id or a uid) resolves to its own application,
+//!   `/api/v1/app/{app_id}/…` whose `{app_id}` (an id or a uid) resolves to its own application
+//!   (and may read, but not change or delete, that application's own record),
 //!   `POST /api/v1/auth/logout`, and the *read* routes of the event-type catalogue, because a
 //!   consumer portal has to show which event types an endpoint can subscribe to. Everything else
 //!   (other applications, listing or creating applications, writing event types, minting portal
@@ -53,9 +54,12 @@ enum AppTokenAccess {
 
 /// Decides, from the route template and method, what an application token may do there.
 fn app_token_access(method: &Method, route: &str) -> AppTokenAccess {
-    let reads_catalogue = (method == Method::GET || method == Method::HEAD)
-        && (route == "/api/v1/event-type" || route.starts_with("/api/v1/event-type/"));
-    if route == "/api/v1/app/{app_id}" || route.starts_with("/api/v1/app/{app_id}/") {
+    let reads = method == Method::GET || method == Method::HEAD;
+    let reads_catalogue =
+        reads && (route == "/api/v1/event-type" || route.starts_with("/api/v1/event-type/"));
+    // The application record itself is the operator's: a tenant may read it, not rename or
+    // delete it (Svix requires an organization token for those too).
+    if (route == "/api/v1/app/{app_id}" && reads) || route.starts_with("/api/v1/app/{app_id}/") {
         AppTokenAccess::OwnApplication
     } else if route == "/api/v1/auth/logout" || reads_catalogue {
         AppTokenAccess::Allowed

@@ -143,6 +143,17 @@ async fn portal_access_mints_an_app_scoped_token() {
     h.call(Method::GET, "/api/v1/app", &token, None)
         .await
         .expect(403);
+    h.call(Method::DELETE, "/api/v1/app/mine", &token, None)
+        .await
+        .expect(403);
+    h.call(
+        Method::PATCH,
+        "/api/v1/app/mine",
+        &token,
+        Some(json!({"name": "x"})),
+    )
+    .await
+    .expect(403);
     h.call(
         Method::POST,
         "/api/v1/app",

@@ -17,10 +17,18 @@ use chrono::Duration;
 use hookd_core::{
     clock::{Clock, ManualClock},
     delivery::{MessageStatus, Transition},
-    id::{AttemptId, TokenId},
-    model::{Attempt, Token, TokenScope},
-    store::{ClaimRequest, Completion, Outcome, Store},
+    id::{AppId, AttemptId, EndpointId, MsgId, TokenId},
+    model::{
+        Application, Attempt, Delivery, Endpoint, EndpointStats, EventType, Message,
+        StoredResponse, Token, TokenScope,
+    },
+    page::{ListQuery, Page},
+    store::{
+        AttemptFilter, ClaimRequest, Claimed, Completion, DeliveryFilter, IdempotencyBegin,
+        MessageFilter, Outcome, Store, StoreError, StoreResult,
+    },
     token::{generate_text, hash_text, ADMIN_TOKEN_PREFIX},
+    Timestamp,
 };
 use hookd_server::{config::ServerConfig, AppState};
 use hookd_store_sqlite::SqliteStore;
@@ -92,12 +100,31 @@ impl Harness {
 
     /// A server with `config`.
     pub async fn with_config(config: ServerConfig) -> Self {
+        Self::build(config, |store| store).await
+    }
+
+    /// A server whose store can be switched to failing; returns the switch too.
+    pub async fn with_flaky_store() -> (Self, Arc<FlakyStore>) {
+        let mut flaky = None;
+        let harness = Self::build(ServerConfig::default(), |store| {
+            let wrapped = Arc::new(FlakyStore::new(store));
+            flaky = Some(wrapped.clone());
+            wrapped
+        })
+        .await;
+        (harness, flaky.expect("the store was wrapped"))
+    }
+
+    async fn build(
+        config: ServerConfig,
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = SqliteStore::open(&dir.path().join("hookd.db"))
             .await
             .expect("open store");
         let clock = Arc::new(ManualClock::at_epoch());
-        let state = AppState::new(Arc::new(store), clock.clone(), config);
+        let state = AppState::new(wrap(Arc::new(store)), clock.clone(), config);
         let harness = Self {
             _dir: dir,
             clock,
@@ -314,5 +341,333 @@ impl Harness {
     /// Moves the clock forward.
     pub fn advance_ms(&self, ms: i64) {
         self.clock.advance(Duration::milliseconds(ms));
+    }
+}
+
+/// A store that forwards to a real one until it is told to fail, to test how the API answers a
+/// storage outage (503) or a storage bug (500) without leaking either's details.
+#[derive(Debug)]
+pub struct FlakyStore {
+    inner: Arc<dyn Store>,
+    mode: std::sync::atomic::AtomicU8,
+}
+
+/// How a [`FlakyStore`] behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum StoreMode {
+    /// Forwards every call.
+    Up = 0,
+    /// Fails every call with `Unavailable`.
+    Unavailable = 1,
+    /// Fails every call with `Other`.
+    Broken = 2,
+}
+
+impl FlakyStore {
+    /// Wraps `inner`, up.
+    pub fn new(inner: Arc<dyn Store>) -> Self {
+        Self {
+            inner,
+            mode: std::sync::atomic::AtomicU8::new(StoreMode::Up as u8),
+        }
+    }
+
+    /// Switches the behaviour.
+    pub fn set(&self, mode: StoreMode) {
+        self.mode
+            .store(mode as u8, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn check(&self) -> StoreResult<()> {
+        match self.mode.load(std::sync::atomic::Ordering::SeqCst) {
+            1 => Err(StoreError::Unavailable(
+                "database file is locked at /secret/path".into(),
+            )),
+            2 => Err(StoreError::Other("no such table: internal_table".into())),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for FlakyStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.check()?;
+        self.inner.ping().await
+    }
+
+    async fn insert_token(&self, token: &Token) -> StoreResult<()> {
+        self.check()?;
+        self.inner.insert_token(token).await
+    }
+
+    async fn insert_admin_token_if_none(&self, token: &Token) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.insert_admin_token_if_none(token).await
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<Token>> {
+        self.check()?;
+        self.inner.token_by_hash(hash).await
+    }
+
+    async fn delete_token(&self, id: &TokenId) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.delete_token(id).await
+    }
+
+    async fn create_app(&self, app: &Application) -> StoreResult<()> {
+        self.check()?;
+        self.inner.create_app(app).await
+    }
+
+    async fn get_app(&self, id_or_uid: &str) -> StoreResult<Option<Application>> {
+        self.check()?;
+        self.inner.get_app(id_or_uid).await
+    }
+
+    async fn list_apps(&self, query: &ListQuery) -> StoreResult<Page<Application>> {
+        self.check()?;
+        self.inner.list_apps(query).await
+    }
+
+    async fn update_app(&self, app: &Application) -> StoreResult<()> {
+        self.check()?;
+        self.inner.update_app(app).await
+    }
+
+    async fn delete_app(&self, id: &AppId) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.delete_app(id).await
+    }
+
+    async fn create_event_type(&self, et: &EventType) -> StoreResult<()> {
+        self.check()?;
+        self.inner.create_event_type(et).await
+    }
+
+    async fn get_event_type(&self, name: &str) -> StoreResult<Option<EventType>> {
+        self.check()?;
+        self.inner.get_event_type(name).await
+    }
+
+    async fn list_event_types(
+        &self,
+        include_archived: bool,
+        query: &ListQuery,
+    ) -> StoreResult<Page<EventType>> {
+        self.check()?;
+        self.inner.list_event_types(include_archived, query).await
+    }
+
+    async fn update_event_type(&self, et: &EventType) -> StoreResult<()> {
+        self.check()?;
+        self.inner.update_event_type(et).await
+    }
+
+    async fn delete_event_type(&self, name: &str) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.delete_event_type(name).await
+    }
+
+    async fn create_endpoint(&self, ep: &Endpoint) -> StoreResult<()> {
+        self.check()?;
+        self.inner.create_endpoint(ep).await
+    }
+
+    async fn get_endpoint(&self, app: &AppId, id_or_uid: &str) -> StoreResult<Option<Endpoint>> {
+        self.check()?;
+        self.inner.get_endpoint(app, id_or_uid).await
+    }
+
+    async fn list_endpoints(&self, app: &AppId, query: &ListQuery) -> StoreResult<Page<Endpoint>> {
+        self.check()?;
+        self.inner.list_endpoints(app, query).await
+    }
+
+    async fn update_endpoint(&self, ep: &Endpoint) -> StoreResult<()> {
+        self.check()?;
+        self.inner.update_endpoint(ep).await
+    }
+
+    async fn delete_endpoint(&self, app: &AppId, id: &EndpointId) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.delete_endpoint(app, id).await
+    }
+
+    async fn create_message(
+        &self,
+        msg: &Message,
+        only_endpoint: Option<&EndpointId>,
+    ) -> StoreResult<u32> {
+        self.check()?;
+        self.inner.create_message(msg, only_endpoint).await
+    }
+
+    async fn get_message(&self, app: &AppId, id_or_event_id: &str) -> StoreResult<Option<Message>> {
+        self.check()?;
+        self.inner.get_message(app, id_or_event_id).await
+    }
+
+    async fn list_messages(
+        &self,
+        app: &AppId,
+        filter: &MessageFilter,
+        query: &ListQuery,
+    ) -> StoreResult<Page<Message>> {
+        self.check()?;
+        self.inner.list_messages(app, filter, query).await
+    }
+
+    async fn expunge_message_content(&self, app: &AppId, msg: &MsgId) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.expunge_message_content(app, msg).await
+    }
+
+    async fn list_endpoint_deliveries(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        filter: &DeliveryFilter,
+        query: &ListQuery,
+    ) -> StoreResult<Page<(Message, Delivery)>> {
+        self.check()?;
+        self.inner
+            .list_endpoint_deliveries(app, endpoint, filter, query)
+            .await
+    }
+
+    async fn list_message_deliveries(
+        &self,
+        app: &AppId,
+        msg: &MsgId,
+        query: &ListQuery,
+    ) -> StoreResult<Page<(Endpoint, Delivery)>> {
+        self.check()?;
+        self.inner.list_message_deliveries(app, msg, query).await
+    }
+
+    async fn list_attempts_by_endpoint(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        filter: &AttemptFilter,
+        query: &ListQuery,
+    ) -> StoreResult<Page<Attempt>> {
+        self.check()?;
+        self.inner
+            .list_attempts_by_endpoint(app, endpoint, filter, query)
+            .await
+    }
+
+    async fn list_attempts_by_msg(
+        &self,
+        app: &AppId,
+        msg: &MsgId,
+        filter: &AttemptFilter,
+        query: &ListQuery,
+    ) -> StoreResult<Page<Attempt>> {
+        self.check()?;
+        self.inner
+            .list_attempts_by_msg(app, msg, filter, query)
+            .await
+    }
+
+    async fn get_attempt(
+        &self,
+        app: &AppId,
+        msg: &MsgId,
+        attempt: &AttemptId,
+    ) -> StoreResult<Option<Attempt>> {
+        self.check()?;
+        self.inner.get_attempt(app, msg, attempt).await
+    }
+
+    async fn expunge_attempt_content(
+        &self,
+        app: &AppId,
+        msg: &MsgId,
+        attempt: &AttemptId,
+    ) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.expunge_attempt_content(app, msg, attempt).await
+    }
+
+    async fn endpoint_stats(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+    ) -> StoreResult<EndpointStats> {
+        self.check()?;
+        self.inner.endpoint_stats(app, endpoint, since, until).await
+    }
+
+    async fn claim_due(&self, req: &ClaimRequest<'_>) -> StoreResult<Vec<Claimed>> {
+        self.check()?;
+        self.inner.claim_due(req).await
+    }
+
+    async fn complete(&self, batch: &[Completion]) -> StoreResult<Vec<bool>> {
+        self.check()?;
+        self.inner.complete(batch).await
+    }
+
+    async fn resend(
+        &self,
+        app: &AppId,
+        msg: &MsgId,
+        endpoint: &EndpointId,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        self.check()?;
+        self.inner.resend(app, msg, endpoint, now).await
+    }
+
+    async fn recover(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        since: Timestamp,
+        until: Option<Timestamp>,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        self.check()?;
+        self.inner.recover(app, endpoint, since, until, now).await
+    }
+
+    async fn next_due_at(&self) -> StoreResult<Option<Timestamp>> {
+        self.check()?;
+        self.inner.next_due_at().await
+    }
+
+    async fn idempotency_begin(
+        &self,
+        key: &str,
+        request_hash: &str,
+        now: Timestamp,
+        expired_before: Timestamp,
+    ) -> StoreResult<IdempotencyBegin> {
+        self.check()?;
+        self.inner
+            .idempotency_begin(key, request_hash, now, expired_before)
+            .await
+    }
+
+    async fn idempotency_finish(&self, key: &str, response: &StoredResponse) -> StoreResult<()> {
+        self.check()?;
+        self.inner.idempotency_finish(key, response).await
+    }
+
+    async fn idempotency_abandon(&self, key: &str) -> StoreResult<()> {
+        self.check()?;
+        self.inner.idempotency_abandon(key).await
+    }
+
+    async fn idempotency_prune(&self, before: Timestamp) -> StoreResult<u64> {
+        self.check()?;
+        self.inner.idempotency_prune(before).await
     }
 }
