@@ -1,5 +1,7 @@
 //! Behaviour specific to the SQLite store, beyond the shared conformance suite: opening and
 //! reopening files, WAL mode, and the single-writer design under concurrent load.
+//!
+//! This file must not test the `Store` contract itself; that belongs in the shared suite.
 
 use std::{str::FromStr, sync::Arc};
 

@@ -1,5 +1,8 @@
 //! Cases for applications: round trips, lookup precedence, uid conflicts, cascading deletes
 //! and pagination.
+//!
+//! These cases must not expect data they did not create: each gets a fresh, empty store
+//! (`apps_paginate` counts every application in it).
 
 use std::sync::Arc;
 

@@ -1,5 +1,8 @@
 //! Cases for attempts: what a completion records, the attempt lists by endpoint and by
 //! message with every filter, single lookups, expunging, and pagination.
+//!
+//! These cases must not fabricate attempts behind the queue's back: every attempt is recorded
+//! through a real claim and completion, as a worker would.
 
 use std::sync::Arc;
 

@@ -1,5 +1,8 @@
 //! Cases for the read side of deliveries: an endpoint's deliveries with their messages (with
 //! status and message filters) and a message's deliveries with their endpoints.
+//!
+//! These cases must not move deliveries except through claims and completions, so the states
+//! they list are states the queue can really reach.
 
 use std::sync::Arc;
 

@@ -1,5 +1,8 @@
 //! Cases for endpoints: round trips of every field, lookups scoped to their application,
 //! uid conflicts, cascading deletes and pagination.
+//!
+//! These cases must not assume an order among endpoints created in the same millisecond: the
+//! fixture ticks the clock before every id it generates.
 
 use std::{collections::BTreeMap, sync::Arc};
 

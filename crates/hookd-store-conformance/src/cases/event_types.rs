@@ -1,4 +1,6 @@
 //! Cases for the event type catalogue.
+//!
+//! These cases must not rely on creation order: event types list by name.
 
 use std::sync::Arc;
 

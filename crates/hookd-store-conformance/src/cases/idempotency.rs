@@ -1,4 +1,6 @@
 //! Cases for `Idempotency-Key` records.
+//!
+//! These cases must not read the clock: every `now` and cutoff is computed from the fixture's.
 
 use std::sync::Arc;
 

@@ -1,5 +1,7 @@
 //! Cases for messages: byte-exact payloads, lookups, `eventId` conflicts, fan-out to the
 //! endpoints that accept a message, `only_endpoint`, list filters and pagination.
+//!
+//! These cases must not compare payloads as JSON values: the contract is the exact text.
 
 use std::{collections::BTreeSet, sync::Arc};
 

@@ -1,6 +1,9 @@
 //! Cases for the delivery queue: claiming under a lease, completing (every outcome, stale
 //! leases, vanished endpoints), resend, recover, statistics, `next_due_at`, and concurrent
 //! claims.
+//!
+//! These cases must not sleep: leases expire and retries come due by moving the fixture's
+//! clock and passing `now` to the store.
 
 use std::{collections::HashSet, sync::Arc};
 

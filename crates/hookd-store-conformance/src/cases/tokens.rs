@@ -1,4 +1,6 @@
 //! Cases for API tokens and the store's health check.
+//!
+//! These cases must not handle token text beyond hashing it, as the store never sees it.
 
 use std::sync::Arc;
 
