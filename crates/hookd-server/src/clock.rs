@@ -3,12 +3,25 @@
 
 use hookd_core::{clock::Clock, Timestamp};
 
-/// Reads the system clock.
+/// Reads the system clock, truncated to whole milliseconds: stores keep milliseconds, and a
+/// value the API answers with must compare equal to the one read back later.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        chrono::Utc::now()
+        let now = chrono::Utc::now();
+        chrono::DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_time_has_millisecond_precision() {
+        let now = SystemClock.now();
+        assert_eq!(now.timestamp_subsec_nanos() % 1_000_000, 0);
     }
 }
