@@ -26,6 +26,7 @@
 pub mod application;
 pub mod attempt;
 pub mod auth;
+pub mod client;
 pub mod endpoint;
 pub mod event_type;
 pub mod extract;

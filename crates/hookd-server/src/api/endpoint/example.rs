@@ -4,14 +4,23 @@
 //! The payload is the first entry of `examples` in the event type's schema (version `"1"` first,
 //! as Svix reads it, then any other version). The special type `svix.ping` needs no event type
 //! and sends `{"success": true}`. An event type without an example is refused with Svix's 400
-//! `invalid_scheme`. This module must not deliver the message itself.
+//! `invalid_scheme`.
+//!
+//! The open-source document answers 200, the cloud document (from which Svix's SDKs are
+//! generated) 202, and the 1.x SDKs accept nothing else; see [`crate::api::client`]. Svix SDKs
+//! therefore get 202 and everyone else 200. This module must not deliver the message itself.
 
-use axum::{extract::State, Json};
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    Json,
+};
 use hookd_core::{id::MsgId, model::Message, validate};
 use serde::Deserialize;
 
 use crate::{
     api::{
+        client::svix_sdk_major,
         extract::{ApiJson, ApiPath},
         load_app, load_endpoint,
         message::MessageOut,
@@ -49,12 +58,13 @@ fn example_of(schemas: &serde_json::Value) -> Option<&serde_json::Value> {
         .or_else(|| versions.values().find_map(first_example))
 }
 
-/// `POST …/send-example`: 200 with the published message.
+/// `POST …/send-example`: 200 (202 for Svix SDKs) with the published message.
 pub async fn send_example(
     State(state): State<AppState>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
+    headers: HeaderMap,
     ApiJson(input): ApiJson<EventExampleIn>,
-) -> ApiResult<Json<MessageOut>> {
+) -> ApiResult<(StatusCode, Json<MessageOut>)> {
     validate::key(
         &["body", "eventType"],
         &input.event_type,
@@ -97,7 +107,12 @@ pub async fn send_example(
     if deliveries > 0 {
         state.wake.notify_one();
     }
-    Ok(Json(MessageOut::new(msg, true)?))
+    let status = if svix_sdk_major(&headers).is_some() {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(MessageOut::new(msg, true)?)))
 }
 
 #[cfg(test)]

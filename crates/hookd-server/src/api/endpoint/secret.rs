@@ -18,7 +18,7 @@
 
 use axum::{
     extract::State,
-    http::{header::USER_AGENT, HeaderMap, StatusCode},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use super::{generate_secret, parse_secret};
 use crate::{
     api::{
+        client::svix_sdk_major,
         extract::{ApiJsonOrEmpty, ApiPath},
         load_app, load_endpoint,
         wire::Checks,
@@ -61,17 +62,6 @@ pub struct EndpointSecretRotateIn {
 #[derive(Debug, Serialize)]
 pub struct EndpointSecretOut {
     key: String,
-}
-
-/// The major version of a Svix SDK from its `User-Agent` (`svix-libs/2.9.1/python …`).
-fn svix_sdk_major(headers: &HeaderMap) -> Option<u64> {
-    let ua = headers.get(USER_AGENT)?.to_str().ok()?;
-    let version = ua
-        .split_whitespace()
-        .find_map(|field| field.strip_prefix("svix-libs/"))?
-        .split('/')
-        .next()?;
-    version.split('.').next()?.parse().ok()
 }
 
 /// Whether the caller wants the new secret in the answer (see the module docs).

@@ -520,6 +520,17 @@ async fn send_example_goes_to_that_endpoint_only() {
         .await
         .expect(200);
     assert_eq!(r.json["payload"], json!({"success": true}));
+    // Svix's SDKs were generated from a document that says 202, and 1.x accepts nothing else.
+    let admin = h.admin.clone();
+    h.raw(
+        Method::POST,
+        "/api/v1/app/a/endpoint/target/send-example",
+        Some(&admin),
+        Some(r#"{"eventType":"svix.ping"}"#),
+        &[("user-agent", "svix-libs/1.24.0/python")],
+    )
+    .await
+    .expect(202);
 
     let r = h
         .post(
