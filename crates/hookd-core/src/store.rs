@@ -235,7 +235,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// `eventId` is taken in the application. Returns how many deliveries were created.
     /// With `only_endpoint`, the message goes to that endpoint alone and only if it exists in
     /// the application and is not disabled, whatever its filters (Svix's `send-example`).
-    async fn create_message(&self, msg: &Message, only_endpoint: Option<&EndpointId>) -> StoreResult<u32>;
+    async fn create_message(
+        &self,
+        msg: &Message,
+        only_endpoint: Option<&EndpointId>,
+    ) -> StoreResult<u32>;
     /// Finds a message of `app` by id, else by `eventId`.
     async fn get_message(&self, app: &AppId, id_or_event_id: &str) -> StoreResult<Option<Message>>;
     /// Lists an application's messages by id.

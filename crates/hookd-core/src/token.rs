@@ -18,7 +18,9 @@ const TOKEN_BODY_LEN: usize = 32;
 /// A new token text with `prefix`. It contains no `.`, because Svix SDKs read a region from a
 /// dotted suffix of the token.
 pub fn generate_text(prefix: &str, rng: &mut dyn RngCore) -> String {
-    let body: String = (0..TOKEN_BODY_LEN).map(|_| char::from(rng.sample(Alphanumeric))).collect();
+    let body: String = (0..TOKEN_BODY_LEN)
+        .map(|_| char::from(rng.sample(Alphanumeric)))
+        .collect();
     format!("{prefix}{body}")
 }
 
@@ -42,6 +44,9 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(hash_text(&a), hash_text(&a));
         assert_ne!(hash_text(&a), hash_text(&b));
-        assert_eq!(hash_text("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hash_text("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

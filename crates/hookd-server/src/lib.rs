@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod idempotency;
+pub mod maintenance;
 pub mod worker;
 
 use std::sync::Arc;
@@ -36,6 +37,11 @@ pub struct AppState {
 impl AppState {
     /// A state over `store` with `clock` and `config`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: config::ServerConfig) -> Self {
-        Self { store, clock, config: Arc::new(config), wake: Arc::new(Notify::new()) }
+        Self {
+            store,
+            clock,
+            config: Arc::new(config),
+            wake: Arc::new(Notify::new()),
+        }
     }
 }

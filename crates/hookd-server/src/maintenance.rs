@@ -18,7 +18,8 @@ pub fn spawn(state: AppState) -> JoinHandle<()> {
         let mut tick = tokio::time::interval(INTERVAL);
         loop {
             tick.tick().await;
-            let ttl = chrono::Duration::from_std(state.config.idempotency_ttl).unwrap_or(chrono::Duration::days(1));
+            let ttl = chrono::Duration::from_std(state.config.idempotency_ttl)
+                .unwrap_or(chrono::Duration::days(1));
             match state.store.idempotency_prune(state.clock.now() - ttl).await {
                 Ok(n) if n > 0 => tracing::info!(pruned = n, "expired idempotency records removed"),
                 Ok(_) => {}

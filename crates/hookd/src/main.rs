@@ -1,1 +1,228 @@
-fn main() {}
+//! The `hookd` binary: `hookd serve` runs the API and the delivery workers on the configured
+//! store; `hookd token create` mints an admin token. It owns process concerns only —
+//! configuration, logging, signals, printing — and must not contain API or delivery logic.
+
+mod config;
+
+use std::{path::PathBuf, sync::Arc};
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use hookd_core::{
+    clock::Clock,
+    id::TokenId,
+    model::{Token, TokenScope},
+    store::Store,
+    token,
+};
+use hookd_server::{clock::SystemClock, AppState};
+use hookd_store_sqlite::SqliteStore;
+
+use crate::config::{FlagOverrides, Settings};
+
+/// The SQLite file inside the data directory.
+const SQLITE_FILE: &str = "hookd.db";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hookd",
+    version,
+    about = "A webhook delivery server that speaks the Svix v1 API"
+)]
+struct Cli {
+    /// A TOML file with settings (also HOOKD_CONFIG).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Directory of the embedded database (also HOOKD_DATA_DIR) [default: ./hookd-data].
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Database URL: a sqlite: URL or file path (also HOOKD_DATABASE_URL) [default: the
+    /// embedded SQLite file in the data directory].
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the API and the delivery workers.
+    Serve {
+        /// Address to listen on (also HOOKD_LISTEN) [default: 127.0.0.1:8071].
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// The URL this server is reached under, for portal links (also HOOKD_PUBLIC_URL).
+        #[arg(long)]
+        public_url: Option<String>,
+        /// Comma-separated CIDRs that deliveries may reach although they are private,
+        /// loopback or link-local (also HOOKD_ALLOWED_NETWORKS), e.g. 127.0.0.0/8.
+        #[arg(long)]
+        allowed_networks: Option<String>,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Mint a new admin token and print it as the last line of stdout.
+    Create {
+        /// A note for operators on what the token is for.
+        #[arg(long, default_value = "created with hookd token create")]
+        name: String,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut flags = FlagOverrides {
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+        ..FlagOverrides::default()
+    };
+    if let Command::Serve {
+        listen,
+        public_url,
+        allowed_networks,
+    } = &cli.command
+    {
+        flags.listen = *listen;
+        flags.public_url = public_url.clone();
+        flags.allowed_networks = allowed_networks.clone();
+    }
+    let settings = Settings::load(cli.config.clone(), &flags)?;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&settings.log).context("invalid log filter")?,
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { .. } => serve(settings).await,
+            Command::Token {
+                command: TokenCommand::Create { name },
+            } => {
+                let store = open_store(&settings).await?;
+                let text = mint_admin_token(store.as_ref(), &SystemClock, &name, false).await?;
+                println!(
+                    "{}",
+                    text.expect("minting without the if-none guard always mints")
+                );
+                Ok(())
+            }
+        }
+    })
+}
+
+async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let path = match settings.database_url.as_deref().filter(|u| !u.is_empty()) {
+        None => settings.data_dir.join(SQLITE_FILE),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            anyhow::bail!(
+                "PostgreSQL is not supported by this build yet; use the embedded SQLite store"
+            )
+        }
+        Some(url) => PathBuf::from(
+            url.strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url),
+        ),
+    };
+    let store = SqliteStore::open(&path)
+        .await
+        .with_context(|| format!("opening the SQLite database at {}", path.display()))?;
+    tracing::info!(path = %path.display(), "store opened");
+    Ok(Arc::new(store))
+}
+
+/// Mints an admin token. With `only_if_none`, it is stored only when no admin token exists yet
+/// (first start), atomically, and `None` is returned otherwise.
+async fn mint_admin_token(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    name: &str,
+    only_if_none: bool,
+) -> anyhow::Result<Option<String>> {
+    let now = clock.now();
+    let text = token::generate_text(token::ADMIN_TOKEN_PREFIX, &mut rand::thread_rng());
+    let record = Token {
+        id: TokenId::generate(now, &mut rand::thread_rng()),
+        hash: token::hash_text(&text),
+        scope: TokenScope::Admin,
+        name: name.to_owned(),
+        created_at: now,
+        expires_at: None,
+    };
+    if only_if_none {
+        Ok(store
+            .insert_admin_token_if_none(&record)
+            .await?
+            .then_some(text))
+    } else {
+        store.insert_token(&record).await?;
+        Ok(Some(text))
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let config = settings.server_config()?;
+    let store = open_store(&settings).await?;
+    let clock = Arc::new(SystemClock);
+    if let Some(text) = mint_admin_token(
+        store.as_ref(),
+        clock.as_ref(),
+        "created at first start",
+        true,
+    )
+    .await?
+    {
+        println!("No admin token existed, so one was created. It is shown only this once:");
+        println!("{text}");
+    }
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("binding {}", settings.listen))?;
+    let state = AppState::new(store, clock, config);
+    let workers = hookd_server::worker::spawn(state.clone())?;
+    let maintenance = hookd_server::maintenance::spawn(state.clone());
+    tracing::info!(listen = %settings.listen, "hookd is serving");
+    println!(
+        "hookd {} listening on http://{}",
+        env!("CARGO_PKG_VERSION"),
+        listener.local_addr()?
+    );
+    hookd_server::api::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("API stopped; finishing in-flight deliveries");
+    maintenance.abort();
+    workers.shutdown().await;
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

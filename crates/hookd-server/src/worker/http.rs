@@ -76,14 +76,24 @@ impl Sender {
                 duration_ms,
                 success: is_success_status(status),
             },
-            Err(reason) => AttemptReport { status_code: 0, response: reason, duration_ms, success: false },
+            Err(reason) => AttemptReport {
+                status_code: 0,
+                response: reason,
+                duration_ms,
+                success: false,
+            },
         }
     }
 
     async fn try_send(&self, claimed: &Claimed, now: Timestamp) -> Result<(u16, String), String> {
-        let url = url::Url::parse(&claimed.endpoint.url).map_err(|e| format!("invalid endpoint URL: {e}"))?;
+        let url = url::Url::parse(&claimed.endpoint.url)
+            .map_err(|e| format!("invalid endpoint URL: {e}"))?;
         check_url_host(&self.policy, &url).map_err(|e| e.to_string())?;
-        let body = claimed.message.payload.clone().unwrap_or_else(|| "{}".to_owned());
+        let body = claimed
+            .message
+            .payload
+            .clone()
+            .unwrap_or_else(|| "{}".to_owned());
         let headers = build_headers(claimed, now, body.as_bytes())?;
         let mut response = self
             .client
@@ -125,7 +135,11 @@ impl Sender {
         if err.is_timeout() {
             return format!("no answer within the {} s timeout", self.timeout_secs);
         }
-        let mut text = if err.is_connect() { "connection failed".to_owned() } else { "request failed".to_owned() };
+        let mut text = if err.is_connect() {
+            "connection failed".to_owned()
+        } else {
+            "request failed".to_owned()
+        };
         let mut source = std::error::Error::source(err);
         while let Some(e) = source {
             text.push_str(": ");
@@ -140,15 +154,23 @@ fn build_headers(claimed: &Claimed, now: Timestamp, body: &[u8]) -> Result<Heade
     let mut headers = HeaderMap::new();
     // The endpoint's own headers go first so that hookd's cannot be overridden by them.
     for (name, value) in &claimed.endpoint.headers {
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| format!("invalid custom header name: {e}"))?;
-        let value = HeaderValue::from_str(value).map_err(|e| format!("invalid custom header value: {e}"))?;
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|e| format!("invalid custom header name: {e}"))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|e| format!("invalid custom header value: {e}"))?;
         headers.insert(name, value);
     }
     let msg_id = claimed.message.id.as_str();
     let timestamp = now.timestamp();
-    let signature = signing::signature_header(&claimed.endpoint.signing_secrets(now), msg_id, timestamp, body);
+    let signature = signing::signature_header(
+        &claimed.endpoint.signing_secrets(now),
+        msg_id,
+        timestamp,
+        body,
+    );
     let set = |headers: &mut HeaderMap, name: &'static str, value: &str| -> Result<(), String> {
-        let value = HeaderValue::from_str(value).map_err(|e| format!("invalid header value: {e}"))?;
+        let value =
+            HeaderValue::from_str(value).map_err(|e| format!("invalid header value: {e}"))?;
         headers.insert(HeaderName::from_static(name), value);
         Ok(())
     };

@@ -126,7 +126,11 @@ pub fn spawn(state: AppState) -> Result<WorkerHandle, WorkerError> {
         // the last sender) is gone, so the completer drains the queue and stops.
         let _ = completer.await;
     });
-    Ok(WorkerHandle { shutdown, dispatcher, completed })
+    Ok(WorkerHandle {
+        shutdown,
+        dispatcher,
+        completed,
+    })
 }
 
 async fn dispatch_loop(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
@@ -206,7 +210,10 @@ async fn dispatch_loop(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
 async fn idle_wait(ctx: &Ctx) -> Duration {
     let poll = ctx.state.config.poll_interval;
     match ctx.state.store.next_due_at().await {
-        Ok(Some(at)) => (at - ctx.state.clock.now()).to_std().unwrap_or(Duration::ZERO).min(poll),
+        Ok(Some(at)) => (at - ctx.state.clock.now())
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            .min(poll),
         _ => poll,
     }
 }
@@ -245,7 +252,10 @@ async fn attempt(ctx: &Ctx, claimed: Claimed) {
             ctx.state.clock.now(),
             &mut rand::thread_rng(),
         );
-        Outcome::Attempted { attempt, transition }
+        Outcome::Attempted {
+            attempt,
+            transition,
+        }
     };
     let completion = Completion {
         msg_id: claimed.message.id,
@@ -258,15 +268,26 @@ async fn attempt(ctx: &Ctx, claimed: Claimed) {
     let _ = ctx.completions.send(completion).await;
 }
 
-async fn throttle(ctx: &Ctx, claimed: &Claimed, now: hookd_core::Timestamp) -> Result<(), hookd_core::Timestamp> {
+async fn throttle(
+    ctx: &Ctx,
+    claimed: &Claimed,
+    now: hookd_core::Timestamp,
+) -> Result<(), hookd_core::Timestamp> {
     let Some(rate) = claimed.endpoint.throttle_rate.filter(|r| *r > 0) else {
         return Ok(());
     };
     let mut limiters = ctx.throttle.limiters.lock().await;
-    limiters.entry(claimed.endpoint.id.as_str().to_owned()).or_default().check(now, rate)
+    limiters
+        .entry(claimed.endpoint.id.as_str().to_owned())
+        .or_default()
+        .check(now, rate)
 }
 
-async fn complete_loop(state: AppState, mut rx: mpsc::Receiver<Completion>, completed: watch::Sender<u64>) {
+async fn complete_loop(
+    state: AppState,
+    mut rx: mpsc::Receiver<Completion>,
+    completed: watch::Sender<u64>,
+) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_COMPLETE_BATCH {

@@ -126,7 +126,8 @@ impl Resolve for GuardedResolver {
         let policy = self.policy.clone();
         Box::pin(async move {
             // Port 0: the client substitutes the URL's port.
-            let resolved: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            let resolved: Vec<SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
             let mut first_blocked = None;
             let allowed: Vec<SocketAddr> = resolved
                 .into_iter()
@@ -181,7 +182,11 @@ mod tests {
         ] {
             assert!(blocked(&p, url), "{url} should be refused");
         }
-        for url in ["http://93.184.216.34/", "http://[2606:4700::1111]/", "https://example.com/"] {
+        for url in [
+            "http://93.184.216.34/",
+            "http://[2606:4700::1111]/",
+            "https://example.com/",
+        ] {
             assert!(!blocked(&p, url), "{url} should pass");
         }
     }
@@ -190,7 +195,10 @@ mod tests {
     fn allowed_networks_open_exactly_themselves() {
         let p = AddressPolicy::new(vec!["127.0.0.0/8".parse().unwrap()]);
         assert!(!blocked(&p, "http://127.0.0.1:9000/"));
-        assert!(!blocked(&p, "http://[::ffff:127.0.0.1]/"), "the mapped form of an allowed address is allowed");
+        assert!(
+            !blocked(&p, "http://[::ffff:127.0.0.1]/"),
+            "the mapped form of an allowed address is allowed"
+        );
         assert!(blocked(&p, "http://10.0.0.1/"));
         assert!(blocked(&p, "http://[::1]/"));
     }

@@ -36,7 +36,9 @@ fn rng() -> rand::rngs::ThreadRng {
 
 async fn world(adjust: impl FnOnce(&mut ServerConfig)) -> World {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("hookd.db")).await.unwrap();
+    let store = SqliteStore::open(&dir.path().join("hookd.db"))
+        .await
+        .unwrap();
     let clock = Arc::new(ManualClock::at_epoch());
     let mut config = ServerConfig {
         allowed_networks: vec!["127.0.0.0/8".parse().unwrap()],
@@ -57,7 +59,13 @@ async fn world(adjust: impl FnOnce(&mut ServerConfig)) -> World {
     };
     state.store.create_app(&app).await.unwrap();
     let workers = Some(worker::spawn(state.clone()).unwrap());
-    World { state, clock, workers, app, _dir: dir }
+    World {
+        state,
+        clock,
+        workers,
+        app,
+        _dir: dir,
+    }
 }
 
 impl World {
@@ -132,7 +140,11 @@ impl World {
     async fn attempts(&self, msg: &MsgId) -> Vec<Attempt> {
         let mut q = ListQuery::first(100, Order::Ascending);
         q.order = Order::Ascending;
-        self.store().list_attempts_by_msg(&self.app.id, msg, &AttemptFilter::default(), &q).await.unwrap().data
+        self.store()
+            .list_attempts_by_msg(&self.app.id, msg, &AttemptFilter::default(), &q)
+            .await
+            .unwrap()
+            .data
     }
 
     async fn delivery(&self, msg: &MsgId) -> Delivery {
@@ -161,7 +173,13 @@ async fn nothing_claimable(w: &World, ahead: ChronoDuration) -> bool {
 fn verify(seen: &receiver::Seen, secret: &str) -> bool {
     let secret = EndpointSecret::parse(secret).unwrap();
     let ts: i64 = seen.header("webhook-timestamp").parse().unwrap();
-    signing::verify(&secret, seen.header("webhook-signature"), seen.header("webhook-id"), ts, &seen.body)
+    signing::verify(
+        &secret,
+        seen.header("webhook-signature"),
+        seen.header("webhook-id"),
+        ts,
+        &seen.body,
+    )
 }
 
 #[tokio::test]
@@ -179,12 +197,22 @@ async fn a_message_arrives_signed_with_standard_and_svix_headers() {
     let req = &seen[0];
     assert_eq!(req.header("webhook-id"), msg.id.as_str());
     assert_eq!(req.header("svix-id"), msg.id.as_str());
-    assert_eq!(req.header("svix-signature"), req.header("webhook-signature"));
-    assert_eq!(req.header("webhook-timestamp"), w.clock.now().timestamp().to_string());
+    assert_eq!(
+        req.header("svix-signature"),
+        req.header("webhook-signature")
+    );
+    assert_eq!(
+        req.header("webhook-timestamp"),
+        w.clock.now().timestamp().to_string()
+    );
     assert_eq!(req.header("content-type"), "application/json");
     assert!(req.header("user-agent").starts_with("hookd/"));
     assert_eq!(req.header("x-tenant"), "acme");
-    assert_eq!(&req.body[..], br#"{"invoice":  "in_1", "amount": 10}"#, "the payload goes out byte for byte");
+    assert_eq!(
+        &req.body[..],
+        br#"{"invoice":  "in_1", "amount": 10}"#,
+        "the payload goes out byte for byte"
+    );
     assert!(verify(req, SECRET));
 
     let attempts = w.attempts(&msg.id).await;
@@ -199,7 +227,12 @@ async fn a_message_arrives_signed_with_standard_and_svix_headers() {
 #[tokio::test]
 async fn failures_retry_on_schedule_with_the_same_webhook_id() {
     let mut w = world(|_| {}).await;
-    let mut rx = Receiver::start(&[Answer::Status(500), Answer::Status(503), Answer::Status(204)]).await;
+    let mut rx = Receiver::start(&[
+        Answer::Status(500),
+        Answer::Status(503),
+        Answer::Status(204),
+    ])
+    .await;
     w.endpoint(rx.url("/hook"), |_| {}).await;
     let msg = w.publish(r#"{"n":1}"#).await;
 
@@ -208,7 +241,10 @@ async fn failures_retry_on_schedule_with_the_same_webhook_id() {
     assert_eq!(d.state, DeliveryState::RetryScheduled);
     assert_eq!(d.attempts, 1);
     let wait = d.next_attempt_at.unwrap() - w.clock.now();
-    assert!(wait >= ChronoDuration::milliseconds(4500) && wait <= ChronoDuration::milliseconds(5500), "{wait}");
+    assert!(
+        wait >= ChronoDuration::milliseconds(4500) && wait <= ChronoDuration::milliseconds(5500),
+        "{wait}"
+    );
 
     // Before the retry is due, there is nothing to claim.
     assert!(nothing_claimable(&w, ChronoDuration::seconds(4)).await);
@@ -218,20 +254,34 @@ async fn failures_retry_on_schedule_with_the_same_webhook_id() {
     let d = w.delivery(&msg.id).await;
     assert_eq!(d.attempts, 2);
     let wait = d.next_attempt_at.unwrap() - w.clock.now();
-    assert!(wait >= ChronoDuration::seconds(270) && wait <= ChronoDuration::seconds(330), "{wait}");
+    assert!(
+        wait >= ChronoDuration::seconds(270) && wait <= ChronoDuration::seconds(330),
+        "{wait}"
+    );
 
     w.advance(ChronoDuration::seconds(331));
     w.wait_completed(3).await;
     let seen = rx.wait_requests(3).await;
     assert_eq!(seen.len(), 3);
-    assert!(seen.iter().all(|s| s.header("webhook-id") == msg.id.as_str()), "webhook-id is stable across retries");
+    assert!(
+        seen.iter()
+            .all(|s| s.header("webhook-id") == msg.id.as_str()),
+        "webhook-id is stable across retries"
+    );
     assert!(seen.iter().all(|s| verify(s, SECRET)));
 
     let attempts = w.attempts(&msg.id).await;
     let codes: Vec<i16> = attempts.iter().map(|a| a.response_status_code).collect();
     assert_eq!(codes, vec![500, 503, 204]);
     let statuses: Vec<MessageStatus> = attempts.iter().map(|a| a.status).collect();
-    assert_eq!(statuses, vec![MessageStatus::Fail, MessageStatus::Fail, MessageStatus::Success]);
+    assert_eq!(
+        statuses,
+        vec![
+            MessageStatus::Fail,
+            MessageStatus::Fail,
+            MessageStatus::Success
+        ]
+    );
     let d = w.delivery(&msg.id).await;
     assert_eq!(d.state, DeliveryState::Succeeded);
     assert_eq!(d.next_attempt_at, None);
@@ -246,7 +296,11 @@ async fn exhausting_the_schedule_ends_in_exhausted() {
     for n in 1..=8u64 {
         w.wait_completed(n).await;
         if n < 8 {
-            let due = w.delivery(&msg.id).await.next_attempt_at.expect("a retry is scheduled");
+            let due = w
+                .delivery(&msg.id)
+                .await
+                .next_attempt_at
+                .expect("a retry is scheduled");
             w.clock.set(due);
             w.state.wake.notify_one();
         }
@@ -267,8 +321,15 @@ async fn a_timeout_is_a_failed_attempt_with_a_reason() {
     let a = &w.attempts(&msg.id).await[0];
     assert_eq!(a.status, MessageStatus::Fail);
     assert_eq!(a.response_status_code, 0);
-    assert!(a.response.as_deref().unwrap().contains("timeout"), "{:?}", a.response);
-    assert_eq!(w.delivery(&msg.id).await.state, DeliveryState::RetryScheduled);
+    assert!(
+        a.response.as_deref().unwrap().contains("timeout"),
+        "{:?}",
+        a.response
+    );
+    assert_eq!(
+        w.delivery(&msg.id).await.state,
+        DeliveryState::RetryScheduled
+    );
 }
 
 #[tokio::test]
@@ -279,12 +340,20 @@ async fn a_refused_connection_is_a_failed_attempt_with_a_reason() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    w.endpoint(format!("http://127.0.0.1:{port}/hook"), |_| {}).await;
+    w.endpoint(format!("http://127.0.0.1:{port}/hook"), |_| {})
+        .await;
     let msg = w.publish("{}").await;
     w.wait_completed(1).await;
     let a = &w.attempts(&msg.id).await[0];
     assert_eq!(a.response_status_code, 0);
-    assert!(a.response.as_deref().unwrap().starts_with("connection failed"), "{:?}", a.response);
+    assert!(
+        a.response
+            .as_deref()
+            .unwrap()
+            .starts_with("connection failed"),
+        "{:?}",
+        a.response
+    );
 }
 
 #[tokio::test]
@@ -292,14 +361,22 @@ async fn internal_addresses_are_refused_unless_allowed() {
     let mut w = world(|c| c.allowed_networks.clear()).await;
     let rx = Receiver::start(&[]).await;
     w.endpoint(rx.url("/hook"), |_| {}).await;
-    w.endpoint(format!("http://localhost:{}/by-name", rx.addr.port()), |_| {}).await;
+    w.endpoint(
+        format!("http://localhost:{}/by-name", rx.addr.port()),
+        |_| {},
+    )
+    .await;
     let msg = w.publish("{}").await;
     w.wait_completed(2).await;
     let attempts = w.attempts(&msg.id).await;
     assert_eq!(attempts.len(), 2);
     for a in &attempts {
         assert_eq!(a.status, MessageStatus::Fail);
-        assert!(a.response.as_deref().unwrap().contains("blocked range"), "{:?}", a.response);
+        assert!(
+            a.response.as_deref().unwrap().contains("blocked range"),
+            "{:?}",
+            a.response
+        );
     }
     assert!(rx.seen().await.is_empty(), "nothing reached the receiver");
 }
@@ -326,7 +403,13 @@ async fn a_delivery_held_by_a_dead_worker_is_delivered_after_its_lease_expires()
     let lease = chrono::Duration::from_std(w.state.config.lease()).unwrap();
     let dead = w
         .store()
-        .claim_due(&ClaimRequest { owner: "dead", lease_token: "lease_dead", now, lease, limit: 10 })
+        .claim_due(&ClaimRequest {
+            owner: "dead",
+            lease_token: "lease_dead",
+            now,
+            lease,
+            limit: 10,
+        })
         .await
         .unwrap();
     assert_eq!(dead.len(), 1);
@@ -359,7 +442,8 @@ async fn a_delivery_held_by_a_dead_worker_is_delivered_after_its_lease_expires()
 async fn throttle_rate_paces_deliveries_without_counting_attempts() {
     let mut w = world(|_| {}).await;
     let mut rx = Receiver::start(&[]).await;
-    w.endpoint(rx.url("/hook"), |ep| ep.throttle_rate = Some(1)).await;
+    w.endpoint(rx.url("/hook"), |ep| ep.throttle_rate = Some(1))
+        .await;
     let mut msgs = vec![];
     for i in 0..3 {
         msgs.push(w.publish(&format!("{{\"i\":{i}}}")).await);
@@ -372,8 +456,20 @@ async fn throttle_rate_paces_deliveries_without_counting_attempts() {
         let d = w.delivery(&m.id).await;
         states.push((d.state, d.attempts));
     }
-    assert_eq!(states.iter().filter(|s| s.0 == DeliveryState::Succeeded).count(), 1);
-    assert_eq!(states.iter().filter(|s| *s == &(DeliveryState::Pending, 0)).count(), 2);
+    assert_eq!(
+        states
+            .iter()
+            .filter(|s| s.0 == DeliveryState::Succeeded)
+            .count(),
+        1
+    );
+    assert_eq!(
+        states
+            .iter()
+            .filter(|s| *s == &(DeliveryState::Pending, 0))
+            .count(),
+        2
+    );
 
     // A second later, one more may go.
     w.advance(ChronoDuration::seconds(1));
@@ -405,7 +501,13 @@ async fn during_rotation_both_secrets_sign() {
     let mut w = world(|_| {}).await;
     let mut rx = Receiver::start(&[]).await;
     let expires_at = w.clock.now() + ChronoDuration::hours(24);
-    w.endpoint(rx.url("/hook"), |ep| ep.old_secrets.push(OldSecret { key: OLD.into(), expires_at })).await;
+    w.endpoint(rx.url("/hook"), |ep| {
+        ep.old_secrets.push(OldSecret {
+            key: OLD.into(),
+            expires_at,
+        })
+    })
+    .await;
     w.publish("{}").await;
     let seen = rx.wait_requests(1).await;
     w.wait_completed(1).await;

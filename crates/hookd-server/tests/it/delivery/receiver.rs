@@ -30,7 +30,10 @@ pub struct Seen {
 
 impl Seen {
     pub fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
     }
 }
 
@@ -49,21 +52,34 @@ pub struct Receiver {
 
 impl Receiver {
     pub async fn start(script: &[Answer]) -> Self {
-        let inner = Arc::new(Inner { script: Mutex::new(script.iter().copied().collect()), seen: Mutex::default() });
+        let inner = Arc::new(Inner {
+            script: Mutex::new(script.iter().copied().collect()),
+            seen: Mutex::default(),
+        });
         let (count_tx, count) = watch::channel(0usize);
         let count_tx = Arc::new(count_tx);
         let app = Router::new().route(
             "/{*path}",
             post(
-                |State((inner, tx)): State<(Arc<Inner>, Arc<watch::Sender<usize>>)>, headers: HeaderMap, body: Bytes| async move {
-                    let answer = inner.script.lock().await.pop_front().unwrap_or(Answer::Status(200));
+                |State((inner, tx)): State<(Arc<Inner>, Arc<watch::Sender<usize>>)>,
+                 headers: HeaderMap,
+                 body: Bytes| async move {
+                    let answer = inner
+                        .script
+                        .lock()
+                        .await
+                        .pop_front()
+                        .unwrap_or(Answer::Status(200));
                     {
                         let mut seen = inner.seen.lock().await;
                         seen.push(Seen { headers, body });
                         tx.send_replace(seen.len());
                     }
                     match answer {
-                        Answer::Status(code) => (StatusCode::from_u16(code).unwrap(), format!("answer {code}")),
+                        Answer::Status(code) => (
+                            StatusCode::from_u16(code).unwrap(),
+                            format!("answer {code}"),
+                        ),
                         Answer::Slow(d) => {
                             tokio::time::sleep(d).await;
                             (StatusCode::OK, "late".to_owned())

@@ -1,0 +1,205 @@
+//! The binary's configuration, layered as documented in the README: built-in defaults, then an
+//! optional TOML file (`--config` / `HOOKD_CONFIG`), then `HOOKD_*` environment variables, then
+//! command-line flags. This module only reads and validates settings; it opens nothing.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::Context as _;
+use figment::{
+    providers::{Env, Format, Serialized, Toml},
+    Figment,
+};
+use hookd_server::config::ServerConfig;
+use serde::{Deserialize, Serialize};
+
+/// A list given either as a TOML array or as one comma-separated string (environment).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum StringList {
+    /// `["a", "b"]`
+    List(Vec<String>),
+    /// `"a,b"`
+    Joined(String),
+}
+
+impl Default for StringList {
+    fn default() -> Self {
+        Self::List(Vec::new())
+    }
+}
+
+impl StringList {
+    fn items(&self) -> Vec<String> {
+        match self {
+            Self::List(v) => v
+                .iter()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            Self::Joined(s) => s
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        }
+    }
+}
+
+/// Every setting, with its default.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Where the embedded SQLite database lives.
+    pub data_dir: PathBuf,
+    /// Where the API listens.
+    pub listen: SocketAddr,
+    /// A database URL; empty means the embedded SQLite file in `data_dir`.
+    pub database_url: Option<String>,
+    /// The URL users reach this server under (for portal links); defaults to `http://{listen}`.
+    pub public_url: Option<String>,
+    /// CIDRs that deliveries may reach although they are internal.
+    pub allowed_networks: StringList,
+    /// Seconds a receiver may take to answer.
+    pub request_timeout_secs: u64,
+    /// Largest request body accepted by the API.
+    pub max_body_bytes: usize,
+    /// Concurrent deliveries in this process.
+    pub worker_concurrency: usize,
+    /// Log filter, `tracing` syntax.
+    pub log: String,
+}
+
+/// The settings that `HOOKD_*` variables may set. Other `HOOKD_*` variables (such as
+/// `HOOKD_CONFIG`, which names the file) are not settings and are left alone.
+const ENV_KEYS: [&str; 9] = [
+    "data_dir",
+    "listen",
+    "database_url",
+    "public_url",
+    "allowed_networks",
+    "request_timeout_secs",
+    "max_body_bytes",
+    "worker_concurrency",
+    "log",
+];
+
+impl Default for Settings {
+    fn default() -> Self {
+        let server = ServerConfig::default();
+        Self {
+            data_dir: PathBuf::from("./hookd-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8071)),
+            database_url: None,
+            public_url: None,
+            allowed_networks: StringList::default(),
+            request_timeout_secs: server.request_timeout.as_secs(),
+            max_body_bytes: server.max_body_bytes,
+            worker_concurrency: server.worker_concurrency,
+            log: "info".into(),
+        }
+    }
+}
+
+/// Values given as flags; only the ones present override.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FlagOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_networks: Option<String>,
+}
+
+impl Settings {
+    /// Loads the layers in order. `config_file` is the `--config` flag.
+    pub fn load(config_file: Option<PathBuf>, flags: &FlagOverrides) -> anyhow::Result<Self> {
+        let env = Env::prefixed("HOOKD_").only(&ENV_KEYS);
+        let file = config_file.or_else(|| std::env::var_os("HOOKD_CONFIG").map(PathBuf::from));
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = &file {
+            anyhow::ensure!(
+                path.exists(),
+                "the config file {} does not exist",
+                path.display()
+            );
+            figment = figment.merge(Toml::file(path));
+        }
+        figment
+            .merge(env)
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .context("invalid configuration")
+    }
+
+    /// The server settings these produce.
+    pub fn server_config(&self) -> anyhow::Result<ServerConfig> {
+        let allowed_networks = self
+            .allowed_networks
+            .items()
+            .iter()
+            .map(|s| {
+                s.parse().with_context(|| {
+                    format!("allowed_networks: '{s}' is not a CIDR such as 127.0.0.0/8")
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        anyhow::ensure!(
+            self.request_timeout_secs > 0,
+            "request_timeout_secs must be at least 1"
+        );
+        Ok(ServerConfig {
+            public_url: self
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", self.listen)),
+            max_body_bytes: self.max_body_bytes,
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            allowed_networks,
+            worker_concurrency: self.worker_concurrency.max(1),
+            ..ServerConfig::default()
+        })
+    }
+}
+
+#[cfg(test)]
+// figment's `Jail` fixes the closure's error type; its size is not ours to choose.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("hookd.toml", "listen = \"127.0.0.1:9000\"\ndata_dir = \"/from-file\"\nallowed_networks = [\"10.0.0.0/8\"]\n")?;
+            jail.set_env("HOOKD_DATA_DIR", "/from-env");
+            let flags = FlagOverrides {
+                listen: Some("127.0.0.1:9100".parse().unwrap()),
+                ..Default::default()
+            };
+            let s = Settings::load(Some("hookd.toml".into()), &flags).map_err(|e| e.to_string())?;
+            assert_eq!(s.data_dir, PathBuf::from("/from-env"), "env beats file");
+            assert_eq!(s.listen.port(), 9100, "flags beat everything");
+            assert_eq!(s.server_config().unwrap().allowed_networks.len(), 1);
+            assert_eq!(s.request_timeout_secs, 15, "defaults fill the rest");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn comma_separated_networks_from_env() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("HOOKD_ALLOWED_NETWORKS", "127.0.0.0/8, ::1/128");
+            let s = Settings::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(s.server_config().unwrap().allowed_networks.len(), 2);
+            jail.set_env("HOOKD_ALLOWED_NETWORKS", "not-a-cidr");
+            let s = Settings::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
+            assert!(s.server_config().is_err());
+            Ok(())
+        });
+    }
+}

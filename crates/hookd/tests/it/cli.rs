@@ -1,0 +1,147 @@
+//! The binary as a user meets it: first start creates and prints one admin token, `token
+//! create` prints a new one as its last line, the API answers with those tokens, and bad
+//! configuration is refused with a clear message.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_hookd");
+
+struct Server {
+    child: Child,
+    url: String,
+    token: Option<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `hookd serve` and reads its stdout until it says it is listening.
+fn serve(data_dir: &std::path::Path) -> Server {
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("HOOKD_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut token = None;
+    let mut expect_token = false;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if expect_token {
+            token = Some(line.trim().to_owned());
+            expect_token = false;
+        } else if line.contains("shown only this once") {
+            expect_token = true;
+        } else if line.contains("listening on") {
+            break;
+        }
+    }
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        token,
+    }
+}
+
+/// A GET with a bearer token, answering the status (0 when no answer came).
+fn get(url: &str, token: &str) -> u16 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        reqwest::Client::new()
+            .get(url)
+            .bearer_auth(token)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+    })
+}
+
+#[test]
+fn first_start_prints_one_admin_token_and_later_starts_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = serve(dir.path());
+    let token = first.token.clone().expect("first start prints a token");
+    assert!(token.starts_with("hk_"), "{token}");
+    assert_eq!(get(&format!("{}/api/v1/app", first.url), &token), 200);
+    assert_eq!(get(&format!("{}/api/v1/app", first.url), "hk_wrong"), 401);
+    assert_eq!(get(&format!("{}/api/v1/health", first.url), ""), 204);
+    drop(first);
+
+    let second = serve(dir.path());
+    assert!(second.token.is_none(), "a token exists, so none is printed");
+    assert_eq!(
+        get(&format!("{}/api/v1/app", second.url), &token),
+        200,
+        "the first token still works"
+    );
+    assert!(dir.path().join("hookd.db").exists());
+}
+
+#[test]
+fn token_create_prints_a_working_token_as_its_last_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["token", "create"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let token = stdout.lines().last().unwrap().trim().to_owned();
+    assert!(token.starts_with("hk_") && token.len() > 20, "{stdout}");
+
+    let server = serve(dir.path());
+    assert!(server.token.is_none(), "an admin token already exists");
+    assert_eq!(get(&format!("{}/api/v1/app", server.url), &token), 200);
+}
+
+#[test]
+fn bad_configuration_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("HOOKD_ALLOWED_NETWORKS", "not-a-network")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not-a-network") && stderr.contains("CIDR"),
+        "{stderr}"
+    );
+}

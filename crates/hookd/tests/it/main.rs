@@ -1,0 +1,5 @@
+//! Tests of the `hookd` binary as a user runs it, plus the repository's tidy checks. Built as
+//! one test binary to save link time.
+
+mod cli;
+mod tidy;
