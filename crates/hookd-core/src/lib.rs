@@ -13,6 +13,7 @@ pub mod clock;
 pub mod delivery;
 pub mod id;
 pub mod model;
+pub mod options;
 pub mod page;
 pub mod retry;
 pub mod signing;

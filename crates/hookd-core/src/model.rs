@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use crate::{
     delivery::{DeliveryState, MessageStatus, TriggerType},
     id::{AppId, AttemptId, EndpointId, MsgId, TokenId},
+    options::{EndpointOptions, EventTypeOptions},
     signing::EndpointSecret,
     Timestamp,
 };
@@ -48,6 +49,8 @@ pub struct EventType {
     pub schemas: Option<serde_json::Value>,
     /// A feature flag that gates who sees it.
     pub feature_flag: Option<String>,
+    /// hookd's extensions (payload envelope).
+    pub options: EventTypeOptions,
     /// When it was created.
     pub created_at: Timestamp,
     /// When it was last changed.
@@ -92,6 +95,8 @@ pub struct Endpoint {
     pub secret: String,
     /// Rotated-out secrets still within their grace period.
     pub old_secrets: Vec<OldSecret>,
+    /// hookd's extensions (retry policy, timeout, success codes, authentication, envelope).
+    pub options: EndpointOptions,
     /// When it was created.
     pub created_at: Timestamp,
     /// When it was last changed.
@@ -248,6 +253,65 @@ pub struct EndpointStats {
     pub canceled: i64,
 }
 
+/// Upper bounds (inclusive, in ms) of the duration bins that [`AttemptBucket`] counts in. Log-
+/// spaced, so percentiles read from them are within one bin of the truth at any scale; the
+/// last bin takes everything slower.
+pub const DURATION_BIN_UPPER_MS: [i64; 12] = [
+    5,
+    10,
+    25,
+    50,
+    100,
+    250,
+    500,
+    1000,
+    2500,
+    5000,
+    15000,
+    i64::MAX,
+];
+
+/// Attempts in one time bucket, for charts: counts by outcome and by duration bin.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AttemptBucket {
+    /// The bucket's start (aligned to a multiple of the bucket size since the epoch).
+    pub start: Timestamp,
+    /// Successful attempts.
+    pub success: i64,
+    /// Failed attempts.
+    pub fail: i64,
+    /// Attempts per duration bin, per [`DURATION_BIN_UPPER_MS`].
+    pub duration_bins: [i64; 12],
+}
+
+impl AttemptBucket {
+    /// The duration bin of an attempt that took `ms`.
+    pub fn bin_of(ms: i64) -> usize {
+        DURATION_BIN_UPPER_MS
+            .iter()
+            .position(|upper| ms <= *upper)
+            .unwrap_or(DURATION_BIN_UPPER_MS.len() - 1)
+    }
+
+    /// The upper bound of the bin that holds the `q` quantile (0 to 1) of this bucket's
+    /// durations, or `None` for an empty bucket.
+    pub fn quantile_upper_ms(&self, q: f64) -> Option<i64> {
+        let total: i64 = self.duration_bins.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        let rank = ((total as f64) * q.clamp(0.0, 1.0)).ceil().max(1.0) as i64;
+        let mut seen = 0;
+        for (i, n) in self.duration_bins.iter().enumerate() {
+            seen += n;
+            if seen >= rank {
+                return Some(DURATION_BIN_UPPER_MS[i]);
+            }
+        }
+        Some(i64::MAX)
+    }
+}
+
 /// A response stored for an `Idempotency-Key`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
@@ -279,6 +343,7 @@ mod tests {
             headers: BTreeMap::new(),
             secret: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".into(),
             old_secrets: vec![],
+            options: EndpointOptions::default(),
             created_at: now,
             updated_at: now,
         }
@@ -300,6 +365,20 @@ mod tests {
         assert!(!ep.accepts("a.b", Some(&["y".into()])));
         ep.disabled = true;
         assert!(!ep.accepts("a.b", Some(&["x".into()])));
+    }
+
+    #[test]
+    fn duration_bins_and_quantiles() {
+        assert_eq!(AttemptBucket::bin_of(0), 0);
+        assert_eq!(AttemptBucket::bin_of(10), 1);
+        assert_eq!(AttemptBucket::bin_of(11), 2);
+        assert_eq!(AttemptBucket::bin_of(60_000), 11);
+        let mut b = AttemptBucket::default();
+        assert_eq!(b.quantile_upper_ms(0.5), None);
+        b.duration_bins[1] = 90;
+        b.duration_bins[5] = 10;
+        assert_eq!(b.quantile_upper_ms(0.5), Some(10));
+        assert_eq!(b.quantile_upper_ms(0.99), Some(250));
     }
 
     #[test]

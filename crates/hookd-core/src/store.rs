@@ -16,6 +16,8 @@
 //!
 //! This module must not contain SQL or any I/O.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::Duration;
 
@@ -23,7 +25,7 @@ use crate::{
     delivery::{MessageStatus, Transition},
     id::{AppId, AttemptId, EndpointId, MsgId, TokenId},
     model::{
-        Application, Attempt, Delivery, Endpoint, EndpointStats, EventType, Message,
+        Application, Attempt, AttemptBucket, Delivery, Endpoint, EndpointStats, EventType, Message,
         StoredResponse, Token,
     },
     page::{ListQuery, Page},
@@ -165,6 +167,25 @@ pub enum IdempotencyBegin {
         /// Its response.
         response: StoredResponse,
     },
+}
+
+/// Called by a store when another process made deliveries due now (see
+/// [`Store::subscribe_work`]).
+pub type WorkCallback = Arc<dyn Fn() + Send + Sync>;
+
+/// Which attempts [`Store::attempt_buckets`] counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketQuery {
+    /// Only this application's attempts, if set.
+    pub app: Option<AppId>,
+    /// Only this endpoint's attempts, if set.
+    pub endpoint: Option<EndpointId>,
+    /// Attempts created at or after this.
+    pub since: Timestamp,
+    /// Attempts created before this.
+    pub until: Timestamp,
+    /// Bucket width in seconds (at least 1).
+    pub bucket_secs: u32,
 }
 
 /// Everything hookd persists. Implementations must be cheap to share (`Arc<dyn Store>`).
@@ -337,6 +358,27 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The earliest `next_attempt_at` of any claimable delivery, or expiry of any lease, so a
     /// worker can sleep exactly until then.
     async fn next_due_at(&self) -> StoreResult<Option<Timestamp>>;
+
+    /// Asks for a slot under a per-second rate limit named `key` (e.g. an endpoint's
+    /// `throttleRate`), using the GCRA of [`crate::throttle`]. `Ok(Ok(()))` takes the slot;
+    /// `Ok(Err(at))` means wait until `at`, and takes nothing. The state is shared by every
+    /// process on the same database, so a limit holds cluster-wide.
+    async fn throttle_take(
+        &self,
+        key: &str,
+        per_second: u16,
+        now: Timestamp,
+    ) -> StoreResult<Result<(), Timestamp>>;
+    /// Registers `on_work`, to be called whenever *another process* on the same database makes
+    /// deliveries due now, so this process's workers start within milliseconds instead of at
+    /// their next poll. Stores that only ever serve one process do nothing.
+    async fn subscribe_work(&self, on_work: WorkCallback) -> StoreResult<()>;
+
+    // ---- Charts ----
+
+    /// Counts attempts by time bucket, outcome and duration bin, oldest bucket first; empty
+    /// buckets are omitted.
+    async fn attempt_buckets(&self, query: &BucketQuery) -> StoreResult<Vec<AttemptBucket>>;
 
     // ---- Idempotency keys ----
 

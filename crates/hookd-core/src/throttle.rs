@@ -21,6 +21,16 @@ pub struct Gcra {
 }
 
 impl Gcra {
+    /// A limiter resumed from stored state (`None`: never used).
+    pub fn resume(tat: Option<Timestamp>) -> Self {
+        Self { tat }
+    }
+
+    /// The state to store: the theoretical arrival time of the next request.
+    pub fn state(&self) -> Option<Timestamp> {
+        self.tat
+    }
+
     /// Asks to send one request at `now` under `per_second`. On `Ok` the request may go and
     /// the state is updated; on `Err(at)` it must wait until `at`, and the state is unchanged.
     pub fn check(&mut self, now: Timestamp, per_second: u16) -> Result<(), Timestamp> {

@@ -152,6 +152,7 @@ impl Fixture {
                 key: OLD_SECRET.to_owned(),
                 expires_at: now + Duration::hours(24),
             }],
+            options: Default::default(),
             created_at: now,
             updated_at: now,
         }
@@ -210,6 +211,7 @@ impl Fixture {
             deprecated: false,
             schemas: Some(serde_json::json!({"1": {"type": "object"}})),
             feature_flag: None,
+            options: Default::default(),
             created_at: now,
             updated_at: now,
         }

@@ -106,6 +106,9 @@ macro_rules! conformance_tests {
             queue::next_due_at_tracks_queue,
             idempotency::idempotency_lifecycle,
             idempotency::idempotency_expiry_and_prune,
+            limits::throttle_paces_and_is_shared,
+            limits::throttle_keys_are_independent,
+            limits::attempt_buckets_count_by_time_outcome_and_duration,
         );
         $crate::conformance_tests!(@parallel $factory;
             tokens::admin_token_inserted_once_under_concurrency,

@@ -34,7 +34,7 @@ pub(crate) const EVENT_TYPE_COLUMNS: &str = "et.name AS et_name, \
      et.description AS et_description, et.archived AS et_archived, \
      et.deprecated AS et_deprecated, et.schemas AS et_schemas, \
      et.feature_flag AS et_feature_flag, et.created_at AS et_created_at, \
-     et.updated_at AS et_updated_at";
+     et.updated_at AS et_updated_at, et.options AS et_options";
 
 /// An endpoint's columns, aliased `e_*`, from `endpoints e`.
 pub(crate) const ENDPOINT_COLUMNS: &str = "e.id AS e_id, e.app_id AS e_app_id, e.uid AS e_uid, \
@@ -42,7 +42,7 @@ pub(crate) const ENDPOINT_COLUMNS: &str = "e.id AS e_id, e.app_id AS e_app_id, e
      e.throttle_rate AS e_throttle_rate, e.event_types AS e_event_types, \
      e.channels AS e_channels, e.metadata AS e_metadata, e.headers AS e_headers, \
      e.secret AS e_secret, e.old_secrets AS e_old_secrets, e.created_at AS e_created_at, \
-     e.updated_at AS e_updated_at";
+     e.updated_at AS e_updated_at, e.options AS e_options";
 
 /// A message's columns, aliased `m_*`, from `messages m`.
 pub(crate) const MESSAGE_COLUMNS: &str = "m.id AS m_id, m.app_id AS m_app_id, \
@@ -193,6 +193,7 @@ pub(crate) fn event_type(row: &SqliteRow) -> StoreResult<EventType> {
         deprecated: get(row, "et_deprecated")?,
         schemas: get_opt_json(row, "et_schemas")?,
         feature_flag: get(row, "et_feature_flag")?,
+        options: get_json(row, "et_options")?,
         created_at: get_ts(row, "et_created_at")?,
         updated_at: get_ts(row, "et_updated_at")?,
     })
@@ -224,6 +225,7 @@ pub(crate) fn endpoint(row: &SqliteRow) -> StoreResult<Endpoint> {
         headers: get_json::<BTreeMap<String, String>>(row, "e_headers")?,
         secret: get(row, "e_secret")?,
         old_secrets,
+        options: get_json(row, "e_options")?,
         created_at: get_ts(row, "e_created_at")?,
         updated_at: get_ts(row, "e_updated_at")?,
     })

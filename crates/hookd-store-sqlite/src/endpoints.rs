@@ -20,8 +20,8 @@ use crate::{
 pub(crate) async fn create(store: &SqliteStore, ep: &Endpoint) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO endpoints (id, app_id, uid, url, description, disabled, throttle_rate, \
-         event_types, channels, metadata, headers, secret, old_secrets, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         event_types, channels, metadata, headers, secret, old_secrets, created_at, updated_at, \
+         options) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(ep.id.as_str())
     .bind(ep.app_id.as_str())
@@ -38,6 +38,7 @@ pub(crate) async fn create(store: &SqliteStore, ep: &Endpoint) -> StoreResult<()
     .bind(old_secrets_json(&ep.old_secrets)?)
     .bind(ms(ep.created_at))
     .bind(ms(ep.updated_at))
+    .bind(to_json(&ep.options)?)
     .execute(&store.write)
     .await
     .map_err(error::map)?;
@@ -89,7 +90,7 @@ pub(crate) async fn update(store: &SqliteStore, ep: &Endpoint) -> StoreResult<()
     let done = sqlx::query(
         "UPDATE endpoints SET uid = ?, url = ?, description = ?, disabled = ?, \
          throttle_rate = ?, event_types = ?, channels = ?, metadata = ?, headers = ?, \
-         secret = ?, old_secrets = ?, updated_at = ? WHERE app_id = ? AND id = ?",
+         secret = ?, old_secrets = ?, updated_at = ?, options = ? WHERE app_id = ? AND id = ?",
     )
     .bind(ep.uid.as_deref())
     .bind(&ep.url)
@@ -103,6 +104,7 @@ pub(crate) async fn update(store: &SqliteStore, ep: &Endpoint) -> StoreResult<()
     .bind(&ep.secret)
     .bind(old_secrets_json(&ep.old_secrets)?)
     .bind(ms(ep.updated_at))
+    .bind(to_json(&ep.options)?)
     .bind(ep.app_id.as_str())
     .bind(ep.id.as_str())
     .execute(&store.write)

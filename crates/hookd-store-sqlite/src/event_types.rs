@@ -18,7 +18,7 @@ use crate::{
 pub(crate) async fn create(store: &SqliteStore, et: &EventType) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO event_types (name, description, archived, deprecated, schemas, \
-         feature_flag, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         feature_flag, created_at, updated_at, options) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&et.name)
     .bind(&et.description)
@@ -28,6 +28,7 @@ pub(crate) async fn create(store: &SqliteStore, et: &EventType) -> StoreResult<(
     .bind(et.feature_flag.as_deref())
     .bind(ms(et.created_at))
     .bind(ms(et.updated_at))
+    .bind(to_json(&et.options)?)
     .execute(&store.write)
     .await
     .map_err(error::map)?;
@@ -72,7 +73,7 @@ pub(crate) async fn list(
 pub(crate) async fn update(store: &SqliteStore, et: &EventType) -> StoreResult<()> {
     let done = sqlx::query(
         "UPDATE event_types SET description = ?, archived = ?, deprecated = ?, schemas = ?, \
-         feature_flag = ?, updated_at = ? WHERE name = ?",
+         feature_flag = ?, updated_at = ?, options = ? WHERE name = ?",
     )
     .bind(&et.description)
     .bind(et.archived)
@@ -80,6 +81,7 @@ pub(crate) async fn update(store: &SqliteStore, et: &EventType) -> StoreResult<(
     .bind(et.schemas.as_ref().map(to_json).transpose()?)
     .bind(et.feature_flag.as_deref())
     .bind(ms(et.updated_at))
+    .bind(to_json(&et.options)?)
     .bind(&et.name)
     .execute(&store.write)
     .await

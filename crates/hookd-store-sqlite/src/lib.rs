@@ -36,6 +36,7 @@ mod endpoints;
 mod error;
 mod event_types;
 mod idempotency;
+mod limits;
 mod list;
 mod messages;
 mod queue;

@@ -7,19 +7,19 @@ use async_trait::async_trait;
 use hookd_core::{
     id::{AppId, AttemptId, EndpointId, MsgId, TokenId},
     model::{
-        Application, Attempt, Delivery, Endpoint, EndpointStats, EventType, Message,
+        Application, Attempt, AttemptBucket, Delivery, Endpoint, EndpointStats, EventType, Message,
         StoredResponse, Token,
     },
     page::{ListQuery, Page},
     store::{
-        AttemptFilter, ClaimRequest, Claimed, Completion, DeliveryFilter, IdempotencyBegin,
-        MessageFilter, Store, StoreResult,
+        AttemptFilter, BucketQuery, ClaimRequest, Claimed, Completion, DeliveryFilter,
+        IdempotencyBegin, MessageFilter, Store, StoreResult, WorkCallback,
     },
     Timestamp,
 };
 
 use crate::{
-    apps, deliveries, endpoints, error, event_types, idempotency, messages, queue, tokens,
+    apps, deliveries, endpoints, error, event_types, idempotency, limits, messages, queue, tokens,
     SqliteStore,
 };
 
@@ -227,5 +227,24 @@ impl Store for SqliteStore {
     }
     async fn idempotency_prune(&self, before: Timestamp) -> StoreResult<u64> {
         idempotency::prune(self, before).await
+    }
+
+    async fn throttle_take(
+        &self,
+        key: &str,
+        per_second: u16,
+        now: Timestamp,
+    ) -> StoreResult<Result<(), Timestamp>> {
+        limits::throttle_take(self, key, per_second, now).await
+    }
+
+    /// One SQLite file serves one process, whose API wakes its own workers in memory; there
+    /// is no other process to hear from.
+    async fn subscribe_work(&self, _on_work: WorkCallback) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn attempt_buckets(&self, query: &BucketQuery) -> StoreResult<Vec<AttemptBucket>> {
+        limits::attempt_buckets(self, query).await
     }
 }

@@ -192,6 +192,7 @@ pub async fn create(
                 deprecated: input.deprecated,
                 schemas: input.schemas,
                 feature_flag: input.feature_flag,
+                options: Default::default(),
                 created_at: now,
                 updated_at: now,
             };
@@ -253,6 +254,7 @@ pub async fn upsert(
                 deprecated: input.deprecated,
                 schemas: input.schemas,
                 feature_flag: input.feature_flag,
+                options: Default::default(),
                 created_at: now,
                 updated_at: now,
             };

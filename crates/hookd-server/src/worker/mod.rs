@@ -25,7 +25,7 @@
 pub mod http;
 pub mod ssrf;
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use hookd_core::{
     delivery::{after_attempt, AttemptOutcome, MessageStatus},
@@ -33,11 +33,10 @@ use hookd_core::{
     model::Attempt,
     retry::RetryPolicy,
     store::{ClaimRequest, Claimed, Completion, Outcome},
-    throttle::Gcra,
-    token,
+    token, Timestamp,
 };
 use tokio::{
-    sync::{mpsc, watch, Mutex, Semaphore},
+    sync::{mpsc, watch, Semaphore},
     task::JoinHandle,
 };
 
@@ -92,16 +91,9 @@ impl WorkerHandle {
     }
 }
 
-/// Per-endpoint rate limiters of this process.
-#[derive(Debug, Default)]
-struct Throttle {
-    limiters: Mutex<HashMap<String, Gcra>>,
-}
-
 struct Ctx {
     state: AppState,
     sender: http::Sender,
-    throttle: Throttle,
     policy: RetryPolicy,
     completions: mpsc::Sender<Completion>,
 }
@@ -115,7 +107,6 @@ pub fn spawn(state: AppState) -> Result<WorkerHandle, WorkerError> {
     let ctx = Arc::new(Ctx {
         state: state.clone(),
         sender,
-        throttle: Throttle::default(),
         policy: RetryPolicy::default(),
         completions,
     });
@@ -138,6 +129,16 @@ async fn dispatch_loop(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
     let slots = Arc::new(Semaphore::new(config.worker_concurrency.max(1)));
     let owner = format!("{}:{}", config.node_name, std::process::id());
     let lease = chrono::Duration::from_std(config.lease()).unwrap_or(chrono::Duration::minutes(1));
+    // Work published by other processes on the same database wakes us as our own does.
+    let wake = ctx.state.wake.clone();
+    if let Err(err) = ctx
+        .state
+        .store
+        .subscribe_work(Arc::new(move || wake.notify_one()))
+        .await
+    {
+        tracing::warn!(error = %err, "cannot hear about other processes' work; relying on polling");
+    }
     loop {
         if *shutdown.borrow() {
             break;
@@ -268,19 +269,22 @@ async fn attempt(ctx: &Ctx, claimed: Claimed) {
     let _ = ctx.completions.send(completion).await;
 }
 
-async fn throttle(
-    ctx: &Ctx,
-    claimed: &Claimed,
-    now: hookd_core::Timestamp,
-) -> Result<(), hookd_core::Timestamp> {
+/// Asks the store for a slot under the endpoint's `throttleRate`. The limiter lives in the
+/// store so that it holds across every process sharing the database. If the store cannot
+/// answer, the attempt goes ahead: a brief overshoot of a rate limit is better than holding
+/// deliveries back on a limiter we cannot read.
+async fn throttle(ctx: &Ctx, claimed: &Claimed, now: Timestamp) -> Result<(), Timestamp> {
     let Some(rate) = claimed.endpoint.throttle_rate.filter(|r| *r > 0) else {
         return Ok(());
     };
-    let mut limiters = ctx.throttle.limiters.lock().await;
-    limiters
-        .entry(claimed.endpoint.id.as_str().to_owned())
-        .or_default()
-        .check(now, rate)
+    let key = format!("endpoint:{}", claimed.endpoint.id);
+    match ctx.state.store.throttle_take(&key, rate, now).await {
+        Ok(decision) => decision,
+        Err(err) => {
+            tracing::warn!(error = %err, "reading the endpoint's rate limit failed; sending anyway");
+            Ok(())
+        }
+    }
 }
 
 async fn complete_loop(

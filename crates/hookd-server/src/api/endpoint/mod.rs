@@ -270,6 +270,7 @@ fn new_endpoint(
         headers: BTreeMap::new(),
         secret,
         old_secrets: Vec::new(),
+        options: Default::default(),
         created_at: now,
         updated_at: now,
     }

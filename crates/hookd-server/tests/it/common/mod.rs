@@ -670,4 +670,27 @@ impl Store for FlakyStore {
         self.check()?;
         self.inner.idempotency_prune(before).await
     }
+
+    async fn throttle_take(
+        &self,
+        key: &str,
+        per_second: u16,
+        now: Timestamp,
+    ) -> StoreResult<Result<(), Timestamp>> {
+        self.check()?;
+        self.inner.throttle_take(key, per_second, now).await
+    }
+
+    async fn subscribe_work(&self, on_work: hookd_core::store::WorkCallback) -> StoreResult<()> {
+        self.check()?;
+        self.inner.subscribe_work(on_work).await
+    }
+
+    async fn attempt_buckets(
+        &self,
+        query: &hookd_core::store::BucketQuery,
+    ) -> StoreResult<Vec<hookd_core::model::AttemptBucket>> {
+        self.check()?;
+        self.inner.attempt_buckets(query).await
+    }
 }

@@ -89,6 +89,7 @@ impl World {
             headers: BTreeMap::new(),
             secret: SECRET.into(),
             old_secrets: vec![],
+            options: Default::default(),
             created_at: now,
             updated_at: now,
         };
