@@ -50,6 +50,10 @@ pub struct ServerConfig {
     pub portal_token_ttl: Duration,
     /// This process's name in leases (for operators reading the queue).
     pub node_name: String,
+    /// How much longer than the HTTP timeout a lease lasts. Shorter means a dead process's
+    /// deliveries are picked up sooner; it must still cover connect, TLS and the completion
+    /// write of a live worker, or live deliveries get duplicated.
+    pub lease_margin: Duration,
 }
 
 impl Default for ServerConfig {
@@ -65,6 +69,7 @@ impl Default for ServerConfig {
             idempotency_ttl: DEFAULT_IDEMPOTENCY_TTL,
             portal_token_ttl: DEFAULT_PORTAL_TOKEN_TTL,
             node_name: "hookd".into(),
+            lease_margin: LEASE_MARGIN,
         }
     }
 }
@@ -72,6 +77,6 @@ impl Default for ServerConfig {
 impl ServerConfig {
     /// The lease a worker takes on a claimed delivery.
     pub fn lease(&self) -> Duration {
-        self.request_timeout + LEASE_MARGIN
+        self.request_timeout + self.lease_margin
     }
 }

@@ -65,13 +65,17 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Concurrent deliveries in this process.
     pub worker_concurrency: usize,
+    /// Seconds a lease outlives the HTTP timeout.
+    pub lease_margin_secs: u64,
+    /// This process's name in leases and logs.
+    pub node_name: Option<String>,
     /// Log filter, `tracing` syntax.
     pub log: String,
 }
 
 /// The settings that `HOOKD_*` variables may set. Other `HOOKD_*` variables (such as
 /// `HOOKD_CONFIG`, which names the file) are not settings and are left alone.
-const ENV_KEYS: [&str; 9] = [
+const ENV_KEYS: [&str; 11] = [
     "data_dir",
     "listen",
     "database_url",
@@ -80,6 +84,8 @@ const ENV_KEYS: [&str; 9] = [
     "request_timeout_secs",
     "max_body_bytes",
     "worker_concurrency",
+    "lease_margin_secs",
+    "node_name",
     "log",
 ];
 
@@ -95,6 +101,8 @@ impl Default for Settings {
             request_timeout_secs: server.request_timeout.as_secs(),
             max_body_bytes: server.max_body_bytes,
             worker_concurrency: server.worker_concurrency,
+            lease_margin_secs: server.lease_margin.as_secs(),
+            node_name: None,
             log: "info".into(),
         }
     }
@@ -161,6 +169,8 @@ impl Settings {
             request_timeout: Duration::from_secs(self.request_timeout_secs),
             allowed_networks,
             worker_concurrency: self.worker_concurrency.max(1),
+            lease_margin: Duration::from_secs(self.lease_margin_secs),
+            node_name: self.node_name.clone().unwrap_or_else(|| "hookd".into()),
             ..ServerConfig::default()
         })
     }
