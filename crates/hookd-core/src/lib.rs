@@ -11,6 +11,7 @@
 
 pub mod clock;
 pub mod delivery;
+pub mod envelope;
 pub mod id;
 pub mod model;
 pub mod options;

@@ -1,4 +1,11 @@
-//! Retry schedule math: when the next attempt of a failing delivery is due.
+//! Retry schedule math: when the next attempt of a failing delivery is due, under a
+//! [`RetryPolicy`] that an endpoint may choose (hookd's extension) or the server's default
+//! (Svix's schedule).
+//!
+//! A policy is one documented, validated object: a schedule `type` (an explicit list of
+//! delays, or a fixed, linear or exponential progression from `baseSecs`), optional limits
+//! (`maxAttempts`, `maxAgeSecs`, `capSecs`) and optional `jitter`. Its JSON form is what the
+//! API accepts and what stores persist inside the endpoint's options document.
 //!
 //! Pure arithmetic over an attempt count and a policy; this module must not know about HTTP,
 //! storage or the current time beyond the `now` it is handed.
@@ -7,52 +14,215 @@ use chrono::Duration;
 use rand::{Rng, RngCore};
 use serde::{Deserialize, Serialize};
 
-use crate::Timestamp;
+use crate::{validate::Violation, Timestamp};
 
 /// Svix's default schedule: after the immediate first attempt, retries 5 s, 5 min, 30 min,
 /// 2 h, 5 h, 10 h and 10 h later (eight attempts over about 27.5 hours).
 pub const SVIX_DEFAULT_DELAYS_SECS: [u64; 7] = [5, 300, 1800, 7200, 18000, 36000, 36000];
 
-/// Default jitter: each delay is moved by up to this fraction either way, so that a burst of
+/// Svix's jitter: each delay is moved by up to this fraction either way, so that a burst of
 /// failures against one receiver does not come back as a synchronized burst of retries.
 pub const DEFAULT_JITTER_FRACTION: f64 = 0.1;
 
-/// How a failing delivery is retried.
+/// The most jitter a policy may ask for: beyond half the delay, "every 5 minutes" would no
+/// longer mean anything.
+pub const MAX_JITTER_FRACTION: f64 = 0.5;
+
+/// The most attempts (the first plus retries) any policy makes, whatever it says. A delivery
+/// holds a row and is claimed once per attempt; a hundred is far beyond every schedule we know
+/// (Postmen's fourteen is the longest among our seeds) and keeps a typo from retrying forever.
+pub const MAX_ATTEMPTS: u32 = 100;
+
+/// The longest single delay: 7 days. Postmen's last retry (2^13 × 30 s ≈ 68 h) fits; a longer
+/// wait is indistinguishable from giving up, which `maxAttempts` says more clearly.
+pub const MAX_DELAY_SECS: u64 = 7 * 24 * 3600;
+
+/// The longest `maxAgeSecs`: 30 days, beyond which payloads may already have expired
+/// (Svix keeps them 90 days at most, many operators less).
+pub const MAX_AGE_SECS: u64 = 30 * 24 * 3600;
+
+/// The largest exponential factor: a factor of 10 already reaches a day from 10 s in five steps.
+pub const MAX_FACTOR: f64 = 10.0;
+
+/// The exponential factor when none is given: doubling, as in every backoff we have seen.
+pub const DEFAULT_FACTOR: f64 = 2.0;
+
+/// The JSON field names a policy may have, for the API's unknown-field check.
+pub const FIELDS: [&str; 9] = [
+    "type",
+    "delaysSecs",
+    "baseSecs",
+    "incrementSecs",
+    "factor",
+    "capSecs",
+    "maxAttempts",
+    "maxAgeSecs",
+    "jitter",
+];
+
+/// How the delay before retry *n* is computed (*n* = failed attempts so far, from 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ScheduleKind {
+    /// `delaysSecs[n-1]`; the list's length bounds the retries.
+    Delays,
+    /// `baseSecs` every time.
+    Fixed,
+    /// `baseSecs + incrementSecs × (n-1)`.
+    Linear,
+    /// `baseSecs × factor^(n-1)`.
+    Exponential,
+}
+
+impl ScheduleKind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Delays => "delays",
+            Self::Fixed => "fixed",
+            Self::Linear => "linear",
+            Self::Exponential => "exponential",
+        }
+    }
+}
+
+/// How a failing delivery is retried. Which fields apply depends on `type`; [`Self::validate`]
+/// says which are required and refuses the ones that do not apply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RetryPolicy {
-    /// Delay before retry *n* (the first entry is the wait after the first attempt failed).
-    /// Its length is the number of retries; once used up the delivery is exhausted.
-    pub delays_secs: Vec<u64>,
-    /// Fraction (0 to 0.5) by which each delay may be moved either way at random.
+    /// The schedule's shape.
+    #[serde(rename = "type")]
+    pub kind: ScheduleKind,
+    /// `delays`: the delay before each retry, in order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delays_secs: Option<Vec<u64>>,
+    /// `fixed`, `linear`, `exponential`: the delay before the first retry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_secs: Option<u64>,
+    /// `linear`: how much each delay grows over the previous one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub increment_secs: Option<u64>,
+    /// `exponential`: by how much each delay is multiplied (default 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<f64>,
+    /// `linear`, `exponential`: no delay is longer than this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap_secs: Option<u64>,
+    /// The most attempts, the first one included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u32>,
+    /// A retry is made only if the delays up to it add up to at most this. It is measured on
+    /// the schedule itself, not on the wall clock, so slow answers do not cost a retry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age_secs: Option<u64>,
+    /// Fraction (0 to 0.5) by which each delay may be moved either way at random; 0 (exact)
+    /// unless given.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub jitter: f64,
 }
 
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
 impl Default for RetryPolicy {
+    /// Svix's schedule with its jitter: the server's default.
     fn default() -> Self {
         Self {
-            delays_secs: SVIX_DEFAULT_DELAYS_SECS.to_vec(),
+            kind: ScheduleKind::Delays,
+            delays_secs: Some(SVIX_DEFAULT_DELAYS_SECS.to_vec()),
+            base_secs: None,
+            increment_secs: None,
+            factor: None,
+            cap_secs: None,
+            max_attempts: None,
+            max_age_secs: None,
             jitter: DEFAULT_JITTER_FRACTION,
         }
     }
 }
 
+fn at(loc: &[&str], field: &str, msg: impl Into<String>) -> Violation {
+    let mut full: Vec<&str> = loc.to_vec();
+    full.push(field);
+    Violation::value(&full, msg)
+}
+
 impl RetryPolicy {
-    /// The total number of attempts this policy allows (the first plus every retry).
+    /// The delay before retry `n` (1-based) by the schedule's shape alone, capped, without
+    /// jitter or limits; `None` past the end of a `delays` list.
+    fn shape_delay_secs(&self, n: u32) -> Option<u64> {
+        let n = n.max(1);
+        let cap = self.cap_secs.unwrap_or(MAX_DELAY_SECS).min(MAX_DELAY_SECS);
+        let base = self.base_secs.unwrap_or(0);
+        let raw = match self.kind {
+            ScheduleKind::Delays => {
+                let index = usize::try_from(n - 1).ok()?;
+                *self.delays_secs.as_ref()?.get(index)?
+            }
+            ScheduleKind::Fixed => base,
+            ScheduleKind::Linear => base.saturating_add(
+                self.increment_secs
+                    .unwrap_or(0)
+                    .saturating_mul(u64::from(n - 1)),
+            ),
+            ScheduleKind::Exponential => {
+                let factor = self.factor.unwrap_or(DEFAULT_FACTOR);
+                let exponent = i32::try_from(n - 1).unwrap_or(i32::MAX);
+                let value = base as f64 * factor.powi(exponent);
+                if value.is_finite() && value < MAX_DELAY_SECS as f64 {
+                    value.round() as u64
+                } else {
+                    MAX_DELAY_SECS
+                }
+            }
+        };
+        Some(raw.min(cap))
+    }
+
+    /// The total number of attempts this policy allows at most (the first plus every retry),
+    /// before `maxAgeSecs` is taken into account.
     pub fn max_attempts(&self) -> u32 {
-        u32::try_from(self.delays_secs.len())
-            .unwrap_or(u32::MAX)
-            .saturating_add(1)
+        let by_list = match (&self.kind, &self.delays_secs) {
+            (ScheduleKind::Delays, Some(list)) => u32::try_from(list.len())
+                .unwrap_or(u32::MAX)
+                .saturating_add(1),
+            (ScheduleKind::Delays, None) => 1,
+            _ => MAX_ATTEMPTS,
+        };
+        by_list
+            .min(self.max_attempts.unwrap_or(MAX_ATTEMPTS))
+            .min(MAX_ATTEMPTS)
     }
 
     /// The nominal delay after `attempts_made` failed attempts, without jitter; `None` once the
-    /// schedule is used up.
+    /// schedule is used up (by attempts, by the list's end or by `maxAgeSecs`).
     pub fn nominal_delay(&self, attempts_made: u32) -> Option<Duration> {
-        let index = usize::try_from(attempts_made.checked_sub(1)?).ok()?;
-        let secs = *self.delays_secs.get(index)?;
+        if attempts_made == 0 || attempts_made >= self.max_attempts() {
+            return None;
+        }
+        let secs = self.shape_delay_secs(attempts_made)?;
+        if let Some(max_age) = self.max_age_secs {
+            // The schedule offset of the retry: every delay up to and including this one.
+            let mut offset: u64 = 0;
+            for n in 1..=attempts_made {
+                offset = offset.saturating_add(self.shape_delay_secs(n)?);
+            }
+            if offset > max_age {
+                return None;
+            }
+        }
         Some(Duration::seconds(
             i64::try_from(secs).unwrap_or(i64::MAX / 1000),
         ))
+    }
+
+    /// Every nominal delay this policy makes, in order: what a person checks a policy against.
+    pub fn schedule_secs(&self) -> Vec<u64> {
+        (1..MAX_ATTEMPTS)
+            .map_while(|n| self.nominal_delay(n))
+            .map(|d| u64::try_from(d.num_seconds()).unwrap_or(0))
+            .collect()
     }
 
     /// When the next attempt is due after `attempts_made` failed attempts, or `None` when the
@@ -64,7 +234,11 @@ impl RetryPolicy {
         rng: &mut dyn RngCore,
     ) -> Option<Timestamp> {
         let nominal = self.nominal_delay(attempts_made)?;
-        let jitter = self.jitter.clamp(0.0, 0.5);
+        let jitter = if self.jitter.is_finite() {
+            self.jitter.clamp(0.0, MAX_JITTER_FRACTION)
+        } else {
+            0.0
+        };
         let millis = nominal.num_milliseconds() as f64;
         let offset = if jitter > 0.0 && millis > 0.0 {
             rng.gen_range(-jitter..=jitter) * millis
@@ -74,6 +248,139 @@ impl RetryPolicy {
         let delay = Duration::milliseconds((millis + offset).max(0.0) as i64);
         Some(now + delay)
     }
+
+    /// Every problem with this policy, each naming its field under `loc` (e.g.
+    /// `["body", "options", "retryPolicy"]`).
+    pub fn validate(&self, loc: &[&str]) -> Vec<Violation> {
+        let mut out = Vec::new();
+        let kind = self.kind.name();
+        let refuse = |out: &mut Vec<Violation>, present: bool, field: &str| {
+            if present {
+                out.push(at(
+                    loc,
+                    field,
+                    format!("does not apply to a schedule of type '{kind}'"),
+                ));
+            }
+        };
+        let delay_in_range = |out: &mut Vec<Violation>, field: &str, secs: u64, min: u64| {
+            if secs < min || secs > MAX_DELAY_SECS {
+                out.push(at(
+                    loc,
+                    field,
+                    format!("must be between {min} and {MAX_DELAY_SECS} seconds"),
+                ));
+            }
+        };
+        match self.kind {
+            ScheduleKind::Delays => {
+                match &self.delays_secs {
+                    None => out.push(at(loc, "delaysSecs", "is required for type 'delays'")),
+                    Some(list) => {
+                        if list.len() >= MAX_ATTEMPTS as usize {
+                            out.push(at(
+                                loc,
+                                "delaysSecs",
+                                format!("may hold at most {} delays", MAX_ATTEMPTS - 1),
+                            ));
+                        }
+                        for (i, secs) in list.iter().enumerate() {
+                            let mut item: Vec<&str> = loc.to_vec();
+                            item.push("delaysSecs");
+                            let index = i.to_string();
+                            item.push(&index);
+                            if *secs < 1 || *secs > MAX_DELAY_SECS {
+                                out.push(Violation::value(
+                                    &item,
+                                    format!("must be between 1 and {MAX_DELAY_SECS} seconds"),
+                                ));
+                            }
+                        }
+                    }
+                }
+                refuse(&mut out, self.base_secs.is_some(), "baseSecs");
+                refuse(&mut out, self.increment_secs.is_some(), "incrementSecs");
+                refuse(&mut out, self.factor.is_some(), "factor");
+                refuse(&mut out, self.cap_secs.is_some(), "capSecs");
+            }
+            ScheduleKind::Fixed | ScheduleKind::Linear | ScheduleKind::Exponential => {
+                refuse(&mut out, self.delays_secs.is_some(), "delaysSecs");
+                match self.base_secs {
+                    None => out.push(at(
+                        loc,
+                        "baseSecs",
+                        format!("is required for type '{kind}'"),
+                    )),
+                    Some(secs) => delay_in_range(&mut out, "baseSecs", secs, 1),
+                }
+                if self.max_attempts.is_none() && self.max_age_secs.is_none() {
+                    out.push(at(
+                        loc,
+                        "maxAttempts",
+                        format!("a schedule of type '{kind}' needs maxAttempts or maxAgeSecs"),
+                    ));
+                }
+            }
+        }
+        match self.kind {
+            ScheduleKind::Delays => {}
+            ScheduleKind::Fixed => {
+                refuse(&mut out, self.increment_secs.is_some(), "incrementSecs");
+                refuse(&mut out, self.factor.is_some(), "factor");
+                refuse(&mut out, self.cap_secs.is_some(), "capSecs");
+            }
+            ScheduleKind::Linear => {
+                refuse(&mut out, self.factor.is_some(), "factor");
+                match self.increment_secs {
+                    None => out.push(at(loc, "incrementSecs", "is required for type 'linear'")),
+                    Some(secs) => delay_in_range(&mut out, "incrementSecs", secs, 0),
+                }
+            }
+            ScheduleKind::Exponential => {
+                refuse(&mut out, self.increment_secs.is_some(), "incrementSecs");
+                if let Some(f) = self.factor {
+                    if !f.is_finite() || f <= 1.0 || f > MAX_FACTOR {
+                        out.push(at(
+                            loc,
+                            "factor",
+                            format!("must be greater than 1 and at most {MAX_FACTOR}"),
+                        ));
+                    }
+                }
+            }
+        }
+        if matches!(self.kind, ScheduleKind::Linear | ScheduleKind::Exponential) {
+            if let Some(cap) = self.cap_secs {
+                delay_in_range(&mut out, "capSecs", cap, 1);
+            }
+        }
+        if let Some(n) = self.max_attempts {
+            if !(1..=MAX_ATTEMPTS).contains(&n) {
+                out.push(at(
+                    loc,
+                    "maxAttempts",
+                    format!("must be between 1 and {MAX_ATTEMPTS}"),
+                ));
+            }
+        }
+        if let Some(age) = self.max_age_secs {
+            if !(1..=MAX_AGE_SECS).contains(&age) {
+                out.push(at(
+                    loc,
+                    "maxAgeSecs",
+                    format!("must be between 1 and {MAX_AGE_SECS} seconds"),
+                ));
+            }
+        }
+        if !self.jitter.is_finite() || !(0.0..=MAX_JITTER_FRACTION).contains(&self.jitter) {
+            out.push(at(
+                loc,
+                "jitter",
+                format!("must be between 0 and {MAX_JITTER_FRACTION}"),
+            ));
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -82,23 +389,123 @@ mod tests {
     use crate::clock::{Clock, ManualClock};
     use rand::{rngs::StdRng, SeedableRng};
 
+    fn policy(json: &str) -> RetryPolicy {
+        let p: RetryPolicy = serde_json::from_str(json).unwrap();
+        assert_eq!(p.validate(&["p"]), vec![], "{json} should be valid");
+        p
+    }
+
     #[test]
     fn default_is_svix_schedule() {
         let p = RetryPolicy::default();
         assert_eq!(p.max_attempts(), 8);
-        let expected = [5, 300, 1800, 7200, 18000, 36000, 36000];
-        for (i, secs) in expected.iter().enumerate() {
-            assert_eq!(
-                p.nominal_delay(i as u32 + 1),
-                Some(Duration::seconds(*secs))
-            );
-        }
+        assert_eq!(p.schedule_secs(), SVIX_DEFAULT_DELAYS_SECS.to_vec());
         assert_eq!(
             p.nominal_delay(8),
             None,
             "the eighth failure exhausts the delivery"
         );
         assert_eq!(p.nominal_delay(0), None);
+        assert_eq!(p.validate(&["p"]), vec![]);
+        // The default written out as JSON is the policy a user would write for Svix's schedule.
+        let svix = policy(
+            r#"{"type":"delays","delaysSecs":[5,300,1800,7200,18000,36000,36000],"jitter":0.1}"#,
+        );
+        assert_eq!(svix, p);
+    }
+
+    #[test]
+    fn postpress_five_incremental_retries() {
+        let p = policy(r#"{"type":"linear","baseSecs":60,"incrementSecs":60,"maxAttempts":6}"#);
+        assert_eq!(p.schedule_secs(), vec![60, 120, 180, 240, 300]);
+        assert_eq!(p.max_attempts(), 6);
+    }
+
+    #[test]
+    fn postscript_every_five_minutes_for_an_hour() {
+        let p = policy(r#"{"type":"fixed","baseSecs":300,"maxAgeSecs":3600}"#);
+        // Twelve retries: the last one lands exactly at the hour, the next would be past it.
+        assert_eq!(p.schedule_secs(), vec![300; 12]);
+    }
+
+    #[test]
+    fn postmen_examples_and_formula() {
+        // The examples: 2nd attempt 30 s after the 1st, 6th 960 s after the 5th, 14 attempts.
+        let examples = policy(
+            r#"{"type":"delays","delaysSecs":[30,120,240,480,960,1920,3840,7680,15360,30720,61440,122880,245760]}"#,
+        );
+        let s = examples.schedule_secs();
+        assert_eq!(s.len(), 13);
+        assert_eq!((s[0], s[4]), (30, 960));
+        assert_eq!(examples.max_attempts(), 14);
+        // The formula 2^n × 30 s after the n-th failure, as an exponential schedule.
+        let formula = policy(r#"{"type":"exponential","baseSecs":60,"factor":2,"maxAttempts":15}"#);
+        let f = formula.schedule_secs();
+        assert_eq!(f.len(), 14);
+        assert_eq!((f[0], f[4], f[13]), (60, 960, 491_520));
+    }
+
+    #[test]
+    fn caps_and_age_limit_the_exponential() {
+        let p = policy(
+            r#"{"type":"exponential","baseSecs":10,"factor":3,"capSecs":600,"maxAgeSecs":2000}"#,
+        );
+        // 10, 30, 90, 270, 600 (capped), 600 … while the sum stays within 2000 s.
+        assert_eq!(p.schedule_secs(), vec![10, 30, 90, 270, 600, 600]);
+        let huge =
+            policy(r#"{"type":"exponential","baseSecs":604800,"factor":10,"maxAttempts":100}"#);
+        assert!(huge.schedule_secs().iter().all(|s| *s == MAX_DELAY_SECS));
+    }
+
+    #[test]
+    fn bad_policies_name_their_field() {
+        let cases = [
+            (r#"{"type":"fixed"}"#, "baseSecs"),
+            (r#"{"type":"fixed","baseSecs":5}"#, "maxAttempts"),
+            (r#"{"type":"delays"}"#, "delaysSecs"),
+            (r#"{"type":"delays","delaysSecs":[5,0]}"#, "delaysSecs"),
+            (
+                r#"{"type":"exponential","baseSecs":5,"factor":1,"maxAttempts":3}"#,
+                "factor",
+            ),
+            (
+                r#"{"type":"linear","baseSecs":5,"maxAttempts":3}"#,
+                "incrementSecs",
+            ),
+            (
+                r#"{"type":"fixed","baseSecs":5,"maxAttempts":0}"#,
+                "maxAttempts",
+            ),
+            (
+                r#"{"type":"fixed","baseSecs":5,"maxAttempts":101}"#,
+                "maxAttempts",
+            ),
+            (
+                r#"{"type":"fixed","baseSecs":5,"maxAgeSecs":0}"#,
+                "maxAgeSecs",
+            ),
+            (
+                r#"{"type":"fixed","baseSecs":5,"maxAttempts":3,"jitter":0.9}"#,
+                "jitter",
+            ),
+            (
+                r#"{"type":"delays","delaysSecs":[5],"baseSecs":3}"#,
+                "baseSecs",
+            ),
+            (
+                r#"{"type":"fixed","baseSecs":99999999,"maxAttempts":3}"#,
+                "baseSecs",
+            ),
+        ];
+        for (json, field) in cases {
+            let p: RetryPolicy = serde_json::from_str(json).unwrap();
+            let v = p.validate(&["body", "retryPolicy"]);
+            assert!(
+                v.iter()
+                    .any(|v| v.loc.get(2).map(String::as_str) == Some(field)),
+                "{json}: expected a violation at {field}, got {v:?}"
+            );
+        }
     }
 
     #[test]
@@ -122,10 +529,7 @@ mod tests {
 
     #[test]
     fn zero_jitter_is_exact() {
-        let p = RetryPolicy {
-            delays_secs: vec![300; 12],
-            jitter: 0.0,
-        };
+        let p = policy(r#"{"type":"fixed","baseSecs":300,"maxAttempts":13}"#);
         let now = ManualClock::at_epoch().now();
         let mut rng = StdRng::seed_from_u64(4);
         for attempts in 1..=12 {
@@ -136,5 +540,11 @@ mod tests {
         }
         assert_eq!(p.next_attempt_at(13, now, &mut rng), None);
         assert_eq!(p.max_attempts(), 13);
+    }
+
+    #[test]
+    fn the_hard_ceiling_holds_without_max_attempts() {
+        let p = policy(r#"{"type":"fixed","baseSecs":1,"maxAgeSecs":2592000}"#);
+        assert_eq!(p.schedule_secs().len(), (MAX_ATTEMPTS - 1) as usize);
     }
 }
