@@ -54,6 +54,10 @@ pub struct ServerConfig {
     /// deliveries are picked up sooner; it must still cover connect, TLS and the completion
     /// write of a live worker, or live deliveries get duplicated.
     pub lease_margin: Duration,
+    /// Origins (`https://vendor.example`) whose pages may embed the tenant portal in a frame,
+    /// besides hookd's own; empty means only hookd's own pages may. Sent as the portal's
+    /// `Content-Security-Policy: frame-ancestors`.
+    pub portal_frame_ancestors: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -70,6 +74,7 @@ impl Default for ServerConfig {
             portal_token_ttl: DEFAULT_PORTAL_TOKEN_TTL,
             node_name: "hookd".into(),
             lease_margin: LEASE_MARGIN,
+            portal_frame_ancestors: Vec::new(),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod idempotency;
 pub mod maintenance;
+pub mod ui;
 pub mod worker;
 
 use std::sync::Arc;

@@ -69,13 +69,15 @@ pub struct Settings {
     pub lease_margin_secs: u64,
     /// This process's name in leases and logs.
     pub node_name: Option<String>,
+    /// Origins whose pages may embed the tenant portal in a frame (besides hookd's own).
+    pub portal_frame_ancestors: StringList,
     /// Log filter, `tracing` syntax.
     pub log: String,
 }
 
 /// The settings that `HOOKD_*` variables may set. Other `HOOKD_*` variables (such as
 /// `HOOKD_CONFIG`, which names the file) are not settings and are left alone.
-const ENV_KEYS: [&str; 11] = [
+const ENV_KEYS: [&str; 12] = [
     "data_dir",
     "listen",
     "database_url",
@@ -86,6 +88,7 @@ const ENV_KEYS: [&str; 11] = [
     "worker_concurrency",
     "lease_margin_secs",
     "node_name",
+    "portal_frame_ancestors",
     "log",
 ];
 
@@ -103,6 +106,7 @@ impl Default for Settings {
             worker_concurrency: server.worker_concurrency,
             lease_margin_secs: server.lease_margin.as_secs(),
             node_name: None,
+            portal_frame_ancestors: StringList::default(),
             log: "info".into(),
         }
     }
@@ -160,6 +164,21 @@ impl Settings {
             self.request_timeout_secs > 0,
             "request_timeout_secs must be at least 1"
         );
+        // Each origin lands in the portal's Content-Security-Policy, so anything that is not a
+        // plain origin is refused here rather than silently dropped from the policy.
+        let portal_frame_ancestors = self
+            .portal_frame_ancestors
+            .items()
+            .iter()
+            .map(|s| {
+                hookd_server::ui::csp::normalize_frame_ancestor(s).with_context(|| {
+                    format!(
+                        "portal_frame_ancestors: '{s}' is not an origin such as \
+                         https://vendor.example"
+                    )
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(ServerConfig {
             public_url: self
                 .public_url
@@ -171,6 +190,7 @@ impl Settings {
             worker_concurrency: self.worker_concurrency.max(1),
             lease_margin: Duration::from_secs(self.lease_margin_secs),
             node_name: self.node_name.clone().unwrap_or_else(|| "hookd".into()),
+            portal_frame_ancestors,
             ..ServerConfig::default()
         })
     }
@@ -198,6 +218,30 @@ mod tests {
             assert_eq!(s.request_timeout_secs, 15, "defaults fill the rest");
             Ok(())
         });
+    }
+
+    #[test]
+    fn portal_frame_ancestors_are_origins_from_env_or_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env(
+                "HOOKD_PORTAL_FRAME_ANCESTORS",
+                "https://vendor.example, https://*.vendor.example",
+            );
+            let s = Settings::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(
+                s.server_config().unwrap().portal_frame_ancestors,
+                vec!["https://vendor.example", "https://*.vendor.example"]
+            );
+            jail.set_env(
+                "HOOKD_PORTAL_FRAME_ANCESTORS",
+                "https://a.example; script-src *",
+            );
+            let s = Settings::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
+            assert!(s.server_config().is_err());
+            Ok(())
+        });
+        let s = Settings::default();
+        assert!(s.server_config().unwrap().portal_frame_ancestors.is_empty());
     }
 
     #[test]

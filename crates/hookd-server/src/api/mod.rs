@@ -27,6 +27,7 @@ pub mod application;
 pub mod attempt;
 pub mod auth;
 pub mod client;
+pub mod console;
 pub mod endpoint;
 pub mod event_type;
 pub mod extract;
@@ -171,11 +172,15 @@ pub fn router(state: AppState) -> Router {
 
     let open = Router::new()
         .route("/api/v1/health", get(health::health))
-        .route("/api/v1/health/ping", get(health::ping));
+        .route("/api/v1/health/ping", get(health::ping))
+        // hookd's console routes authenticate and scope by themselves (see `console`).
+        .route("/api/v1/hookd/session", get(console::session))
+        .route("/api/v1/hookd/stats/attempts", get(console::attempt_stats));
 
     Router::new()
         .merge(authenticated)
         .merge(open)
+        .merge(crate::ui::router())
         .fallback(unknown_route)
         .layer(from_fn_with_state(state.clone(), limit_body))
         .with_state(state)

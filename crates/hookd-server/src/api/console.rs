@@ -1,0 +1,339 @@
+//! hookd's own extension routes for its web consoles (the operator dashboard and the tenant
+//! portal, see `crate::ui`), outside Svix's document under `/api/v1/hookd/`:
+//!
+//! - `GET /api/v1/hookd/session`: who the presented token is (admin, or which application an
+//!   `appsk_` token belongs to), so that the portal learns its application from its token alone.
+//! - `GET /api/v1/hookd/stats/attempts?appId=&endpointId=&since=&until=&bucketSecs=`: attempts
+//!   counted per time bucket by outcome, with latency percentiles read from duration bins
+//!   ([`AttemptBucket::quantile_upper_ms`]), for the consoles' charts.
+//!
+//! # Authorization
+//! `crate::auth` decides on route templates, and its rule for application tokens ("the
+//! `{app_id}` of the path must be your own") cannot express an *optional* application in the
+//! query string. These routes are therefore mounted outside that middleware and authenticate
+//! with [`crate::auth::authenticate`] themselves, then scope by the token: an admin token may
+//! ask about any application or all of them; an application token only ever about its own (its
+//! application is the default, and naming another one is a 403 indistinguishable from naming
+//! one that does not exist, as in `crate::auth`).
+//!
+//! This module must not change anything: both routes only read.
+
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use chrono::Duration;
+use hookd_core::{
+    model::{Application, AttemptBucket, TokenScope, DURATION_BIN_UPPER_MS},
+    store::BucketQuery,
+};
+use serde::Serialize;
+
+use super::{
+    extract::{path_key, QueryParams},
+    load_endpoint,
+    wire::ts,
+};
+use crate::{
+    auth::authenticate,
+    error::{ApiError, ApiResult},
+    worker::http::USER_AGENT_VALUE,
+    AppState,
+};
+
+/// The default chart window when `since` is absent: the last hour.
+const DEFAULT_WINDOW_SECS: i64 = 3600;
+/// The default bucket: one minute ("deliveries per minute").
+const DEFAULT_BUCKET_SECS: u32 = 60;
+/// The widest bucket: 31 days.
+const MAX_BUCKET_SECS: u32 = 31 * 86_400;
+/// A chart has at most this many buckets, which bounds the work one request can ask the
+/// store for and the size of the answer.
+const MAX_BUCKETS: i64 = 2000;
+
+/// The application a session belongs to.
+#[derive(Debug, Serialize)]
+pub struct SessionApp {
+    id: String,
+    uid: Option<String>,
+    name: String,
+}
+
+/// The answer of `GET /api/v1/hookd/session`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionOut {
+    /// `admin` or `app`.
+    scope: &'static str,
+    /// The token's application, for application tokens.
+    app: Option<SessionApp>,
+    /// The `user-agent` that deliveries carry, which the consoles show in the request they
+    /// reconstruct for an attempt.
+    user_agent: &'static str,
+}
+
+/// Latency percentiles of some attempts, each the upper bound in ms of the duration bin that
+/// holds it; `null` when it falls in the open-ended last bin (slower than the largest finite
+/// bound).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Percentiles {
+    p50_ms: Option<i64>,
+    p90_ms: Option<i64>,
+    p99_ms: Option<i64>,
+}
+
+impl Percentiles {
+    fn of(bucket: &AttemptBucket) -> Self {
+        let finite = |q: f64| bucket.quantile_upper_ms(q).filter(|ms| *ms != i64::MAX);
+        Self {
+            p50_ms: finite(0.5),
+            p90_ms: finite(0.9),
+            p99_ms: finite(0.99),
+        }
+    }
+}
+
+/// One bucket of the chart.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BucketOut {
+    start: String,
+    success: i64,
+    fail: i64,
+    #[serde(flatten)]
+    latency: Percentiles,
+    duration_bins: [i64; 12],
+}
+
+/// The answer of `GET /api/v1/hookd/stats/attempts`. Buckets without attempts are left out;
+/// the consoles draw them as zero.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptStatsOut {
+    app_id: Option<String>,
+    endpoint_id: Option<String>,
+    since: String,
+    until: String,
+    bucket_secs: u32,
+    /// The inclusive upper bounds (ms) of `durationBins`; the last bin (`null`) is open-ended.
+    bin_upper_ms: Vec<Option<i64>>,
+    data: Vec<BucketOut>,
+    /// Everything in the window together.
+    total: TotalOut,
+}
+
+/// The whole window's counts and percentiles.
+#[derive(Debug, Serialize)]
+pub struct TotalOut {
+    success: i64,
+    fail: i64,
+    #[serde(flatten)]
+    latency: Option<Percentiles>,
+}
+
+fn forbidden() -> ApiError {
+    ApiError::Forbidden("Insufficient access for the given operation.".into())
+}
+
+/// `GET /api/v1/hookd/session`.
+pub async fn session(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match session_inner(&state, &headers).await {
+        Ok(out) => Json(out).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn session_inner(state: &AppState, headers: &HeaderMap) -> ApiResult<SessionOut> {
+    let token = authenticate(state, headers).await?;
+    let app = match &token.scope {
+        TokenScope::Admin => None,
+        TokenScope::App(id) => {
+            // A token whose application was deleted reaches nothing; say so the same way.
+            let app = state
+                .store
+                .get_app(id.as_str())
+                .await?
+                .ok_or_else(forbidden)?;
+            Some(SessionApp {
+                id: app.id.to_string(),
+                uid: app.uid,
+                name: app.name,
+            })
+        }
+    };
+    Ok(SessionOut {
+        scope: if app.is_some() { "app" } else { "admin" },
+        app,
+        user_agent: USER_AGENT_VALUE,
+    })
+}
+
+/// `GET /api/v1/hookd/stats/attempts`.
+pub async fn attempt_stats(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: QueryParams,
+) -> Response {
+    match attempt_stats_inner(&state, &headers, &query).await {
+        Ok(out) => (StatusCode::OK, Json(out)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The application the caller asks about, within what its token may see.
+async fn scoped_app(
+    state: &AppState,
+    scope: &TokenScope,
+    wanted: Option<&str>,
+) -> ApiResult<Option<Application>> {
+    match (scope, wanted) {
+        (TokenScope::Admin, None) => Ok(None),
+        (TokenScope::Admin, Some(wanted)) => state
+            .store
+            .get_app(wanted)
+            .await?
+            .map(Some)
+            .ok_or_else(ApiError::not_found),
+        (TokenScope::App(own), wanted) => {
+            let app = state
+                .store
+                .get_app(wanted.unwrap_or(own.as_str()))
+                .await?
+                .filter(|app| &app.id == own)
+                .ok_or_else(forbidden)?;
+            Ok(Some(app))
+        }
+    }
+}
+
+async fn attempt_stats_inner(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &QueryParams,
+) -> ApiResult<AttemptStatsOut> {
+    let token = authenticate(state, headers).await?;
+    // Check the input before touching the store, so that the caller learns about bad input
+    // whatever it may see.
+    let bucket_secs = match query.get("bucketSecs") {
+        None => DEFAULT_BUCKET_SECS,
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_BUCKET_SECS).contains(n))
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    &["query", "bucketSecs"],
+                    format!("must be a whole number of seconds from 1 to {MAX_BUCKET_SECS}"),
+                )
+            })?,
+    };
+    let until = query
+        .timestamp("until")?
+        .unwrap_or_else(|| state.clock.now());
+    let since = query
+        .timestamp("since")?
+        .unwrap_or(until - Duration::seconds(DEFAULT_WINDOW_SECS));
+    if since >= until {
+        return Err(ApiError::invalid(
+            &["query", "since"],
+            "must be before until",
+        ));
+    }
+    let buckets = (until - since).num_seconds() / i64::from(bucket_secs);
+    if buckets > MAX_BUCKETS {
+        return Err(ApiError::invalid(
+            &["query", "bucketSecs"],
+            format!(
+                "the window holds {buckets} buckets of {bucket_secs} s; at most {MAX_BUCKETS} \
+                 are allowed, so choose larger buckets or a shorter window"
+            ),
+        ));
+    }
+    let app_param = query.get("appId");
+    let endpoint_param = query.get("endpointId");
+    if let Some(app) = app_param {
+        path_key("appId", app)
+            .map_err(|_| ApiError::invalid(&["query", "appId"], "invalid application id"))?;
+    }
+    if let Some(ep) = endpoint_param {
+        path_key("endpointId", ep)
+            .map_err(|_| ApiError::invalid(&["query", "endpointId"], "invalid endpoint id"))?;
+    }
+
+    let app = scoped_app(state, &token.scope, app_param).await?;
+    let endpoint = match (endpoint_param, &app) {
+        (None, _) => None,
+        (Some(ep), Some(app)) => Some(load_endpoint(state, app, ep).await?),
+        (Some(_), None) => {
+            return Err(ApiError::invalid(
+                &["query", "endpointId"],
+                "an endpoint is named within its application: give appId too",
+            ))
+        }
+    };
+    let data = state
+        .store
+        .attempt_buckets(&BucketQuery {
+            app: app.as_ref().map(|a| a.id.clone()),
+            endpoint: endpoint.as_ref().map(|e| e.id.clone()),
+            since,
+            until,
+            bucket_secs,
+        })
+        .await?;
+
+    let mut total = AttemptBucket::default();
+    for b in &data {
+        total.success += b.success;
+        total.fail += b.fail;
+        for (sum, n) in total.duration_bins.iter_mut().zip(b.duration_bins) {
+            *sum += n;
+        }
+    }
+    let any = total.duration_bins.iter().any(|n| *n > 0);
+    Ok(AttemptStatsOut {
+        app_id: app.map(|a| a.id.to_string()),
+        endpoint_id: endpoint.map(|e| e.id.to_string()),
+        since: ts(since),
+        until: ts(until),
+        bucket_secs,
+        bin_upper_ms: DURATION_BIN_UPPER_MS
+            .iter()
+            .map(|ms| Some(*ms).filter(|ms| *ms != i64::MAX))
+            .collect(),
+        data: data
+            .into_iter()
+            .map(|b| BucketOut {
+                start: ts(b.start),
+                success: b.success,
+                fail: b.fail,
+                latency: Percentiles::of(&b),
+                duration_bins: b.duration_bins,
+            })
+            .collect(),
+        total: TotalOut {
+            success: total.success,
+            fail: total.fail,
+            latency: any.then(|| Percentiles::of(&total)),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_open_bin_has_no_finite_percentile() {
+        let mut b = AttemptBucket::default();
+        b.duration_bins[0] = 98;
+        b.duration_bins[11] = 2;
+        let p = Percentiles::of(&b);
+        assert_eq!(p.p50_ms, Some(5));
+        assert_eq!(p.p90_ms, Some(5));
+        assert_eq!(p.p99_ms, None);
+    }
+}

@@ -1,0 +1,196 @@
+//! hookd's two web consoles, served by the same binary with no build step: the operator
+//! dashboard (`/dashboard`) and the tenant portal (`/portal`, the link that
+//! `app-portal-access` returns).
+//!
+//! Both are hand-written HTML, CSS and JavaScript files in `assets/`, embedded into the binary
+//! with `include_bytes!` and served from `/ui/{file}`; nothing is fetched from anywhere else at
+//! run time. The pages are public shells: all data comes from the JSON API (`/api/v1/…`) with a
+//! token the page holds in `sessionStorage` (the admin token typed at login, or the portal's
+//! `appsk_` token read from the URL fragment, which browsers never send to the server and so
+//! never reaches a log). What a token may see is enforced by the API alone; the pages must not
+//! be trusted with any access decision, and this module must not serve data.
+//!
+//! Every page carries a strict `Content-Security-Policy` (see [`csp`]), which is why the assets
+//! contain no inline script or style.
+
+pub mod csp;
+
+use std::sync::OnceLock;
+
+use axum::{
+    extract::{Path, State},
+    http::{
+        header::{
+            CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, IF_NONE_MATCH,
+            REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+        },
+        HeaderMap, HeaderValue, StatusCode,
+    },
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use sha2::{Digest, Sha256};
+
+use crate::{error::ApiError, AppState};
+
+/// One embedded file.
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    bytes: &'static [u8],
+}
+
+/// The files under `/ui/`. Pages (`*.html`) are served under their own routes instead.
+const ASSETS: [Asset; 6] = [
+    Asset {
+        name: "hookd.css",
+        content_type: "text/css; charset=utf-8",
+        bytes: include_bytes!("assets/hookd.css"),
+    },
+    Asset {
+        name: "common.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("assets/common.js"),
+    },
+    Asset {
+        name: "charts.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("assets/charts.js"),
+    },
+    Asset {
+        name: "dashboard.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("assets/dashboard.js"),
+    },
+    Asset {
+        name: "portal.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("assets/portal.js"),
+    },
+    Asset {
+        name: "favicon.svg",
+        content_type: "image/svg+xml",
+        bytes: include_bytes!("assets/favicon.svg"),
+    },
+];
+
+const DASHBOARD_HTML: &[u8] = include_bytes!("assets/dashboard.html");
+const PORTAL_HTML: &[u8] = include_bytes!("assets/portal.html");
+
+/// The routes of the consoles. They need no token: the pages hold no data.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/dashboard", get(dashboard))
+        .route("/portal", get(portal))
+        .route("/ui/{file}", get(asset))
+}
+
+/// Headers every console page carries besides its policy.
+fn page(policy: String, body: &'static [u8], frameable: bool) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    // The page's policy comes from validated origins, so it is always a valid header value; if
+    // it somehow were not, refusing to serve is safer than serving the page unprotected.
+    match HeaderValue::from_str(&policy) {
+        Ok(value) => headers.insert(CONTENT_SECURITY_POLICY, value),
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    if !frameable {
+        // For browsers that predate `frame-ancestors`.
+        headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    // The pages change with the binary and are tiny: never serve a stale one.
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+}
+
+/// `GET /dashboard`.
+async fn dashboard() -> Response {
+    page(csp::dashboard_policy(), DASHBOARD_HTML, false)
+}
+
+/// `GET /portal`.
+async fn portal(State(state): State<AppState>) -> Response {
+    page(
+        csp::portal_policy(&state.config.portal_frame_ancestors),
+        PORTAL_HTML,
+        true,
+    )
+}
+
+/// The entity tag of each asset, computed once: a hash of its bytes, so that a new binary's
+/// files are fetched again and unchanged ones are answered with 304.
+fn etags() -> &'static [String] {
+    static ETAGS: OnceLock<Vec<String>> = OnceLock::new();
+    ETAGS.get_or_init(|| {
+        ASSETS
+            .iter()
+            .map(|a| {
+                let digest = Sha256::digest(a.bytes);
+                let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+                format!("\"{hex}\"")
+            })
+            .collect()
+    })
+}
+
+/// `GET /ui/{file}`.
+async fn asset(Path(file): Path<String>, request_headers: HeaderMap) -> Response {
+    let Some(index) = ASSETS.iter().position(|a| a.name == file) else {
+        return ApiError::not_found().into_response();
+    };
+    let asset = &ASSETS[index];
+    let etag = &etags()[index];
+    let fresh = request_headers
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag));
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        asset.bytes.into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    // Revalidate every time: a cheap 304, and never a script older than its page.
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        headers.insert(ETAG, value);
+    }
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_reference_only_embedded_assets() {
+        for page in [DASHBOARD_HTML, PORTAL_HTML] {
+            let text = std::str::from_utf8(page).unwrap();
+            for part in text.split("/ui/").skip(1) {
+                let name: String = part
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+                    .collect();
+                assert!(
+                    ASSETS.iter().any(|a| a.name == name),
+                    "the page links /ui/{name}, which is not embedded"
+                );
+            }
+            // The policy forbids inline code; a page that had some would silently break.
+            assert!(!text.contains("<script>"), "inline script");
+            assert!(!text.contains("<style"), "inline style");
+            assert!(!text.contains(" style="), "inline style attribute");
+            assert!(!text.contains(" onclick="), "inline handler");
+        }
+    }
+}
