@@ -1,0 +1,247 @@
+//! The read side of deliveries and attempts: the lists behind `/endpoint/{id}/msg`,
+//! `/msg/{id}/endpoint` and the attempt lists, single attempts, expunging a response, and
+//! per-endpoint statistics.
+//!
+//! This module must not change a delivery's state; that is [`crate::queue`]'s job.
+
+use hookd_core::{
+    delivery::{DeliveryState, MessageStatus},
+    id::{AppId, AttemptId, EndpointId, MsgId},
+    model::{Attempt, Delivery, Endpoint, EndpointStats, Message},
+    page::{ListQuery, Page},
+    store::{AttemptFilter, DeliveryFilter, StoreResult},
+    Timestamp,
+};
+use sqlx::{Postgres, QueryBuilder, Row};
+
+use crate::{
+    codec::{
+        self, ms_ceil, states_with_status, ATTEMPT_COLUMNS, DELIVERY_COLUMNS, ENDPOINT_COLUMNS,
+        MESSAGE_COLUMNS,
+    },
+    error, list,
+    messages::push_message_filter,
+    PgStore,
+};
+
+/// The width of an HTTP status class: class 200 is 200 to 299.
+const STATUS_CLASS_WIDTH: i16 = 100;
+
+pub(crate) async fn list_endpoint_deliveries(
+    store: &PgStore,
+    app: &AppId,
+    endpoint: &EndpointId,
+    filter: &DeliveryFilter,
+    query: &ListQuery,
+) -> StoreResult<Page<(Message, Delivery)>> {
+    let mut qb = QueryBuilder::new(format!(
+        "SELECT {MESSAGE_COLUMNS}, {DELIVERY_COLUMNS} FROM deliveries d \
+         JOIN messages m ON m.id = d.msg_id WHERE d.app_id = "
+    ));
+    qb.push_bind(app.as_str());
+    qb.push(" AND d.endpoint_id = ");
+    qb.push_bind(endpoint.as_str());
+    push_message_filter(&mut qb, &filter.message, "m.created_at");
+    if let Some(status) = filter.status {
+        qb.push(" AND d.state = ANY (");
+        qb.push_bind(states_with_status(status));
+        qb.push(")");
+    }
+    list::push_page(&mut qb, "d.msg_id", query);
+    let rows = qb
+        .build()
+        .fetch_all(&store.pool)
+        .await
+        .map_err(error::map)?;
+    let items = rows
+        .iter()
+        .map(|r| Ok((codec::message(r)?, codec::delivery(r)?)))
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::assemble(items, query, |(m, _)| m.id.to_string()))
+}
+
+pub(crate) async fn list_message_deliveries(
+    store: &PgStore,
+    app: &AppId,
+    msg: &MsgId,
+    query: &ListQuery,
+) -> StoreResult<Page<(Endpoint, Delivery)>> {
+    let mut qb = QueryBuilder::new(format!(
+        "SELECT {ENDPOINT_COLUMNS}, {DELIVERY_COLUMNS} FROM deliveries d \
+         JOIN endpoints e ON e.id = d.endpoint_id WHERE d.app_id = "
+    ));
+    qb.push_bind(app.as_str());
+    qb.push(" AND d.msg_id = ");
+    qb.push_bind(msg.as_str());
+    list::push_page(&mut qb, "d.endpoint_id", query);
+    let rows = qb
+        .build()
+        .fetch_all(&store.pool)
+        .await
+        .map_err(error::map)?;
+    let items = rows
+        .iter()
+        .map(|r| Ok((codec::endpoint(r)?, codec::delivery(r)?)))
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::assemble(items, query, |(e, _)| e.id.to_string()))
+}
+
+/// The attempt-level filters, on a query over `attempts at JOIN messages m`.
+fn push_attempt_filter(qb: &mut QueryBuilder<'_, Postgres>, filter: &AttemptFilter) {
+    push_message_filter(qb, &filter.message, "at.created_at");
+    if let Some(status) = filter.status {
+        qb.push(" AND at.status = ");
+        qb.push_bind(i16::from(status.code()));
+    }
+    if let Some(class) = filter.status_code_class {
+        if class == 0 {
+            // Class 0 is "no response": the request never got an HTTP status.
+            qb.push(" AND at.response_status_code = 0");
+        } else {
+            // Classes beyond SMALLINT's range cannot match a stored code; clamp, not panic.
+            let low = i16::try_from(class).unwrap_or(i16::MAX);
+            qb.push(" AND at.response_status_code >= ");
+            qb.push_bind(low);
+            qb.push(" AND at.response_status_code < ");
+            qb.push_bind(i32::from(low) + i32::from(STATUS_CLASS_WIDTH));
+        }
+    }
+    if let Some(endpoint) = &filter.endpoint_id {
+        qb.push(" AND at.endpoint_id = ");
+        qb.push_bind(endpoint.as_str().to_owned());
+    }
+}
+
+/// Lists attempts where `owner_column` (the endpoint or the message) is `owner`.
+async fn list_attempts(
+    store: &PgStore,
+    app: &AppId,
+    owner_column: &str,
+    owner: &str,
+    filter: &AttemptFilter,
+    query: &ListQuery,
+) -> StoreResult<Page<Attempt>> {
+    let mut qb = QueryBuilder::new(format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM attempts at JOIN messages m ON m.id = at.msg_id \
+         WHERE at.app_id = "
+    ));
+    qb.push_bind(app.as_str().to_owned());
+    qb.push(format!(" AND {owner_column} = "));
+    qb.push_bind(owner.to_owned());
+    push_attempt_filter(&mut qb, filter);
+    list::push_page(&mut qb, "at.id", query);
+    let rows = qb
+        .build()
+        .fetch_all(&store.pool)
+        .await
+        .map_err(error::map)?;
+    let items = rows
+        .iter()
+        .map(codec::attempt)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::assemble(items, query, |a| a.id.to_string()))
+}
+
+pub(crate) async fn list_attempts_by_endpoint(
+    store: &PgStore,
+    app: &AppId,
+    endpoint: &EndpointId,
+    filter: &AttemptFilter,
+    query: &ListQuery,
+) -> StoreResult<Page<Attempt>> {
+    list_attempts(
+        store,
+        app,
+        "at.endpoint_id",
+        endpoint.as_str(),
+        filter,
+        query,
+    )
+    .await
+}
+
+pub(crate) async fn list_attempts_by_msg(
+    store: &PgStore,
+    app: &AppId,
+    msg: &MsgId,
+    filter: &AttemptFilter,
+    query: &ListQuery,
+) -> StoreResult<Page<Attempt>> {
+    list_attempts(store, app, "at.msg_id", msg.as_str(), filter, query).await
+}
+
+pub(crate) async fn get_attempt(
+    store: &PgStore,
+    app: &AppId,
+    msg: &MsgId,
+    attempt: &AttemptId,
+) -> StoreResult<Option<Attempt>> {
+    let row = sqlx::query(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM attempts at \
+         WHERE at.app_id = $1 AND at.msg_id = $2 AND at.id = $3"
+    ))
+    .bind(app.as_str())
+    .bind(msg.as_str())
+    .bind(attempt.as_str())
+    .fetch_optional(&store.pool)
+    .await
+    .map_err(error::map)?;
+    row.as_ref().map(codec::attempt).transpose()
+}
+
+pub(crate) async fn expunge_attempt_content(
+    store: &PgStore,
+    app: &AppId,
+    msg: &MsgId,
+    attempt: &AttemptId,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE attempts SET response = NULL WHERE app_id = $1 AND msg_id = $2 AND id = $3",
+    )
+    .bind(app.as_str())
+    .bind(msg.as_str())
+    .bind(attempt.as_str())
+    .execute(&store.pool)
+    .await
+    .map_err(error::map)?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub(crate) async fn endpoint_stats(
+    store: &PgStore,
+    app: &AppId,
+    endpoint: &EndpointId,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+) -> StoreResult<EndpointStats> {
+    // Open ends are bound as the extremes rather than spelled `$n IS NULL OR …`, so that the
+    // (endpoint_id, created_at) index serves the range with one plan for every call.
+    let rows = sqlx::query(
+        "SELECT state, COUNT(*) AS n FROM deliveries \
+         WHERE app_id = $1 AND endpoint_id = $2 AND created_at >= $3 AND created_at < $4 \
+         GROUP BY state",
+    )
+    .bind(app.as_str())
+    .bind(endpoint.as_str())
+    .bind(since.map_or(i64::MIN, ms_ceil))
+    .bind(until.map_or(i64::MAX, ms_ceil))
+    .fetch_all(&store.pool)
+    .await
+    .map_err(error::map)?;
+    let mut stats = EndpointStats::default();
+    for row in &rows {
+        let state: String = row.try_get("state").map_err(error::map)?;
+        let n: i64 = row.try_get("n").map_err(error::map)?;
+        let state = DeliveryState::parse(&state)
+            .ok_or_else(|| error::corrupt(format!("delivery state {state:?}")))?;
+        let slot = match (state, state.message_status()) {
+            (DeliveryState::Canceled, _) => &mut stats.canceled,
+            (_, MessageStatus::Success) => &mut stats.success,
+            (_, MessageStatus::Fail) => &mut stats.fail,
+            (_, MessageStatus::Pending) => &mut stats.pending,
+            (_, MessageStatus::Sending) => &mut stats.sending,
+        };
+        *slot += n;
+    }
+    Ok(stats)
+}

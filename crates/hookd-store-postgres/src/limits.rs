@@ -1,0 +1,129 @@
+//! Shared rate-limit state (the GCRA of `hookd_core::throttle`, one row per limit) and the
+//! attempt counts behind the dashboard's charts.
+//!
+//! This module must not decide whether a request may go: it loads the limiter's state under a
+//! row lock, lets `hookd_core::throttle::Gcra` decide, and stores the result in the same
+//! transaction.
+
+use hookd_core::{
+    model::{AttemptBucket, DURATION_BIN_UPPER_MS},
+    store::{BucketQuery, StoreResult},
+    throttle::Gcra,
+    Timestamp,
+};
+use sqlx::{Postgres, QueryBuilder, Row};
+
+use crate::{
+    codec::{ms, ts},
+    error, PgStore,
+};
+
+/// Every process taking a slot of the same limit reads, decides and writes one row, so the
+/// row is locked from the read to the commit. One upsert both creates the row on first use
+/// (with a NULL state: never granted) and locks it: `ON CONFLICT DO UPDATE` locks the row it
+/// conflicts with, and its no-op `SET` makes `RETURNING` hand back the stored state. A
+/// concurrent taker of the same limit waits at that statement until we commit, then reads
+/// what we wrote; takers of other limits never wait for us.
+pub(crate) async fn throttle_take(
+    store: &PgStore,
+    key: &str,
+    per_second: u16,
+    now: Timestamp,
+) -> StoreResult<Result<(), Timestamp>> {
+    let mut tx = store.begin().await?;
+    let tat: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO rate_limits (key, tat) VALUES ($1, NULL) \
+         ON CONFLICT (key) DO UPDATE SET tat = rate_limits.tat RETURNING tat",
+    )
+    .bind(key)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(error::map)?;
+    let mut gcra = Gcra::resume(tat.map(ts).transpose()?);
+    let decision = gcra.check(now, per_second);
+    if decision.is_ok() {
+        sqlx::query("UPDATE rate_limits SET tat = $2 WHERE key = $1")
+            .bind(key)
+            .bind(gcra.state().map(ms))
+            .execute(&mut *tx)
+            .await
+            .map_err(error::map)?;
+    }
+    tx.commit().await.map_err(error::map)?;
+    Ok(decision)
+}
+
+/// The SQL expression of an attempt's duration bin, from [`DURATION_BIN_UPPER_MS`].
+fn bin_case() -> String {
+    let mut sql = String::from("CASE");
+    for (i, upper) in DURATION_BIN_UPPER_MS
+        .iter()
+        .enumerate()
+        .take(DURATION_BIN_UPPER_MS.len() - 1)
+    {
+        sql.push_str(&format!(" WHEN response_duration_ms <= {upper} THEN {i}"));
+    }
+    sql.push_str(&format!(" ELSE {} END", DURATION_BIN_UPPER_MS.len() - 1));
+    sql
+}
+
+pub(crate) async fn attempt_buckets(
+    store: &PgStore,
+    q: &BucketQuery,
+) -> StoreResult<Vec<AttemptBucket>> {
+    let width = i64::from(q.bucket_secs.max(1)) * 1000;
+    // `created_at - mod(created_at, width)` aligns to a multiple of the width since the epoch;
+    // the double `mod` keeps that a floor (not a truncation) for times before 1970 too.
+    let mut sql = QueryBuilder::<Postgres>::new("SELECT created_at - mod(mod(created_at, ");
+    sql.push_bind(width)
+        .push(") + ")
+        .push_bind(width)
+        .push(", ")
+        .push_bind(width)
+        .push(") AS bucket, status, ")
+        .push(bin_case())
+        .push(" AS bin, COUNT(*) AS n FROM attempts WHERE created_at >= ")
+        .push_bind(ms(q.since))
+        .push(" AND created_at < ")
+        .push_bind(ms(q.until));
+    if let Some(app) = &q.app {
+        sql.push(" AND app_id = ").push_bind(app.as_str());
+    }
+    if let Some(ep) = &q.endpoint {
+        sql.push(" AND endpoint_id = ").push_bind(ep.as_str());
+    }
+    sql.push(" GROUP BY 1, 2, 3 ORDER BY 1");
+    let rows = sql
+        .build()
+        .fetch_all(&store.pool)
+        .await
+        .map_err(error::map)?;
+    let mut out: Vec<AttemptBucket> = Vec::new();
+    for row in rows {
+        let start: i64 = row.try_get("bucket").map_err(error::map)?;
+        let status: i16 = row.try_get("status").map_err(error::map)?;
+        let bin: i32 = row.try_get("bin").map_err(error::map)?;
+        let n: i64 = row.try_get("n").map_err(error::map)?;
+        let start = ts(start)?;
+        if out.last().is_none_or(|b| b.start != start) {
+            out.push(AttemptBucket {
+                start,
+                ..AttemptBucket::default()
+            });
+        }
+        let bucket = out.last_mut().expect("pushed above");
+        // Attempt status 0 is success; everything else recorded is a failure.
+        if status == 0 {
+            bucket.success += n;
+        } else {
+            bucket.fail += n;
+        }
+        if let Some(slot) = usize::try_from(bin)
+            .ok()
+            .and_then(|b| bucket.duration_bins.get_mut(b))
+        {
+            *slot += n;
+        }
+    }
+    Ok(out)
+}

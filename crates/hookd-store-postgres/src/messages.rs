@@ -1,0 +1,199 @@
+//! Messages: writing a message together with its fan-out of deliveries, reading, listing and
+//! expunging them.
+//!
+//! This module must not decide which endpoints receive a message: it asks
+//! [`hookd_core::model::Endpoint::accepts`], so that every store fans out identically.
+
+use hookd_core::{
+    delivery::{DeliveryState, TriggerType},
+    id::{AppId, EndpointId, MsgId},
+    model::Message,
+    page::{ListQuery, Page},
+    store::{MessageFilter, StoreResult},
+};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+
+use crate::{
+    codec::{self, ms, ms_ceil, ENDPOINT_COLUMNS, MESSAGE_COLUMNS},
+    error, list, notify, PgStore,
+};
+
+/// Appends the message-level filters to a query that selects from `messages m`, comparing
+/// `before` and `after` with `time_column` (the message's own creation time, or an attempt's).
+/// The builder must end inside a `WHERE` clause.
+pub(crate) fn push_message_filter(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    filter: &MessageFilter,
+    time_column: &str,
+) {
+    if let Some(before) = filter.before {
+        qb.push(format!(" AND {time_column} < "));
+        qb.push_bind(ms_ceil(before));
+    }
+    if let Some(after) = filter.after {
+        // Stored times are whole milliseconds, so "after `after`" is "after its millisecond".
+        qb.push(format!(" AND {time_column} > "));
+        qb.push_bind(ms(after));
+    }
+    if let Some(channel) = &filter.channel {
+        // Whole-element comparison: `eu` never matches a channel `e`.
+        qb.push(" AND ");
+        qb.push_bind(channel.clone());
+        qb.push(" = ANY (m.channels)");
+    }
+    if let Some(types) = &filter.event_types {
+        // One array parameter whatever the list's length; an empty list matches nothing.
+        qb.push(" AND m.event_type = ANY (");
+        qb.push_bind(types.clone());
+        qb.push(")");
+    }
+}
+
+/// Inserts the initial deliveries of `msg` to `targets`, in one statement: pending, due when
+/// the message was created, scheduled, no attempts yet.
+async fn insert_initial_deliveries(
+    tx: &mut PgConnection,
+    msg: &Message,
+    targets: &[String],
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO deliveries (msg_id, endpoint_id, app_id, state, attempts, next_attempt_at, \
+         trigger_type, created_at, updated_at) \
+         SELECT $1, target, $2, $3, 0, $4, $5, $4, $4 FROM UNNEST($6::text[]) AS target",
+    )
+    .bind(msg.id.as_str())
+    .bind(msg.app_id.as_str())
+    .bind(DeliveryState::Pending.as_str())
+    .bind(ms(msg.created_at))
+    .bind(TriggerType::Scheduled.as_str())
+    .bind(targets)
+    .execute(&mut *tx)
+    .await
+    .map_err(error::map)?;
+    Ok(())
+}
+
+/// The message and its deliveries are written in one transaction, against the endpoints read
+/// in it. Those endpoints are read `FOR KEY SHARE`, the lock a foreign key check takes anyway:
+/// an endpoint being deleted concurrently is either gone before we read (and skipped) or
+/// waits for our commit (and its cascade removes our delivery), so a publish never fails
+/// because an unrelated endpoint vanished between our read and our insert. Updates to an
+/// endpoint (say, disabling it) are not blocked; a delivery to an endpoint disabled meanwhile
+/// is canceled by the worker that claims it.
+pub(crate) async fn create(
+    store: &PgStore,
+    msg: &Message,
+    only_endpoint: Option<&EndpointId>,
+) -> StoreResult<u32> {
+    let mut tx = store.begin().await?;
+    sqlx::query(
+        "INSERT INTO messages (id, app_id, event_id, event_type, payload, channels, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(msg.id.as_str())
+    .bind(msg.app_id.as_str())
+    .bind(msg.event_id.as_deref())
+    .bind(&msg.event_type)
+    .bind(msg.payload.as_deref())
+    .bind(msg.channels.as_deref())
+    .bind(ms(msg.created_at))
+    .execute(&mut *tx)
+    .await
+    .map_err(error::map)?;
+
+    let targets: Vec<String> = match only_endpoint {
+        Some(only) => sqlx::query_scalar::<_, String>(
+            "SELECT id FROM endpoints WHERE app_id = $1 AND id = $2 AND NOT disabled \
+             FOR KEY SHARE",
+        )
+        .bind(msg.app_id.as_str())
+        .bind(only.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(error::map)?
+        .into_iter()
+        .collect(),
+        None => {
+            let rows = sqlx::query(&format!(
+                "SELECT {ENDPOINT_COLUMNS} FROM endpoints e \
+                 WHERE e.app_id = $1 AND NOT e.disabled FOR KEY SHARE"
+            ))
+            .bind(msg.app_id.as_str())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(error::map)?;
+            let mut targets = Vec::new();
+            for row in &rows {
+                let ep = codec::endpoint(row)?;
+                if ep.accepts(&msg.event_type, msg.channels.as_deref()) {
+                    targets.push(ep.id.to_string());
+                }
+            }
+            targets
+        }
+    };
+    if !targets.is_empty() {
+        insert_initial_deliveries(&mut tx, msg, &targets).await?;
+        notify::work_available(&mut tx, store).await?;
+    }
+    tx.commit().await.map_err(error::map)?;
+    // An application cannot hold anywhere near 2^32 endpoints; saturate rather than panic.
+    Ok(u32::try_from(targets.len()).unwrap_or(u32::MAX))
+}
+
+/// The id is tried first and wins over an `eventId` equal to it.
+pub(crate) async fn get(
+    store: &PgStore,
+    app: &AppId,
+    id_or_event_id: &str,
+) -> StoreResult<Option<Message>> {
+    let row = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m \
+         WHERE m.app_id = $1 AND (m.id = $2 OR m.event_id = $2) \
+         ORDER BY m.id = $2 DESC LIMIT 1"
+    ))
+    .bind(app.as_str())
+    .bind(id_or_event_id)
+    .fetch_optional(&store.pool)
+    .await
+    .map_err(error::map)?;
+    row.as_ref().map(codec::message).transpose()
+}
+
+pub(crate) async fn list(
+    store: &PgStore,
+    app: &AppId,
+    filter: &MessageFilter,
+    query: &ListQuery,
+) -> StoreResult<Page<Message>> {
+    let mut qb = QueryBuilder::new(format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = "
+    ));
+    qb.push_bind(app.as_str());
+    push_message_filter(&mut qb, filter, "m.created_at");
+    list::push_page(&mut qb, "m.id", query);
+    let rows = qb
+        .build()
+        .fetch_all(&store.pool)
+        .await
+        .map_err(error::map)?;
+    let msgs = rows
+        .iter()
+        .map(codec::message)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::assemble(msgs, query, |m| m.id.to_string()))
+}
+
+pub(crate) async fn expunge_content(
+    store: &PgStore,
+    app: &AppId,
+    msg: &MsgId,
+) -> StoreResult<bool> {
+    let done = sqlx::query("UPDATE messages SET payload = NULL WHERE app_id = $1 AND id = $2")
+        .bind(app.as_str())
+        .bind(msg.as_str())
+        .execute(&store.pool)
+        .await
+        .map_err(error::map)?;
+    Ok(done.rows_affected() > 0)
+}

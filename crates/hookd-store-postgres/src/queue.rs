@@ -1,0 +1,420 @@
+//! The delivery queue: claiming due deliveries under a lease, completing them, and the
+//! operator's resend and recover, for any number of workers in any number of processes.
+//!
+//! A claim is one statement: it picks due rows with `FOR UPDATE SKIP LOCKED` (so concurrent
+//! claimers pass over each other's rows instead of queueing behind them), moves them to
+//! `claimed` under the new lease and returns them joined with their messages and endpoints. A
+//! completion batch is one short transaction of at most three statements whatever its size,
+//! each guarded by the lease token, so a worker whose lease was taken over cannot overwrite
+//! its successor's result.
+//!
+//! This module must not decide where a delivery goes after an attempt: the worker computes the
+//! [`hookd_core::delivery::Transition`] and this module only applies it under the guard.
+
+use std::collections::HashSet;
+
+use hookd_core::{
+    delivery::{DeliveryState, TriggerType},
+    id::{AppId, EndpointId, MsgId},
+    store::{ClaimRequest, Claimed, Completion, Outcome, StoreError, StoreResult},
+    Timestamp,
+};
+use sqlx::PgConnection;
+
+use crate::{
+    codec::{self, ms, ms_ceil, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, MESSAGE_COLUMNS},
+    error, notify, PgStore,
+};
+
+/// Claims up to `$2` due deliveries at time `$1` under lease `$3`, owner `$4`, expiring `$5`.
+///
+/// Each of the two sources walks its own partial index in due order and stops after `$2`
+/// rows it could lock: claimable deliveries whose time has come (`due`), and claimed ones
+/// whose lease ran out (`expired`, due at their expiry). So a claim reads a handful of index
+/// entries whether the table holds ten deliveries or ten million, and the backlog of due work
+/// does not matter either. Rows another claimer has locked are skipped, not waited for; a row
+/// another claimer changed after this statement's snapshot is re-checked against the `WHERE`
+/// once locked, and dropped if it no longer qualifies, so no delivery is handed out twice.
+/// Both sources are locked before the merge picks the oldest `$2`; the few locked rows it
+/// leaves out are released when the statement ends, a moment later.
+///
+/// The state names are literals, not parameters, because PostgreSQL only uses a partial index
+/// when it can prove from the query text that the query implies the index's `WHERE`; they
+/// must match `DeliveryState::as_str` and the migration (a test checks the former). The
+/// `MATERIALIZED` keeps each locking source a separate step, as written.
+const CLAIM_SQL: &str = "\
+    WITH due AS MATERIALIZED ( \
+        SELECT msg_id, endpoint_id, next_attempt_at AS due_at FROM deliveries \
+        WHERE state IN ('pending', 'retry_scheduled') AND next_attempt_at <= $1 \
+        ORDER BY next_attempt_at LIMIT $2 \
+        FOR UPDATE SKIP LOCKED), \
+    expired AS MATERIALIZED ( \
+        SELECT msg_id, endpoint_id, lease_expires_at AS due_at FROM deliveries \
+        WHERE state = 'claimed' AND lease_expires_at <= $1 \
+        ORDER BY lease_expires_at LIMIT $2 \
+        FOR UPDATE SKIP LOCKED), \
+    picked AS ( \
+        SELECT msg_id, endpoint_id, due_at FROM due \
+        UNION ALL \
+        SELECT msg_id, endpoint_id, due_at FROM expired \
+        ORDER BY due_at, msg_id, endpoint_id LIMIT $2), \
+    claimed AS ( \
+        UPDATE deliveries d SET state = 'claimed', lease_token = $3, lease_owner = $4, \
+            lease_expires_at = $5, updated_at = $1 \
+        FROM picked p WHERE d.msg_id = p.msg_id AND d.endpoint_id = p.endpoint_id \
+        RETURNING d.*, p.due_at) ";
+
+/// The earliest moment a claim could find work: the first due claimable delivery or the first
+/// lease to expire. Each `MIN` reads one end of a partial index; `LEAST` ignores a NULL side.
+/// Literal states for the partial indexes, as in [`CLAIM_SQL`].
+const NEXT_DUE_SQL: &str = "\
+    SELECT LEAST( \
+      (SELECT MIN(next_attempt_at) FROM deliveries \
+       WHERE state IN ('pending', 'retry_scheduled')), \
+      (SELECT MIN(lease_expires_at) FROM deliveries WHERE state = 'claimed'))";
+
+/// Locks the parents of the attempts a batch records, before anything else, with the lock a
+/// foreign key check takes anyway (`FOR KEY SHARE`, which blocks only deletes). Without it an
+/// endpoint deleted by another process between the batch's existence check and its insert
+/// would fail the whole batch on a foreign key. With it, a delete that committed first has
+/// already removed the deliveries (so their attempts are skipped), and one that comes later
+/// waits for this batch to commit, whose attempts its cascade then removes. Parents are
+/// always locked before children, as a delete's cascade does, so the two cannot deadlock.
+const LOCK_PARENTS_SQL: &str = "\
+    WITH e AS (SELECT 1 FROM endpoints WHERE id = ANY ($1) FOR KEY SHARE), \
+         m AS (SELECT 1 FROM messages WHERE id = ANY ($2) FOR KEY SHARE) \
+    SELECT (SELECT COUNT(*) FROM e) + (SELECT COUNT(*) FROM m)";
+
+/// Applies a batch of completions to the deliveries still claimed under their lease tokens,
+/// and returns the position in the batch of each one that held its lease. An attempt counts
+/// and resets the trigger to scheduled (the next attempt, if any, is the schedule's); a
+/// deferral or cancellation does neither, so a deferred manual attempt stays manual.
+const COMPLETE_SQL: &str = "\
+    UPDATE deliveries d SET state = c.state, \
+        attempts = d.attempts + CASE WHEN c.attempted THEN 1 ELSE 0 END, \
+        next_attempt_at = c.next_attempt_at, \
+        trigger_type = CASE WHEN c.attempted THEN $9 ELSE d.trigger_type END, \
+        lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = c.now \
+    FROM UNNEST($1::int4[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int8[], \
+                $7::bool[], $8::int8[]) \
+        AS c(ord, msg_id, endpoint_id, lease_token, state, next_attempt_at, attempted, now) \
+    WHERE d.msg_id = c.msg_id AND d.endpoint_id = c.endpoint_id \
+      AND d.state = 'claimed' AND d.lease_token = c.lease_token \
+    RETURNING c.ord";
+
+/// Records a batch's attempts. The attempt is a fact about what the receiver saw, so it is
+/// recorded even when the lease was lost. It is skipped only if the delivery itself is gone
+/// (its endpoint or message was deleted meanwhile): there is nothing left to attach it to. A
+/// worker that reports the same completion twice (it retried after an error it could not
+/// attribute) must not fail the whole batch either, so a known attempt id is ignored: the
+/// first report already recorded it.
+const RECORD_ATTEMPTS_SQL: &str = "\
+    INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, status, response_status_code, \
+        response, response_duration_ms, trigger_type, created_at) \
+    SELECT a.id, a.msg_id, a.endpoint_id, a.app_id, a.url, a.status, a.code, a.response, \
+        a.duration, a.trigger_type, a.created_at \
+    FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int2[], \
+                $7::int2[], $8::text[], $9::int8[], $10::text[], $11::int8[]) \
+        AS a(id, msg_id, endpoint_id, app_id, url, status, code, response, duration, \
+             trigger_type, created_at) \
+    WHERE EXISTS (SELECT 1 FROM deliveries d \
+                  WHERE d.msg_id = a.msg_id AND d.endpoint_id = a.endpoint_id) \
+    ON CONFLICT (id) DO NOTHING";
+
+pub(crate) async fn claim_due(
+    store: &PgStore,
+    req: &ClaimRequest<'_>,
+) -> StoreResult<Vec<Claimed>> {
+    if req.limit == 0 {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(&format!(
+        "{CLAIM_SQL} SELECT {DELIVERY_COLUMNS}, {MESSAGE_COLUMNS}, {ENDPOINT_COLUMNS} \
+         FROM claimed d JOIN messages m ON m.id = d.msg_id \
+         JOIN endpoints e ON e.id = d.endpoint_id \
+         ORDER BY d.due_at, d.msg_id, d.endpoint_id"
+    ))
+    .bind(ms(req.now))
+    .bind(i64::from(req.limit))
+    .bind(req.lease_token)
+    .bind(req.owner)
+    .bind(ms(req.now + req.lease))
+    .fetch_all(&store.pool)
+    .await
+    .map_err(error::map)?;
+    rows.iter()
+        .map(|row| {
+            let (lease_token, lease_expires_at) = codec::lease(row)?
+                .ok_or_else(|| error::corrupt("claimed delivery without a lease"))?;
+            Ok(Claimed {
+                delivery: codec::delivery(row)?,
+                message: codec::message(row)?,
+                endpoint: codec::endpoint(row)?,
+                lease_token,
+                lease_expires_at,
+            })
+        })
+        .collect()
+}
+
+/// The state changes of a batch, one array per column, for [`COMPLETE_SQL`].
+#[derive(Default)]
+struct Transitions {
+    ord: Vec<i32>,
+    msg_id: Vec<String>,
+    endpoint_id: Vec<String>,
+    lease_token: Vec<String>,
+    state: Vec<&'static str>,
+    next_attempt_at: Vec<Option<i64>>,
+    attempted: Vec<bool>,
+    now: Vec<i64>,
+}
+
+/// The attempts of a batch, one array per column, for [`RECORD_ATTEMPTS_SQL`].
+#[derive(Default)]
+struct Attempts {
+    id: Vec<String>,
+    msg_id: Vec<String>,
+    endpoint_id: Vec<String>,
+    app_id: Vec<String>,
+    url: Vec<String>,
+    status: Vec<i16>,
+    code: Vec<i16>,
+    response: Vec<Option<String>>,
+    duration: Vec<i64>,
+    trigger_type: Vec<&'static str>,
+    created_at: Vec<i64>,
+}
+
+/// Splits a batch into its state changes and its attempts.
+///
+/// A batch may repeat a completion. Only its first report of a lease goes to the update: once
+/// that applies, the lease is cleared and a repeat could not hold it anyway, exactly as if
+/// they had been applied one after the other. Likewise each attempt id is recorded once.
+/// State changes are sorted by delivery, so that two batches touching the same deliveries
+/// (a stale holder's and its successor's) lock them in the same order.
+fn split(batch: &[Completion]) -> StoreResult<(Transitions, Attempts)> {
+    let mut leases = HashSet::new();
+    let mut attempt_ids = HashSet::new();
+    let mut order: Vec<usize> = (0..batch.len()).collect();
+    order.sort_by(|&a, &b| {
+        (&batch[a].msg_id, &batch[a].endpoint_id).cmp(&(&batch[b].msg_id, &batch[b].endpoint_id))
+    });
+    let mut t = Transitions::default();
+    let mut a = Attempts::default();
+    for i in order {
+        let c = &batch[i];
+        let (state, next, attempted) = match &c.outcome {
+            Outcome::Attempted {
+                attempt,
+                transition,
+            } => {
+                if attempt_ids.insert(attempt.id.as_str()) {
+                    a.id.push(attempt.id.to_string());
+                    a.msg_id.push(attempt.msg_id.to_string());
+                    a.endpoint_id.push(attempt.endpoint_id.to_string());
+                    a.app_id.push(attempt.app_id.to_string());
+                    a.url.push(attempt.url.clone());
+                    a.status.push(i16::from(attempt.status.code()));
+                    a.code.push(attempt.response_status_code);
+                    a.response.push(attempt.response.clone());
+                    a.duration.push(attempt.response_duration_ms);
+                    a.trigger_type.push(attempt.trigger_type.as_str());
+                    a.created_at.push(ms(attempt.created_at));
+                }
+                (
+                    transition.state(),
+                    transition.next_attempt_at().map(ms),
+                    true,
+                )
+            }
+            Outcome::Deferred { until } => (DeliveryState::Pending, Some(ms(*until)), false),
+            Outcome::Canceled => (DeliveryState::Canceled, None, false),
+        };
+        if !leases.insert((&c.msg_id, &c.endpoint_id, c.lease_token.as_str())) {
+            continue;
+        }
+        t.ord
+            .push(i32::try_from(i).map_err(|_| error::corrupt("completion batch too large"))?);
+        t.msg_id.push(c.msg_id.to_string());
+        t.endpoint_id.push(c.endpoint_id.to_string());
+        t.lease_token.push(c.lease_token.clone());
+        t.state.push(state.as_str());
+        t.next_attempt_at.push(next);
+        t.attempted.push(attempted);
+        t.now.push(ms(c.now));
+    }
+    Ok((t, a))
+}
+
+pub(crate) async fn complete(store: &PgStore, batch: &[Completion]) -> StoreResult<Vec<bool>> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (t, a) = split(batch)?;
+    let mut tx = store.begin().await?;
+    if !a.id.is_empty() {
+        sqlx::query(LOCK_PARENTS_SQL)
+            .bind(&a.endpoint_id)
+            .bind(&a.msg_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(error::map)?;
+    }
+    let held: Vec<i32> = sqlx::query_scalar(COMPLETE_SQL)
+        .bind(&t.ord)
+        .bind(&t.msg_id)
+        .bind(&t.endpoint_id)
+        .bind(&t.lease_token)
+        .bind(&t.state)
+        .bind(&t.next_attempt_at)
+        .bind(&t.attempted)
+        .bind(&t.now)
+        .bind(TriggerType::Scheduled.as_str())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(error::map)?;
+    if !a.id.is_empty() {
+        sqlx::query(RECORD_ATTEMPTS_SQL)
+            .bind(&a.id)
+            .bind(&a.msg_id)
+            .bind(&a.endpoint_id)
+            .bind(&a.app_id)
+            .bind(&a.url)
+            .bind(&a.status)
+            .bind(&a.code)
+            .bind(&a.response)
+            .bind(&a.duration)
+            .bind(&a.trigger_type)
+            .bind(&a.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(error::map)?;
+    }
+    tx.commit().await.map_err(error::map)?;
+    let mut flags = vec![false; batch.len()];
+    for ord in held {
+        if let Some(flag) = usize::try_from(ord).ok().and_then(|i| flags.get_mut(i)) {
+            *flag = true;
+        }
+    }
+    Ok(flags)
+}
+
+/// Resending also clears a live lease: the worker holding it finds its completion void (its
+/// attempt is still recorded), and the manual attempt goes ahead as the operator asked. The
+/// existence of both the message and the endpoint in the application is checked by the same
+/// statement that writes, so there is no window between check and write; a parent deleted
+/// concurrently fails the foreign key, which is reported as `NotFound` too.
+pub(crate) async fn resend(
+    store: &PgStore,
+    app: &AppId,
+    msg: &MsgId,
+    endpoint: &EndpointId,
+    now: Timestamp,
+) -> StoreResult<()> {
+    let mut tx = store.begin().await?;
+    let done = sqlx::query(
+        "INSERT INTO deliveries (msg_id, endpoint_id, app_id, state, attempts, next_attempt_at, \
+         trigger_type, created_at, updated_at) \
+         SELECT m.id, e.id, m.app_id, $4, 0, $5, $6, $5, $5 \
+         FROM messages m JOIN endpoints e ON e.app_id = m.app_id \
+         WHERE m.app_id = $1 AND m.id = $2 AND e.id = $3 \
+         ON CONFLICT (msg_id, endpoint_id) DO UPDATE SET state = EXCLUDED.state, \
+         next_attempt_at = EXCLUDED.next_attempt_at, trigger_type = EXCLUDED.trigger_type, \
+         lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, \
+         updated_at = EXCLUDED.updated_at",
+    )
+    .bind(app.as_str())
+    .bind(msg.as_str())
+    .bind(endpoint.as_str())
+    .bind(DeliveryState::Pending.as_str())
+    .bind(ms(now))
+    .bind(TriggerType::Manual.as_str())
+    .execute(&mut *tx)
+    .await
+    .map_err(error::map)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    notify::work_available(&mut tx, store).await?;
+    tx.commit().await.map_err(error::map)?;
+    Ok(())
+}
+
+/// Makes the matching exhausted deliveries due now, inside `tx`; returns how many.
+async fn recover_in(
+    tx: &mut PgConnection,
+    app: &AppId,
+    endpoint: &EndpointId,
+    since: Timestamp,
+    until: Option<Timestamp>,
+    now: Timestamp,
+) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "UPDATE deliveries SET state = $1, next_attempt_at = $2, trigger_type = $3, \
+         lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = $2 \
+         WHERE app_id = $4 AND endpoint_id = $5 AND state = $6 \
+         AND created_at >= $7 AND created_at < $8",
+    )
+    .bind(DeliveryState::Pending.as_str())
+    .bind(ms(now))
+    .bind(TriggerType::Manual.as_str())
+    .bind(app.as_str())
+    .bind(endpoint.as_str())
+    .bind(DeliveryState::Exhausted.as_str())
+    .bind(ms_ceil(since))
+    // An open end is bound as the largest time, keeping the index range on both ends.
+    .bind(until.map_or(i64::MAX, ms_ceil))
+    .execute(&mut *tx)
+    .await
+    .map_err(error::map)?;
+    Ok(done.rows_affected())
+}
+
+pub(crate) async fn recover(
+    store: &PgStore,
+    app: &AppId,
+    endpoint: &EndpointId,
+    since: Timestamp,
+    until: Option<Timestamp>,
+    now: Timestamp,
+) -> StoreResult<u64> {
+    let mut tx = store.begin().await?;
+    let recovered = recover_in(&mut tx, app, endpoint, since, until, now).await?;
+    if recovered > 0 {
+        notify::work_available(&mut tx, store).await?;
+    }
+    tx.commit().await.map_err(error::map)?;
+    Ok(recovered)
+}
+
+pub(crate) async fn next_due_at(store: &PgStore) -> StoreResult<Option<Timestamp>> {
+    let due: Option<i64> = sqlx::query_scalar(NEXT_DUE_SQL)
+        .fetch_one(&store.pool)
+        .await
+        .map_err(error::map)?;
+    due.map(codec::ts).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_state_names_match_the_state_machine() {
+        for (state, text) in [
+            (DeliveryState::Pending, "'pending'"),
+            (DeliveryState::RetryScheduled, "'retry_scheduled'"),
+            (DeliveryState::Claimed, "'claimed'"),
+        ] {
+            assert_eq!(format!("'{}'", state.as_str()), text);
+            assert!(CLAIM_SQL.contains(text) && NEXT_DUE_SQL.contains(text));
+        }
+        let guard = format!("d.state = '{}'", DeliveryState::Claimed.as_str());
+        assert!(
+            COMPLETE_SQL.contains(&guard),
+            "the completion guard's literal state"
+        );
+    }
+}

@@ -1,0 +1,250 @@
+//! The [`Store`] implementation: one line per method, delegating to the module that owns the
+//! entity, so that this file reads as a map of where each operation lives.
+//!
+//! This module must not contain SQL.
+
+use async_trait::async_trait;
+use hookd_core::{
+    id::{AppId, AttemptId, EndpointId, MsgId, TokenId},
+    model::{
+        Application, Attempt, AttemptBucket, Delivery, Endpoint, EndpointStats, EventType, Message,
+        StoredResponse, Token,
+    },
+    page::{ListQuery, Page},
+    store::{
+        AttemptFilter, BucketQuery, ClaimRequest, Claimed, Completion, DeliveryFilter,
+        IdempotencyBegin, MessageFilter, Store, StoreResult, WorkCallback,
+    },
+    Timestamp,
+};
+
+use crate::{
+    apps, deliveries, endpoints, error, event_types, idempotency, limits, messages, notify, queue,
+    tokens, PgStore,
+};
+
+#[async_trait]
+impl Store for PgStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(error::map)?;
+        Ok(())
+    }
+
+    async fn insert_token(&self, token: &Token) -> StoreResult<()> {
+        tokens::insert(self, token).await
+    }
+    async fn insert_admin_token_if_none(&self, token: &Token) -> StoreResult<bool> {
+        tokens::insert_admin_if_none(self, token).await
+    }
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<Token>> {
+        tokens::by_hash(self, hash).await
+    }
+    async fn delete_token(&self, id: &TokenId) -> StoreResult<bool> {
+        tokens::delete(self, id).await
+    }
+
+    async fn create_app(&self, app: &Application) -> StoreResult<()> {
+        apps::create(self, app).await
+    }
+    async fn get_app(&self, id_or_uid: &str) -> StoreResult<Option<Application>> {
+        apps::get(self, id_or_uid).await
+    }
+    async fn list_apps(&self, query: &ListQuery) -> StoreResult<Page<Application>> {
+        apps::list(self, query).await
+    }
+    async fn update_app(&self, app: &Application) -> StoreResult<()> {
+        apps::update(self, app).await
+    }
+    async fn delete_app(&self, id: &AppId) -> StoreResult<bool> {
+        apps::delete(self, id).await
+    }
+
+    async fn create_event_type(&self, et: &EventType) -> StoreResult<()> {
+        event_types::create(self, et).await
+    }
+    async fn get_event_type(&self, name: &str) -> StoreResult<Option<EventType>> {
+        event_types::get(self, name).await
+    }
+    async fn list_event_types(
+        &self,
+        include_archived: bool,
+        query: &ListQuery,
+    ) -> StoreResult<Page<EventType>> {
+        event_types::list(self, include_archived, query).await
+    }
+    async fn update_event_type(&self, et: &EventType) -> StoreResult<()> {
+        event_types::update(self, et).await
+    }
+    async fn delete_event_type(&self, name: &str) -> StoreResult<bool> {
+        event_types::delete(self, name).await
+    }
+
+    async fn create_endpoint(&self, ep: &Endpoint) -> StoreResult<()> {
+        endpoints::create(self, ep).await
+    }
+    async fn get_endpoint(&self, app: &AppId, id_or_uid: &str) -> StoreResult<Option<Endpoint>> {
+        endpoints::get(self, app, id_or_uid).await
+    }
+    async fn list_endpoints(&self, app: &AppId, query: &ListQuery) -> StoreResult<Page<Endpoint>> {
+        endpoints::list(self, app, query).await
+    }
+    async fn update_endpoint(&self, ep: &Endpoint) -> StoreResult<()> {
+        endpoints::update(self, ep).await
+    }
+    async fn delete_endpoint(&self, app: &AppId, id: &EndpointId) -> StoreResult<bool> {
+        endpoints::delete(self, app, id).await
+    }
+
+    async fn create_message(
+        &self,
+        msg: &Message,
+        only_endpoint: Option<&EndpointId>,
+    ) -> StoreResult<u32> {
+        messages::create(self, msg, only_endpoint).await
+    }
+    async fn get_message(&self, app: &AppId, id_or_event_id: &str) -> StoreResult<Option<Message>> {
+        messages::get(self, app, id_or_event_id).await
+    }
+    async fn list_messages(
+        &self,
+        app: &AppId,
+        filter: &MessageFilter,
+        query: &ListQuery,
+    ) -> StoreResult<Page<Message>> {
+        messages::list(self, app, filter, query).await
+    }
+    async fn expunge_message_content(&self, app: &AppId, msg: &MsgId) -> StoreResult<bool> {
+        messages::expunge_content(self, app, msg).await
+    }
+
+    async fn list_endpoint_deliveries(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        filter: &DeliveryFilter,
+        query: &ListQuery,
+    ) -> StoreResult<Page<(Message, Delivery)>> {
+        deliveries::list_endpoint_deliveries(self, app, endpoint, filter, query).await
+    }
+    async fn list_message_deliveries(
+        &self,
+        app: &AppId,
+        msg: &MsgId,
+        query: &ListQuery,
+    ) -> StoreResult<Page<(Endpoint, Delivery)>> {
+        deliveries::list_message_deliveries(self, app, msg, query).await
+    }
+    async fn list_attempts_by_endpoint(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        filter: &AttemptFilter,
+        query: &ListQuery,
+    ) -> StoreResult<Page<Attempt>> {
+        deliveries::list_attempts_by_endpoint(self, app, endpoint, filter, query).await
+    }
+    async fn list_attempts_by_msg(
+        &self,
+        app: &AppId,
+        msg: &MsgId,
+        filter: &AttemptFilter,
+        query: &ListQuery,
+    ) -> StoreResult<Page<Attempt>> {
+        deliveries::list_attempts_by_msg(self, app, msg, filter, query).await
+    }
+    async fn get_attempt(
+        &self,
+        app: &AppId,
+        msg: &MsgId,
+        attempt: &AttemptId,
+    ) -> StoreResult<Option<Attempt>> {
+        deliveries::get_attempt(self, app, msg, attempt).await
+    }
+    async fn expunge_attempt_content(
+        &self,
+        app: &AppId,
+        msg: &MsgId,
+        attempt: &AttemptId,
+    ) -> StoreResult<bool> {
+        deliveries::expunge_attempt_content(self, app, msg, attempt).await
+    }
+    async fn endpoint_stats(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+    ) -> StoreResult<EndpointStats> {
+        deliveries::endpoint_stats(self, app, endpoint, since, until).await
+    }
+
+    async fn claim_due(&self, req: &ClaimRequest<'_>) -> StoreResult<Vec<Claimed>> {
+        queue::claim_due(self, req).await
+    }
+    async fn complete(&self, batch: &[Completion]) -> StoreResult<Vec<bool>> {
+        queue::complete(self, batch).await
+    }
+    async fn resend(
+        &self,
+        app: &AppId,
+        msg: &MsgId,
+        endpoint: &EndpointId,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        queue::resend(self, app, msg, endpoint, now).await
+    }
+    async fn recover(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        since: Timestamp,
+        until: Option<Timestamp>,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        queue::recover(self, app, endpoint, since, until, now).await
+    }
+    async fn next_due_at(&self) -> StoreResult<Option<Timestamp>> {
+        queue::next_due_at(self).await
+    }
+
+    async fn idempotency_begin(
+        &self,
+        key: &str,
+        request_hash: &str,
+        now: Timestamp,
+        expired_before: Timestamp,
+    ) -> StoreResult<IdempotencyBegin> {
+        idempotency::begin(self, key, request_hash, now, expired_before).await
+    }
+    async fn idempotency_finish(&self, key: &str, response: &StoredResponse) -> StoreResult<()> {
+        idempotency::finish(self, key, response).await
+    }
+    async fn idempotency_abandon(&self, key: &str) -> StoreResult<()> {
+        idempotency::abandon(self, key).await
+    }
+    async fn idempotency_prune(&self, before: Timestamp) -> StoreResult<u64> {
+        idempotency::prune(self, before).await
+    }
+
+    async fn throttle_take(
+        &self,
+        key: &str,
+        per_second: u16,
+        now: Timestamp,
+    ) -> StoreResult<Result<(), Timestamp>> {
+        limits::throttle_take(self, key, per_second, now).await
+    }
+
+    /// Listens for other processes' `NOTIFY` on the work channel (see the `notify` module).
+    /// An error means the listener is not connected yet; it keeps trying in the background.
+    async fn subscribe_work(&self, on_work: WorkCallback) -> StoreResult<()> {
+        notify::subscribe(self, on_work).await
+    }
+
+    async fn attempt_buckets(&self, query: &BucketQuery) -> StoreResult<Vec<AttemptBucket>> {
+        limits::attempt_buckets(self, query).await
+    }
+}
