@@ -84,7 +84,55 @@ fn conflict_key(constraint: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    use sqlx::{ConnectOptions, Executor};
+
     use super::*;
+    use crate::testing::TestDatabase;
+
+    #[tokio::test]
+    async fn real_errors_map_to_their_kinds() {
+        let db = TestDatabase::create().await;
+        let mut conn = db.options().connect().await.unwrap();
+        conn.execute(
+            "CREATE TABLE applications (id TEXT PRIMARY KEY, uid TEXT, \
+               CONSTRAINT applications_uid_key UNIQUE (uid)); \
+             CREATE TABLE endpoints (id TEXT PRIMARY KEY, \
+               app_id TEXT NOT NULL REFERENCES applications (id)); \
+             INSERT INTO applications VALUES ('app_1', 'acme');",
+        )
+        .await
+        .unwrap();
+
+        let dup = conn
+            .execute("INSERT INTO applications VALUES ('app_2', 'acme')")
+            .await
+            .unwrap_err();
+        assert!(matches!(map(dup), StoreError::Conflict(key) if key == "uid"));
+
+        let orphan = conn
+            .execute("INSERT INTO endpoints VALUES ('ep_1', 'app_missing')")
+            .await
+            .unwrap_err();
+        assert!(matches!(map(orphan), StoreError::NotFound));
+
+        let bug = conn
+            .execute("SELECT nonsense FROM nowhere")
+            .await
+            .unwrap_err();
+        assert!(matches!(map(bug), StoreError::Other(_)));
+
+        // An administrator (or a shutdown) ends the session: FATAL 57P01 admin_shutdown.
+        let ended = conn
+            .execute("SELECT pg_terminate_backend(pg_backend_pid())")
+            .await
+            .unwrap_err();
+        let mapped = map(ended);
+        assert!(matches!(mapped, StoreError::Unavailable(_)), "{mapped:?}");
+        assert!(
+            std::error::Error::source(&mapped).is_some(),
+            "the source error is kept"
+        );
+    }
 
     #[test]
     fn transient_codes_are_recognised() {

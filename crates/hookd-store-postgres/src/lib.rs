@@ -114,8 +114,8 @@ pub enum PgError {
 }
 
 /// hookd's store on one PostgreSQL database. Cloning is cheap and shares the pool; work
-/// listeners started by [`hookd_core::store::Store::subscribe_work`] stop when the last clone
-/// is dropped.
+/// listeners started by [`hookd_core::store::Store::subscribe_work`] stop when the store is
+/// closed or its last clone is dropped.
 #[derive(Clone)]
 pub struct PgStore {
     /// The connections every operation uses.
@@ -126,7 +126,8 @@ pub struct PgStore {
     /// its own listener can tell its own work (already announced in memory) from other
     /// processes'.
     instance: Arc<str>,
-    /// Dropped with the last clone, which tells the listener tasks to stop.
+    /// Changed by [`PgStore::close`] and dropped with the last clone; either tells the
+    /// listener tasks to stop.
     shutdown: Arc<watch::Sender<()>>,
 }
 
@@ -187,8 +188,11 @@ impl PgStore {
         })
     }
 
-    /// Closes the pool, waiting for connections in use to be returned.
+    /// Stops the work listeners and closes the pool, waiting for connections in use to be
+    /// returned. Every clone of this store is closed with it.
     pub async fn close(&self) {
+        // The listeners stop when the value changes, not only when the last clone is dropped.
+        self.shutdown.send_replace(());
         self.pool.close().await;
     }
 

@@ -60,7 +60,7 @@ async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
 }
 
 /// Starts a task that calls `on_work` for every announcement from another store instance,
-/// for as long as any clone of `store` lives.
+/// until the store is closed or its last clone dropped.
 ///
 /// The listener has a one-connection pool of its own: it holds its connection for good, and
 /// must neither take one from the operations' pool nor wait behind them for a new one after
@@ -109,7 +109,8 @@ struct ListenTask {
     on_work: WorkCallback,
     /// This store instance's payload, whose announcements are skipped.
     instance: String,
-    /// Closes when the last clone of the store is dropped.
+    /// Changes when the store is closed, and ends when its last clone is dropped; either
+    /// stops the task.
     shutdown: watch::Receiver<()>,
 }
 

@@ -399,7 +399,69 @@ pub(crate) async fn next_due_at(store: &PgStore) -> StoreResult<Option<Timestamp
 
 #[cfg(test)]
 mod tests {
+    use sqlx::{ConnectOptions, Executor};
+
     use super::*;
+    use crate::testing::TestDatabase;
+
+    /// Finished deliveries in the history of the plan test: enough that a sequential scan or
+    /// a full index would cost far more than the queue's partial indexes.
+    const HISTORY: i64 = 50_000;
+
+    #[tokio::test]
+    async fn claims_read_only_the_queue_indexes_however_long_the_history() {
+        let db = TestDatabase::create().await;
+        let store = PgStore::connect_with(db.options()).await.unwrap();
+        let mut conn = db.options().connect().await.unwrap();
+        conn.execute(
+            format!(
+                "INSERT INTO applications VALUES ('app_1', NULL, 'a', NULL, '{{}}', 0, 0); \
+                 INSERT INTO endpoints (id, app_id, url, description, disabled, metadata, \
+                   headers, secret, old_secrets, created_at, updated_at) \
+                   VALUES ('ep_1', 'app_1', 'https://x', '', false, '{{}}', '{{}}', 's', '[]', 0, 0); \
+                 INSERT INTO messages (id, app_id, event_type, created_at) \
+                   SELECT 'msg_' || lpad(i::text, 8, '0'), 'app_1', 'a', i \
+                   FROM generate_series(1, {HISTORY}) AS i; \
+                 INSERT INTO deliveries (msg_id, endpoint_id, app_id, state, attempts, \
+                   trigger_type, created_at, updated_at) \
+                   SELECT id, 'ep_1', 'app_1', \
+                     CASE WHEN created_at % 1000 = 0 THEN 'pending' ELSE 'succeeded' END, \
+                     1, 'scheduled', created_at, created_at FROM messages; \
+                 UPDATE deliveries SET next_attempt_at = created_at WHERE state = 'pending'; \
+                 ANALYZE;"
+            )
+            .as_str(),
+        )
+        .await
+        .unwrap();
+        let plan: String = sqlx::query_scalar::<_, String>(&format!(
+            "EXPLAIN {CLAIM_SQL} SELECT d.msg_id FROM claimed d"
+        ))
+        .bind(HISTORY)
+        .bind(10_i64)
+        .bind("lease")
+        .bind("owner")
+        .bind(HISTORY + 30_000)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .join("\n");
+        assert!(plan.contains("deliveries_due"), "{plan}");
+        assert!(plan.contains("deliveries_leases"), "{plan}");
+        assert!(!plan.contains("Seq Scan on deliveries"), "{plan}");
+
+        // And the claim itself takes the oldest due ones.
+        let req = ClaimRequest {
+            owner: "o",
+            lease_token: "t",
+            now: codec::ts(HISTORY).unwrap(),
+            lease: chrono::Duration::seconds(30),
+            limit: 3,
+        };
+        let claimed = claim_due(&store, &req).await.unwrap();
+        let ids: Vec<&str> = claimed.iter().map(|c| c.message.id.as_str()).collect();
+        assert_eq!(ids, ["msg_00001000", "msg_00002000", "msg_00003000"]);
+    }
 
     #[test]
     fn literal_state_names_match_the_state_machine() {

@@ -27,8 +27,9 @@ use tokio::sync::mpsc;
 const PATIENCE: Duration = Duration::from_secs(20);
 
 /// How many stores stand in for processes in the multi-store tests: more than the machine's
-/// cores, so that they really contend.
-const PROCESSES: usize = 6;
+/// cores, so that they really contend, and few enough that several such tests running at
+/// once stay well within PostgreSQL's default limit of 100 connections.
+const PROCESSES: usize = 4;
 
 /// Connects `n` stores to `db`, one after another.
 async fn stores(db: &TestDatabase, n: usize) -> Vec<PgStore> {
@@ -217,6 +218,17 @@ async fn the_work_listener_stops_with_the_last_store_clone() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn closing_the_store_stops_its_work_listener() {
+    let db = TestDatabase::create().await;
+    let store = PgStore::connect_with(db.options()).await.unwrap();
+    let (on_work, mut rx) = wake_channel();
+    store.subscribe_work(on_work).await.unwrap();
+    store.close().await;
+    let closed = tokio::time::timeout(PATIENCE, async { while rx.recv().await.is_some() {} }).await;
+    assert!(closed.is_ok(), "the listener task ended");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn claims_from_separate_stores_never_overlap() {
     const MESSAGES: usize = 40;
     const ENDPOINTS: usize = 3;
@@ -320,7 +332,7 @@ async fn admin_token_is_created_once_across_stores() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_rate_limit_holds_across_stores_under_contention() {
     const PER_SECOND: u16 = 5;
-    const ASKS: usize = 4;
+    const ASKS: usize = 3;
     let db = TestDatabase::create().await;
     let all = stores(&db, PROCESSES).await;
     let now = ManualClock::at_epoch().now();
