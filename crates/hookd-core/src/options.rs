@@ -247,6 +247,21 @@ impl EndpointOptions {
             .collect()
     }
 
+    /// Every signing token, as (header, token).
+    pub fn signing_tokens(&self) -> Vec<(&str, &str)> {
+        self.auth
+            .iter()
+            .flatten()
+            .filter_map(|s| match s {
+                AuthScheme::SigningToken {
+                    header,
+                    token: Some(token),
+                } => Some((header.as_str(), token.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The first signing token, as (header, token).
     pub fn signing_token(&self) -> Option<(&str, &str)> {
         self.auth.iter().flatten().find_map(|s| match s {

@@ -54,6 +54,9 @@ pub struct ServerConfig {
     /// deliveries are picked up sooner; it must still cover connect, TLS and the completion
     /// write of a live worker, or live deliveries get duplicated.
     pub lease_margin: Duration,
+    /// How failed deliveries are retried when their endpoint has no `retryPolicy`: Svix's
+    /// schedule unless the operator chose another.
+    pub default_retry_policy: hookd_core::retry::RetryPolicy,
     /// Origins (`https://vendor.example`) whose pages may embed the tenant portal in a frame,
     /// besides hookd's own; empty means only hookd's own pages may. Sent as the portal's
     /// `Content-Security-Policy: frame-ancestors`.
@@ -74,14 +77,18 @@ impl Default for ServerConfig {
             portal_token_ttl: DEFAULT_PORTAL_TOKEN_TTL,
             node_name: "hookd".into(),
             lease_margin: LEASE_MARGIN,
+            default_retry_policy: hookd_core::retry::RetryPolicy::default(),
             portal_frame_ancestors: Vec::new(),
         }
     }
 }
 
 impl ServerConfig {
-    /// The lease a worker takes on a claimed delivery.
+    /// The lease a worker takes on a claimed delivery: the longest timeout any attempt can
+    /// have (the server's, or the cap on per-endpoint timeouts, `options::MAX_TIMEOUT`,
+    /// whichever is longer) plus the margin, so a live worker always completes first whatever
+    /// the endpoint's timeout.
     pub fn lease(&self) -> Duration {
-        self.request_timeout + self.lease_margin
+        self.request_timeout.max(hookd_core::options::MAX_TIMEOUT) + self.lease_margin
     }
 }

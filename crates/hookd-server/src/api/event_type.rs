@@ -3,14 +3,21 @@
 //! PATCH, delete = archive unless `expunge=true`).
 //!
 //! Application tokens may read the catalogue (a consumer portal shows it) but not change it;
-//! that rule lives in `auth`, not here. This module must not look at messages or endpoints.
+//! that rule lives in `auth`, not here.
+//!
+//! hookd's extension: an `options` object (today the payload `envelope` that messages of the
+//! type are wrapped in; see `api::options`), shown only when not the default and, in lists,
+//! only with `with_content=true` as schemas are. A PUT without `options` keeps the stored ones.
+//! This module must not look at messages or endpoints.
 
 use axum::{extract::State, http::StatusCode, Json};
-use hookd_core::{model::EventType, page::Order, validate};
+use hookd_core::{model::EventType, options::EventTypeOptions, page::Order, validate};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use super::{
     extract::{path_key, ApiJson, ApiPath, QueryParams},
+    options::{self as wire_options, EventTypeOptionsPatch},
     wire::{self, ts, Checks, ListResponse, Patch},
 };
 use crate::{
@@ -32,6 +39,9 @@ pub struct EventTypeIn {
     schemas: Option<serde_json::Value>,
     #[serde(default)]
     feature_flag: Option<String>,
+    /// hookd's extensions.
+    #[serde(default)]
+    options: Option<Box<RawValue>>,
 }
 
 /// Svix's `EventTypeUpdate` (the body of PUT; the name comes from the path).
@@ -47,6 +57,9 @@ pub struct EventTypeUpdate {
     schemas: Option<serde_json::Value>,
     #[serde(default)]
     feature_flag: Option<String>,
+    /// hookd's extensions.
+    #[serde(default)]
+    options: Option<Box<RawValue>>,
 }
 
 /// Svix's `EventTypePatch`.
@@ -63,6 +76,9 @@ pub struct EventTypePatch {
     schemas: Patch<serde_json::Value>,
     #[serde(default)]
     feature_flag: Patch<String>,
+    /// hookd's extensions, option by option.
+    #[serde(default)]
+    options: Patch<Box<RawValue>>,
 }
 
 /// Svix's `EventTypeOut`.
@@ -77,11 +93,18 @@ pub struct EventTypeOut {
     created_at: String,
     updated_at: String,
     feature_flag: Option<String>,
+    #[serde(skip_serializing_if = "EventTypeOptions::is_default")]
+    options: EventTypeOptions,
 }
 
 impl EventTypeOut {
     fn new(et: EventType, with_schemas: bool) -> Self {
         Self {
+            options: if with_schemas {
+                et.options
+            } else {
+                EventTypeOptions::default()
+            },
             name: et.name,
             description: et.description,
             archived: et.archived,
@@ -133,6 +156,14 @@ fn check_common(
     }
 }
 
+/// Parses and checks the `options` of a body.
+fn parse_options(raw: Option<&RawValue>) -> ApiResult<Option<EventTypeOptions>> {
+    let Some(raw) = raw else { return Ok(None) };
+    let options = wire_options::parse_event_type(raw)?;
+    wire_options::check_event_type(&options)?;
+    Ok(Some(options))
+}
+
 /// `GET /api/v1/event-type`: by name; archived types only with `include_archived=true`, schemas
 /// only with `with_content=true`.
 pub async fn list(
@@ -167,6 +198,7 @@ pub async fn create(
         input.feature_flag.as_deref(),
     );
     checks.finish()?;
+    let options = parse_options(input.options.as_deref())?.unwrap_or_default();
 
     let now = state.clock.now();
     match state.store.get_event_type(&input.name).await? {
@@ -180,6 +212,7 @@ pub async fn create(
             existing.deprecated = input.deprecated;
             existing.schemas = input.schemas;
             existing.feature_flag = input.feature_flag;
+            existing.options = options;
             existing.updated_at = now;
             state.store.update_event_type(&existing).await?;
             Ok((StatusCode::CREATED, Json(existing.into())))
@@ -192,7 +225,7 @@ pub async fn create(
                 deprecated: input.deprecated,
                 schemas: input.schemas,
                 feature_flag: input.feature_flag,
-                options: Default::default(),
+                options,
                 created_at: now,
                 updated_at: now,
             };
@@ -234,9 +267,13 @@ pub async fn upsert(
         input.feature_flag.as_deref(),
     );
     checks.finish()?;
+    let options = parse_options(input.options.as_deref())?;
     let now = state.clock.now();
     match state.store.get_event_type(&name).await? {
         Some(mut et) => {
+            if let Some(options) = options {
+                et.options = options;
+            }
             et.description = input.description;
             et.archived = input.archived;
             et.deprecated = input.deprecated;
@@ -254,7 +291,7 @@ pub async fn upsert(
                 deprecated: input.deprecated,
                 schemas: input.schemas,
                 feature_flag: input.feature_flag,
-                options: Default::default(),
+                options: options.unwrap_or_default(),
                 created_at: now,
                 updated_at: now,
             };
@@ -277,8 +314,18 @@ pub async fn patch(
         input.schemas.value(),
         input.feature_flag.value().map(String::as_str),
     );
+    let options_patch = match &input.options {
+        Patch::Value(raw) => Some(EventTypeOptionsPatch::parse(raw)?),
+        _ => None,
+    };
     checks.finish()?;
     let mut et = load(&state, &name).await?;
+    match (&input.options, options_patch) {
+        (Patch::Null, _) => et.options = EventTypeOptions::default(),
+        (_, Some(patch)) => patch.apply(&mut et.options),
+        (_, None) => {}
+    }
+    wire_options::check_event_type(&et.options)?;
     if let Some(description) = input.description {
         et.description = description;
     }

@@ -23,11 +23,17 @@ use crate::error::{ApiError, ApiResult, ValidationItem};
 
 /// Parses a JSON body into `T`, reporting where it failed.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    parse_json_at(bytes, &["body"])
+}
+
+/// Parses JSON found at `prefix` (e.g. `["body", "options"]`) into `T`, reporting failures
+/// under that prefix.
+pub fn parse_json_at<T: DeserializeOwned>(bytes: &[u8], prefix: &[&str]) -> ApiResult<T> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| json_error(e, prefix))?;
     de.end().map_err(|e| {
         ApiError::Validation(vec![ValidationItem {
-            loc: vec!["body".into()],
+            loc: prefix.iter().map(|s| (*s).to_owned()).collect(),
             msg: e.to_string(),
             kind: "value_error.jsondecode".into(),
         }])
@@ -35,9 +41,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     Ok(value)
 }
 
-fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+fn json_error(e: serde_path_to_error::Error<serde_json::Error>, prefix: &[&str]) -> ApiError {
     use serde_path_to_error::Segment;
-    let mut loc = vec!["body".to_owned()];
+    let mut loc: Vec<String> = prefix.iter().map(|s| (*s).to_owned()).collect();
     for segment in e.path().iter() {
         match segment {
             Segment::Seq { index } => loc.push(index.to_string()),

@@ -33,6 +33,8 @@ pub mod event_type;
 pub mod extract;
 pub mod health;
 pub mod message;
+pub mod operational;
+pub mod options;
 pub mod wire;
 
 use std::future::Future;
@@ -112,6 +114,18 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/app/{app_id}/endpoint/{endpoint_id}/send-example",
             post(endpoint::example::send_example),
+        )
+        .route(
+            "/api/v1/app/{app_id}/endpoint/{endpoint_id}/signing-token",
+            get(endpoint::signing_token::get),
+        )
+        .route(
+            "/api/v1/app/{app_id}/endpoint/{endpoint_id}/test",
+            post(endpoint::test_send::test),
+        )
+        .route(
+            "/api/v1/app/{app_id}/endpoint/{endpoint_id}/bulk-resend",
+            post(endpoint::bulk_resend::bulk_resend),
         )
         .route(
             "/api/v1/app/{app_id}/endpoint/{endpoint_id}/stats",

@@ -1,22 +1,25 @@
-//! Makes one signed HTTP attempt for a claimed delivery and describes what happened.
+//! Sends one prepared request ([`super::request::Outbound`]) and describes what happened.
 //!
-//! It builds the Standard Webhooks request (signature headers in both the `webhook-*` and the
-//! `svix-*` spellings, as Svix sends), applies the address guard, and reads at most the
-//! configured number of response bytes within the timeout, so an endless or slow body cannot
-//! hold a worker or grow memory. Redirects are not followed: a 3xx is a failed attempt, as a
-//! redirect could lead past the address guard and a webhook receiver has no reason to move.
-//! This module must not touch the store or decide retries.
+//! It applies the address guard, gives the request its own timeout (the endpoint's, covering
+//! connect, answer and body), and reads at most the configured number of response bytes, so an
+//! endless or slow body cannot hold a worker or grow memory. Redirects are not followed: a 3xx
+//! is a failed attempt (unless the endpoint lists it as a success code), as a redirect could
+//! lead past the address guard and a webhook receiver has no reason to move. Failure reasons
+//! never include the URL, which may carry a query-string secret. This module must not touch
+//! the store or decide retries.
 
-use std::{sync::Arc, time::Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
-use hookd_core::{delivery::is_success_status, signing, store::Claimed, Timestamp};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, USER_AGENT};
-
-use super::ssrf::{check_url_host, AddressPolicy, BlockedAddress, GuardedResolver};
+use super::{
+    request::Outbound,
+    ssrf::{check_url_host, AddressPolicy, BlockedAddress, GuardedResolver},
+};
 use crate::config::ServerConfig;
 
-/// What hookd calls itself on the wire.
-pub const USER_AGENT_VALUE: &str = concat!("hookd/", env!("CARGO_PKG_VERSION"));
+pub use super::request::USER_AGENT_VALUE;
 
 /// Idle keep-alive connections per receiver host: enough to reuse connections under load
 /// without hoarding sockets to hosts that receive rarely.
@@ -41,7 +44,6 @@ pub struct Sender {
     client: reqwest::Client,
     policy: Arc<AddressPolicy>,
     response_limit: usize,
-    timeout_secs: u64,
 }
 
 impl Sender {
@@ -60,21 +62,20 @@ impl Sender {
             client,
             policy,
             response_limit: config.response_body_limit,
-            timeout_secs: config.request_timeout.as_secs(),
         })
     }
 
-    /// Makes the attempt for `claimed`, signed at `now`.
-    pub async fn send(&self, claimed: &Claimed, now: Timestamp) -> AttemptReport {
+    /// Sends `out`; `is_success` says which status codes count as delivered.
+    pub async fn send(&self, out: &Outbound, is_success: impl Fn(u16) -> bool) -> AttemptReport {
         let started = Instant::now();
-        let result = self.try_send(claimed, now).await;
+        let result = self.try_send(out).await;
         let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         match result {
             Ok((status, response)) => AttemptReport {
                 status_code: i16::try_from(status).unwrap_or(0),
                 response,
                 duration_ms,
-                success: is_success_status(status),
+                success: is_success(status),
             },
             Err(reason) => AttemptReport {
                 status_code: 0,
@@ -85,24 +86,17 @@ impl Sender {
         }
     }
 
-    async fn try_send(&self, claimed: &Claimed, now: Timestamp) -> Result<(u16, String), String> {
-        let url = url::Url::parse(&claimed.endpoint.url)
-            .map_err(|e| format!("invalid endpoint URL: {e}"))?;
-        check_url_host(&self.policy, &url).map_err(|e| e.to_string())?;
-        let body = claimed
-            .message
-            .payload
-            .clone()
-            .unwrap_or_else(|| "{}".to_owned());
-        let headers = build_headers(claimed, now, body.as_bytes())?;
+    async fn try_send(&self, out: &Outbound) -> Result<(u16, String), String> {
+        check_url_host(&self.policy, &out.url).map_err(|e| e.to_string())?;
         let mut response = self
             .client
-            .post(url)
-            .headers(headers)
-            .body(body)
+            .post(out.url.clone())
+            .headers(out.headers.clone())
+            .timeout(out.timeout)
+            .body(out.body.clone())
             .send()
             .await
-            .map_err(|e| self.describe(&e))?;
+            .map_err(|e| describe(&e, out.timeout))?;
         let status = response.status().as_u16();
         let mut kept = Vec::with_capacity(self.response_limit.min(4096));
         loop {
@@ -123,65 +117,41 @@ impl Sender {
         }
         Ok((status, String::from_utf8_lossy(&kept).into_owned()))
     }
+}
 
-    fn describe(&self, err: &reqwest::Error) -> String {
-        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
-        while let Some(e) = source {
-            if let Some(blocked) = e.downcast_ref::<BlockedAddress>() {
-                return blocked.to_string();
-            }
-            source = e.source();
-        }
-        if err.is_timeout() {
-            return format!("no answer within the {} s timeout", self.timeout_secs);
-        }
-        let mut text = if err.is_connect() {
-            "connection failed".to_owned()
-        } else {
-            "request failed".to_owned()
-        };
-        let mut source = std::error::Error::source(err);
-        while let Some(e) = source {
-            text.push_str(": ");
-            text.push_str(&e.to_string());
-            source = e.source();
-        }
-        text
+/// A timeout as people write it: `30 s`, `300 ms`.
+fn human(timeout: Duration) -> String {
+    let ms = timeout.as_millis();
+    if ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{ms} ms")
     }
 }
 
-fn build_headers(claimed: &Claimed, now: Timestamp, body: &[u8]) -> Result<HeaderMap, String> {
-    let mut headers = HeaderMap::new();
-    // The endpoint's own headers go first so that hookd's cannot be overridden by them.
-    for (name, value) in &claimed.endpoint.headers {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|e| format!("invalid custom header name: {e}"))?;
-        let value = HeaderValue::from_str(value)
-            .map_err(|e| format!("invalid custom header value: {e}"))?;
-        headers.insert(name, value);
+/// Why a request got no answer. Only the error's sources are read, never its own text, which
+/// names the URL (and so any query-string secret).
+fn describe(err: &reqwest::Error, timeout: Duration) -> String {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if let Some(blocked) = e.downcast_ref::<BlockedAddress>() {
+            return blocked.to_string();
+        }
+        source = e.source();
     }
-    let msg_id = claimed.message.id.as_str();
-    let timestamp = now.timestamp();
-    let signature = signing::signature_header(
-        &claimed.endpoint.signing_secrets(now),
-        msg_id,
-        timestamp,
-        body,
-    );
-    let set = |headers: &mut HeaderMap, name: &'static str, value: &str| -> Result<(), String> {
-        let value =
-            HeaderValue::from_str(value).map_err(|e| format!("invalid header value: {e}"))?;
-        headers.insert(HeaderName::from_static(name), value);
-        Ok(())
+    if err.is_timeout() {
+        return format!("no answer within the {} timeout", human(timeout));
+    }
+    let mut text = if err.is_connect() {
+        "connection failed".to_owned()
+    } else {
+        "request failed".to_owned()
     };
-    let ts = timestamp.to_string();
-    set(&mut headers, "webhook-id", msg_id)?;
-    set(&mut headers, "webhook-timestamp", &ts)?;
-    set(&mut headers, "webhook-signature", &signature)?;
-    set(&mut headers, "svix-id", msg_id)?;
-    set(&mut headers, "svix-timestamp", &ts)?;
-    set(&mut headers, "svix-signature", &signature)?;
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-    Ok(headers)
+    let mut source = std::error::Error::source(err);
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
 }

@@ -20,19 +20,26 @@
 //! guarded by the lease token in the store, so a late completion cannot overwrite a delivery
 //! that was reclaimed.
 //!
+//! Per endpoint, the options decide the attempt (see `hookd_core::options`): its timeout (a
+//! per-request timeout, capped at `options::MAX_TIMEOUT`; the lease is derived from that cap),
+//! which status codes count as delivered, how it authenticates, how the payload is wrapped
+//! (the endpoint's envelope, else its event type's, read from the store just before the
+//! attempt) and which retry policy schedules the next one.
+//!
 //! This module must not parse API input or format API output.
 
 pub mod http;
+pub mod request;
 pub mod ssrf;
 
 use std::{sync::Arc, time::Duration};
 
 use hookd_core::{
     delivery::{after_attempt, AttemptOutcome, MessageStatus},
+    envelope::Envelope,
     id::AttemptId,
-    model::Attempt,
-    retry::RetryPolicy,
-    store::{ClaimRequest, Claimed, Completion, Outcome},
+    model::{Attempt, Endpoint},
+    store::{ClaimRequest, Claimed, Completion, Outcome, StoreResult},
     token, Timestamp,
 };
 use tokio::{
@@ -53,6 +60,9 @@ const MAX_COMPLETE_BATCH: usize = 256;
 const COMPLETION_QUEUE: usize = 1024;
 /// How long the dispatcher and completer wait before retrying after a store error.
 const STORE_RETRY_BACKOFF: Duration = Duration::from_millis(500);
+/// How long a delivery waits, without counting an attempt, when its event type's envelope
+/// could not be read: long enough for a brief storage hiccup to pass, short next to any retry.
+const ENVELOPE_LOOKUP_BACKOFF: chrono::Duration = chrono::Duration::seconds(5);
 
 /// Why the workers could not start.
 #[derive(Debug, thiserror::Error)]
@@ -94,7 +104,6 @@ impl WorkerHandle {
 struct Ctx {
     state: AppState,
     sender: http::Sender,
-    policy: RetryPolicy,
     completions: mpsc::Sender<Completion>,
 }
 
@@ -107,7 +116,6 @@ pub fn spawn(state: AppState) -> Result<WorkerHandle, WorkerError> {
     let ctx = Arc::new(Ctx {
         state: state.clone(),
         sender,
-        policy: RetryPolicy::default(),
         completions,
     });
     let completer = tokio::spawn(complete_loop(state.clone(), completion_rx, completed_tx));
@@ -219,6 +227,23 @@ async fn idle_wait(ctx: &Ctx) -> Duration {
     }
 }
 
+/// The envelope that applies to a message of `event_type` sent to `endpoint`: the endpoint's
+/// own, else the event type's, else none (the payload as is).
+pub async fn envelope_for(
+    state: &AppState,
+    endpoint: &Endpoint,
+    event_type: &str,
+) -> StoreResult<Option<Envelope>> {
+    if let Some(envelope) = &endpoint.options.envelope {
+        return Ok(Some(envelope.clone()));
+    }
+    Ok(state
+        .store
+        .get_event_type(event_type)
+        .await?
+        .and_then(|et| et.options.envelope))
+}
+
 async fn attempt(ctx: &Ctx, claimed: Claimed) {
     let now = ctx.state.clock.now();
     let outcome = if claimed.endpoint.disabled {
@@ -226,36 +251,14 @@ async fn attempt(ctx: &Ctx, claimed: Claimed) {
     } else if let Err(until) = throttle(ctx, &claimed, now).await {
         Outcome::Deferred { until }
     } else {
-        let report = ctx.sender.send(&claimed, now).await;
-        let (status, result) = if report.success {
-            (MessageStatus::Success, AttemptOutcome::Success)
-        } else {
-            (MessageStatus::Fail, AttemptOutcome::Failure)
-        };
-        let attempt = Attempt {
-            id: AttemptId::generate(now, &mut rand::thread_rng()),
-            msg_id: claimed.message.id.clone(),
-            endpoint_id: claimed.endpoint.id.clone(),
-            app_id: claimed.endpoint.app_id.clone(),
-            url: claimed.endpoint.url.clone(),
-            status,
-            response_status_code: report.status_code,
-            response: Some(report.response),
-            response_duration_ms: report.duration_ms,
-            trigger_type: claimed.delivery.trigger,
-            created_at: now,
-        };
-        let transition = after_attempt(
-            &ctx.policy,
-            claimed.delivery.attempts + 1,
-            claimed.delivery.trigger,
-            result,
-            ctx.state.clock.now(),
-            &mut rand::thread_rng(),
-        );
-        Outcome::Attempted {
-            attempt,
-            transition,
+        match envelope_for(&ctx.state, &claimed.endpoint, &claimed.message.event_type).await {
+            Ok(envelope) => attempted(ctx, &claimed, envelope.as_ref(), now).await,
+            Err(err) => {
+                tracing::warn!(error = %err, "reading the event type's envelope failed; the delivery waits");
+                Outcome::Deferred {
+                    until: now + ENVELOPE_LOOKUP_BACKOFF,
+                }
+            }
         }
     };
     let completion = Completion {
@@ -267,6 +270,71 @@ async fn attempt(ctx: &Ctx, claimed: Claimed) {
     };
     // The completer only stops after every attempt task has ended, so this cannot fail.
     let _ = ctx.completions.send(completion).await;
+}
+
+/// Makes the HTTP attempt and decides where the delivery goes next.
+async fn attempted(
+    ctx: &Ctx,
+    claimed: &Claimed,
+    envelope: Option<&Envelope>,
+    now: Timestamp,
+) -> Outcome {
+    let endpoint = &claimed.endpoint;
+    let options = &endpoint.options;
+    let report = match request::build(
+        endpoint,
+        &claimed.message,
+        envelope,
+        now,
+        ctx.state.config.request_timeout,
+    ) {
+        Ok(out) => {
+            ctx.sender
+                .send(&out, |status| options.is_success(status))
+                .await
+        }
+        Err(err) => http::AttemptReport {
+            status_code: 0,
+            response: err.to_string(),
+            duration_ms: 0,
+            success: false,
+        },
+    };
+    let (status, result) = if report.success {
+        (MessageStatus::Success, AttemptOutcome::Success)
+    } else {
+        (MessageStatus::Fail, AttemptOutcome::Failure)
+    };
+    let attempt = Attempt {
+        id: AttemptId::generate(now, &mut rand::thread_rng()),
+        msg_id: claimed.message.id.clone(),
+        endpoint_id: endpoint.id.clone(),
+        app_id: endpoint.app_id.clone(),
+        // The record shows the URL as hookd shows it everywhere: query secrets redacted.
+        url: options.display_url(&endpoint.url),
+        status,
+        response_status_code: report.status_code,
+        response: Some(report.response),
+        response_duration_ms: report.duration_ms,
+        trigger_type: claimed.delivery.trigger,
+        created_at: now,
+    };
+    let policy = options
+        .retry_policy
+        .as_ref()
+        .unwrap_or(&ctx.state.config.default_retry_policy);
+    let transition = after_attempt(
+        policy,
+        claimed.delivery.attempts + 1,
+        claimed.delivery.trigger,
+        result,
+        ctx.state.clock.now(),
+        &mut rand::thread_rng(),
+    );
+    Outcome::Attempted {
+        attempt,
+        transition,
+    }
 }
 
 /// Asks the store for a slot under the endpoint's `throttleRate`. The limiter lives in the

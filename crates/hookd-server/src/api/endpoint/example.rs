@@ -58,6 +58,31 @@ fn example_of(schemas: &serde_json::Value) -> Option<&serde_json::Value> {
         .or_else(|| versions.values().find_map(first_example))
 }
 
+/// The example payload of `event_type` (see the module docs); also what a test send sends when
+/// it is given no payload.
+pub(crate) async fn example_payload(state: &AppState, event_type: &str) -> ApiResult<String> {
+    if event_type == PING_EVENT_TYPE {
+        return Ok(PING_PAYLOAD.to_owned());
+    }
+    let et = state
+        .store
+        .get_event_type(event_type)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let example = et
+        .schemas
+        .as_ref()
+        .and_then(example_of)
+        .filter(|e| e.is_object())
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_scheme",
+                "Unable to generate example message from event-type schema",
+            )
+        })?;
+    serde_json::to_string(example).map_err(|e| ApiError::Internal(Box::new(e)))
+}
+
 /// `POST …/send-example`: 200 (202 for Svix SDKs) with the published message.
 pub async fn send_example(
     State(state): State<AppState>,
@@ -72,27 +97,7 @@ pub async fn send_example(
     )?;
     let app = load_app(&state, &app_id).await?;
     let ep = load_endpoint(&state, &app, &endpoint_id).await?;
-    let payload = if input.event_type == PING_EVENT_TYPE {
-        PING_PAYLOAD.to_owned()
-    } else {
-        let et = state
-            .store
-            .get_event_type(&input.event_type)
-            .await?
-            .ok_or_else(ApiError::not_found)?;
-        let example = et
-            .schemas
-            .as_ref()
-            .and_then(example_of)
-            .filter(|e| e.is_object())
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_scheme",
-                    "Unable to generate example message from event-type schema",
-                )
-            })?;
-        serde_json::to_string(example).map_err(|e| ApiError::Internal(Box::new(e)))?
-    };
+    let payload = example_payload(&state, &input.event_type).await?;
     let now = state.clock.now();
     let msg = Message {
         id: MsgId::generate(now, &mut rand::thread_rng()),

@@ -4,14 +4,22 @@
 //! `example` (send-example) and `stats`.
 //!
 //! Older SDKs name `eventTypes` `filterTypes` and `throttleRate` `rateLimit`; both spellings are
-//! accepted on input and both are written on output. This module must not deliver anything: it
-//! only changes what the store holds.
+//! accepted on input and both are written on output.
+//!
+//! hookd's extensions: the `options` object (see `api::options`), shown only when it is not
+//! the default (so Svix SDKs see Svix's shape) and without its secrets; a URL whose query
+//! holds a `querySecret` is shown with that value `REDACTED`, and sending it back so keeps the
+//! stored secret. The extension routes beside this file: `signing_token`, `test_send` and
+//! `bulk_resend`. This module must not deliver anything: it only changes what the store holds.
 
+pub mod bulk_resend;
 pub mod example;
 pub mod headers;
 pub mod recovery;
 pub mod secret;
+pub mod signing_token;
 pub mod stats;
+pub mod test_send;
 
 use std::collections::BTreeMap;
 
@@ -19,15 +27,18 @@ use axum::{extract::State, http::StatusCode, Json};
 use hookd_core::{
     id::EndpointId,
     model::{Application, Endpoint},
+    options::EndpointOptions,
     page::Order,
     signing::EndpointSecret,
     validate, Timestamp,
 };
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use super::{
     extract::{path_key, ApiJson, ApiPath, QueryParams},
-    load_app, load_endpoint,
+    load_app, load_endpoint, operational,
+    options::{self as wire_options, EndpointOptionsPatch},
     wire::{self, ts, Checks, ListResponse, Metadata, Patch},
 };
 use crate::{
@@ -67,6 +78,9 @@ pub struct EndpointIn {
     secret: Option<String>,
     #[serde(default)]
     metadata: Metadata,
+    /// hookd's extensions.
+    #[serde(default)]
+    options: Option<Box<RawValue>>,
 }
 
 /// Svix's `EndpointPatch`.
@@ -93,6 +107,9 @@ pub struct EndpointPatch {
     channels: Patch<Vec<String>>,
     #[serde(default)]
     metadata: Option<Metadata>,
+    /// hookd's extensions, option by option.
+    #[serde(default)]
+    options: Patch<Box<RawValue>>,
 }
 
 /// The fields an endpoint shares with `MessageEndpointOut` (Svix's `EndpointOutCommon`).
@@ -119,7 +136,7 @@ impl From<&Endpoint> for EndpointCommon {
         Self {
             id: ep.id.to_string(),
             uid: ep.uid.clone(),
-            url: ep.url.clone(),
+            url: ep.options.display_url(&ep.url),
             description: ep.description.clone(),
             version: ENDPOINT_VERSION,
             disabled: ep.disabled,
@@ -134,18 +151,21 @@ impl From<&Endpoint> for EndpointCommon {
     }
 }
 
-/// Svix's `EndpointOut`.
+/// Svix's `EndpointOut`, with hookd's `options` when they are not the default.
 #[derive(Debug, Serialize)]
 pub struct EndpointOut {
     #[serde(flatten)]
     common: EndpointCommon,
     metadata: Metadata,
+    #[serde(skip_serializing_if = "EndpointOptions::is_default")]
+    options: EndpointOptions,
 }
 
 impl From<Endpoint> for EndpointOut {
     fn from(ep: Endpoint) -> Self {
         Self {
             common: EndpointCommon::from(&ep),
+            options: ep.options.redacted(),
             metadata: ep.metadata,
         }
     }
@@ -161,6 +181,8 @@ struct EndpointFields {
     event_types: Option<Vec<String>>,
     channels: Option<Vec<String>>,
     metadata: Metadata,
+    /// The options given, parsed but not yet checked against the URL and stored secrets.
+    options: Option<EndpointOptions>,
 }
 
 fn check_event_types(checks: &mut Checks, types: Option<Vec<String>>) -> Option<Vec<String>> {
@@ -187,8 +209,13 @@ fn check_url(checks: &mut Checks, url: &str) -> String {
 }
 
 impl EndpointIn {
-    /// Validates everything but the secret.
-    fn validate(self, checks: &mut Checks) -> (EndpointFields, Option<String>) {
+    /// Validates everything but the secret and the options' consistency.
+    fn validate(self, checks: &mut Checks) -> ApiResult<(EndpointFields, Option<String>)> {
+        let options = self
+            .options
+            .as_deref()
+            .map(wire_options::parse_endpoint)
+            .transpose()?;
         wire::no_control_chars(checks, &["body", "description"], &self.description);
         wire::rate(checks, &["body", "throttleRate"], self.throttle_rate);
         wire::rate(checks, &["body", "rateLimit"], self.rate_limit);
@@ -205,8 +232,9 @@ impl EndpointIn {
             event_types: check_event_types(checks, self.event_types.or(self.filter_types)),
             channels: check_channels(checks, self.channels),
             metadata: self.metadata,
+            options,
         };
-        (fields, self.secret)
+        Ok((fields, self.secret))
     }
 }
 
@@ -228,10 +256,20 @@ pub(crate) fn generate_secret() -> String {
 
 /// Svix only lets endpoints filter on event types that exist and are not archived, so that a
 /// typo does not silently filter out everything.
-async fn check_event_types_exist(state: &AppState, types: Option<&[String]>) -> ApiResult<()> {
+/// The operational application's endpoints may also filter on hookd's operational event types,
+/// which are not in the catalogue.
+async fn check_event_types_exist(
+    state: &AppState,
+    app: &Application,
+    types: Option<&[String]>,
+) -> ApiResult<()> {
     let Some(types) = types else { return Ok(()) };
+    let operational = app.uid.as_deref() == Some(operational::OPERATIONAL_APP_UID);
     let mut missing = Vec::new();
     for name in types {
+        if operational && operational::OPERATIONAL_EVENT_TYPES.contains(&name.as_str()) {
+            continue;
+        }
         match state.store.get_event_type(name).await? {
             Some(et) if !et.archived => {}
             _ => missing.push(name.as_str()),
@@ -248,6 +286,19 @@ async fn check_event_types_exist(state: &AppState, types: Option<&[String]>) -> 
             ),
         ))
     }
+}
+
+/// Completes and checks the options an endpoint at `url` will have: signing tokens filled in
+/// (see `api::options::fill_signing_tokens`), then validated against the URL.
+async fn settle_options(
+    state: &AppState,
+    app: &Application,
+    existing: Option<&Endpoint>,
+    options: &mut EndpointOptions,
+    url: &str,
+) -> ApiResult<()> {
+    wire_options::fill_signing_tokens(state, app, existing, options).await?;
+    wire_options::check_endpoint(options, url)
 }
 
 fn new_endpoint(
@@ -270,7 +321,7 @@ fn new_endpoint(
         headers: BTreeMap::new(),
         secret,
         old_secrets: Vec::new(),
-        options: Default::default(),
+        options: fields.options.unwrap_or_default(),
         created_at: now,
         updated_at: now,
     }
@@ -295,17 +346,18 @@ pub async fn create(
     ApiJson(input): ApiJson<EndpointIn>,
 ) -> ApiResult<(StatusCode, Json<EndpointOut>)> {
     let mut checks = Checks::default();
-    let (fields, secret) = input.validate(&mut checks);
+    let (fields, secret) = input.validate(&mut checks)?;
     let secret = secret.and_then(|s| parse_secret(&mut checks, &["body", "secret"], &s));
     checks.finish()?;
     let app = load_app(&state, &app_id).await?;
-    check_event_types_exist(&state, fields.event_types.as_deref()).await?;
-    let ep = new_endpoint(
+    check_event_types_exist(&state, &app, fields.event_types.as_deref()).await?;
+    let mut ep = new_endpoint(
         &app,
         fields,
         secret.unwrap_or_else(generate_secret),
         state.clock.now(),
     );
+    settle_options(&state, &app, None, &mut ep.options, &ep.url).await?;
     state.store.create_endpoint(&ep).await?;
     Ok((StatusCode::CREATED, Json(ep.into())))
 }
@@ -332,17 +384,23 @@ pub async fn upsert(
     path_key("endpoint_id", &endpoint_id)?;
     let mut checks = Checks::default();
     // Svix's `EndpointUpdate` has no secret: rotation is the way to change it.
-    let (mut fields, _secret) = input.validate(&mut checks);
+    let (mut fields, _secret) = input.validate(&mut checks)?;
     checks.finish()?;
     let app = load_app(&state, &app_id).await?;
-    check_event_types_exist(&state, fields.event_types.as_deref()).await?;
+    check_event_types_exist(&state, &app, fields.event_types.as_deref()).await?;
     let now = state.clock.now();
     match state.store.get_endpoint(&app.id, &endpoint_id).await? {
         Some(mut ep) => {
+            // Options are hookd's: a body without them (any Svix SDK) keeps the stored ones.
+            let mut options = fields.options.take().unwrap_or_else(|| ep.options.clone());
+            options.keep_secrets_from(&ep.options);
+            let url = ep.options.restore_url_secrets(&fields.url, &ep.url);
+            settle_options(&state, &app, Some(&ep), &mut options, &url).await?;
+            ep.options = options;
             ep.description = fields.description;
             ep.throttle_rate = fields.throttle_rate;
             ep.uid = fields.uid;
-            ep.url = fields.url;
+            ep.url = url;
             ep.disabled = fields.disabled;
             ep.event_types = fields.event_types;
             ep.channels = fields.channels;
@@ -355,7 +413,8 @@ pub async fn upsert(
             if fields.uid.is_none() && !EndpointId::looks_like(&endpoint_id) {
                 fields.uid = Some(endpoint_id);
             }
-            let ep = new_endpoint(&app, fields, generate_secret(), now);
+            let mut ep = new_endpoint(&app, fields, generate_secret(), now);
+            settle_options(&state, &app, None, &mut ep.options, &ep.url).await?;
             state.store.create_endpoint(&ep).await?;
             Ok((StatusCode::CREATED, Json(ep.into())))
         }
@@ -404,11 +463,36 @@ pub async fn patch(
         },
         other => other,
     };
+    let options_patch = match &input.options {
+        Patch::Value(raw) => Some(EndpointOptionsPatch::parse(raw)?),
+        Patch::Null => Some(EndpointOptionsPatch::default()),
+        Patch::Absent => None,
+    };
     checks.finish()?;
 
     let app = load_app(&state, &app_id).await?;
-    check_event_types_exist(&state, event_types.value().map(Vec::as_slice)).await?;
+    check_event_types_exist(&state, &app, event_types.value().map(Vec::as_slice)).await?;
     let mut ep = load_endpoint(&state, &app, &endpoint_id).await?;
+    let mut options = match (&input.options, options_patch) {
+        (Patch::Null, _) => EndpointOptions::default(),
+        (_, Some(patch)) => {
+            let mut o = ep.options.clone();
+            patch.apply(&mut o);
+            o
+        }
+        (_, None) => ep.options.clone(),
+    };
+    options.keep_secrets_from(&ep.options);
+    let url = url.map(|u| ep.options.restore_url_secrets(&u, &ep.url));
+    settle_options(
+        &state,
+        &app,
+        Some(&ep),
+        &mut options,
+        url.as_deref().unwrap_or(&ep.url),
+    )
+    .await?;
+    ep.options = options;
     if let Some(description) = input.description {
         ep.description = description;
     }

@@ -5,7 +5,12 @@
 //! Svix runs this as a background task and answers 202 with a `RecoverOut` task record. The store
 //! does the whole recovery in one statement, so by the time we answer it is already done; the
 //! answer keeps Svix's shape (`status: running`, `task: endpoint.recover`) because that is what
-//! the SDKs parse. This module must not attempt deliveries itself.
+//! the SDKs parse.
+//!
+//! hookd's extension: `async=true` (in the body or the query string) answers at once and runs
+//! the recovery in the background. Either way the task's id is the `id` of the answer, and a
+//! `background_task.finished` operational webhook with that id and `{"recovered": n}` reports
+//! its end (see [`crate::api::operational`]). This module must not attempt deliveries itself.
 
 use axum::{extract::State, http::StatusCode, Json};
 use chrono::{DateTime, Duration, Utc};
@@ -14,8 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     api::{
-        extract::{ApiJson, ApiPath},
-        load_app, load_endpoint,
+        extract::{ApiJson, ApiPath, QueryParams},
+        load_app, load_endpoint, operational,
         wire::ts,
     },
     error::{ApiError, ApiResult},
@@ -28,12 +33,18 @@ fn max_window() -> Duration {
     Duration::days(14) + Duration::minutes(5)
 }
 
-/// Svix's `RecoverIn`.
+/// The task name Svix reports for a recovery.
+const TASK: &str = "endpoint.recover";
+
+/// Svix's `RecoverIn`, plus hookd's `async`.
 #[derive(Debug, Deserialize)]
 pub struct RecoverIn {
     since: DateTime<Utc>,
     #[serde(default)]
     until: Option<DateTime<Utc>>,
+    /// Answer at once and report the end by operational webhook.
+    #[serde(default, rename = "async")]
+    run_async: bool,
 }
 
 /// Svix's `RecoverOut`.
@@ -50,8 +61,10 @@ pub struct RecoverOut {
 pub async fn recover(
     State(state): State<AppState>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
+    query: QueryParams,
     ApiJson(input): ApiJson<RecoverIn>,
 ) -> ApiResult<(StatusCode, Json<RecoverOut>)> {
+    let in_background = input.run_async || query.bool("async", false)?;
     let now = state.clock.now();
     let until = input.until.unwrap_or(now);
     if input.since < until - max_window() {
@@ -65,21 +78,30 @@ pub async fn recover(
     }
     let app = load_app(&state, &app_id).await?;
     let ep = load_endpoint(&state, &app, &endpoint_id).await?;
-    let recovered = state
-        .store
-        .recover(&app.id, &ep.id, input.since, input.until, now)
-        .await?;
-    if recovered > 0 {
-        state.wake.notify_one();
-    }
-    tracing::info!(endpoint = %ep.id, recovered, "recovered failed deliveries");
     let id = TaskId::generate(now, &mut rand::thread_rng());
+    let work = {
+        let state = state.clone();
+        async move {
+            let recovered = state
+                .store
+                .recover(&app.id, &ep.id, input.since, input.until, now)
+                .await?;
+            if recovered > 0 {
+                state.wake.notify_one();
+            }
+            tracing::info!(endpoint = %ep.id, recovered, "recovered failed deliveries");
+            Ok(serde_json::json!({ "recovered": recovered }))
+        }
+    };
+    if let Some(result) = operational::run(&state, id.clone(), TASK, in_background, work).await {
+        result?;
+    }
     Ok((
         StatusCode::ACCEPTED,
         Json(RecoverOut {
             id: id.to_string(),
             status: "running",
-            task: "endpoint.recover",
+            task: TASK,
             updated_at: ts(now),
         }),
     ))

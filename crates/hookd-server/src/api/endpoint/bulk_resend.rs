@@ -1,0 +1,242 @@
+//! `POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/bulk-resend` (hookd's extension): makes
+//! many messages due again at one endpoint as manual attempts, either a list of messages
+//! (`msgIds`, ids or `eventId`s) or every message sent to the endpoint in a window
+//! (`since`, optional `until`), optionally only those whose delivery has a given Svix status
+//! (`status`, e.g. 2 for failed).
+//!
+//! It is a task (see [`crate::api::operational`]): without `async` it answers 200 when done,
+//! with `{"resent", "skipped"}`; with `async=true` (body or query) it answers 202 at once and a
+//! `background_task.finished` operational webhook reports the same counts. Messages whose
+//! payload expired are skipped, as a single resend refuses them. This module must not attempt
+//! deliveries itself: it makes them due and wakes the workers.
+
+use axum::{extract::State, http::StatusCode, Json};
+use chrono::{DateTime, Duration, Utc};
+use hookd_core::{
+    delivery::MessageStatus,
+    id::TaskId,
+    model::{Application, Endpoint},
+    page::{ListQuery, Order, MAX_LIMIT},
+    store::{DeliveryFilter, MessageFilter},
+    validate,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    api::{
+        extract::{ApiJson, ApiPath, QueryParams},
+        load_app, load_endpoint, operational,
+        wire::{ts, Checks},
+    },
+    error::{ApiError, ApiResult, ValidationItem},
+    AppState,
+};
+
+/// The task's name in reports.
+const TASK: &str = "endpoint.bulk_resend";
+/// The most messages one request may list; a window has no such limit (and is what `async`
+/// is for).
+const MAX_MSG_IDS: usize = 1000;
+
+/// hookd's `BulkResendIn`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkResendIn {
+    #[serde(default)]
+    msg_ids: Option<Vec<String>>,
+    #[serde(default)]
+    since: Option<DateTime<Utc>>,
+    #[serde(default)]
+    until: Option<DateTime<Utc>>,
+    #[serde(default)]
+    status: Option<i64>,
+    #[serde(default, rename = "async")]
+    run_async: bool,
+}
+
+/// The answer: a task record, with its result when it ran to the end before answering.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkResendOut {
+    id: String,
+    status: &'static str,
+    task: &'static str,
+    updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<serde_json::Value>,
+}
+
+/// What to resend.
+enum Selection {
+    Ids(Vec<String>),
+    Window {
+        since: DateTime<Utc>,
+        until: Option<DateTime<Utc>>,
+        status: Option<MessageStatus>,
+    },
+}
+
+impl BulkResendIn {
+    fn selection(self) -> ApiResult<Selection> {
+        let mut checks = Checks::default();
+        let status = match self.status {
+            None => None,
+            Some(code) => {
+                let s = MessageStatus::from_code(code);
+                if s.is_none() {
+                    checks.push(ValidationItem::value(
+                        &["body", "status"],
+                        "must be one of 0, 1, 2, 3",
+                    ));
+                }
+                s
+            }
+        };
+        let selection = match (self.msg_ids, self.since) {
+            (Some(ids), None) => {
+                if ids.is_empty() || ids.len() > MAX_MSG_IDS {
+                    checks.push(ValidationItem::value(
+                        &["body", "msgIds"],
+                        format!("must list between 1 and {MAX_MSG_IDS} messages"),
+                    ));
+                }
+                for id in &ids {
+                    checks.check(validate::key(
+                        &["body", "msgIds"],
+                        id,
+                        validate::MAX_KEY_LEN,
+                    ));
+                }
+                if self.until.is_some() || status.is_some() {
+                    checks.push(ValidationItem::value(
+                        &["body", "msgIds"],
+                        "until and status apply to a window (since), not to a list of messages",
+                    ));
+                }
+                Some(Selection::Ids(ids))
+            }
+            (None, Some(since)) => Some(Selection::Window {
+                since,
+                until: self.until,
+                status,
+            }),
+            _ => {
+                checks.push(ValidationItem::value(
+                    &["body", "msgIds"],
+                    "give either msgIds or since",
+                ));
+                None
+            }
+        };
+        checks.finish()?;
+        selection.ok_or_else(|| ApiError::invalid(&["body"], "nothing to resend"))
+    }
+}
+
+/// Resends `selection` to `ep`; returns the counts.
+async fn resend_all(
+    state: AppState,
+    app: Application,
+    ep: Endpoint,
+    selection: Selection,
+) -> ApiResult<serde_json::Value> {
+    let (mut resent, mut skipped) = (0u64, 0u64);
+    match selection {
+        Selection::Ids(ids) => {
+            for id in ids {
+                match state.store.get_message(&app.id, &id).await? {
+                    Some(msg) if msg.payload.is_some() => {
+                        state
+                            .store
+                            .resend(&app.id, &msg.id, &ep.id, state.clock.now())
+                            .await?;
+                        resent += 1;
+                    }
+                    _ => skipped += 1,
+                }
+            }
+        }
+        Selection::Window {
+            since,
+            until,
+            status,
+        } => {
+            let filter = DeliveryFilter {
+                message: MessageFilter {
+                    // The store's bound is exclusive; `since` is inclusive, as in recover.
+                    after: Some(since - Duration::milliseconds(1)),
+                    before: until,
+                    ..MessageFilter::default()
+                },
+                status,
+            };
+            let mut query = ListQuery::first(MAX_LIMIT, Order::Ascending);
+            loop {
+                let page = state
+                    .store
+                    .list_endpoint_deliveries(&app.id, &ep.id, &filter, &query)
+                    .await?;
+                for (msg, _) in &page.data {
+                    if msg.payload.is_none() {
+                        skipped += 1;
+                        continue;
+                    }
+                    state
+                        .store
+                        .resend(&app.id, &msg.id, &ep.id, state.clock.now())
+                        .await?;
+                    resent += 1;
+                }
+                if resent > 0 {
+                    state.wake.notify_one();
+                }
+                match (page.done, page.iterator) {
+                    (false, Some(next)) => {
+                        query = ListQuery::from_params(
+                            Some(u64::from(MAX_LIMIT)),
+                            Some(&next),
+                            Order::Ascending,
+                        )
+                    }
+                    _ => break,
+                }
+            }
+        }
+    }
+    if resent > 0 {
+        state.wake.notify_one();
+    }
+    tracing::info!(endpoint = %ep.id, resent, skipped, "bulk resend");
+    Ok(serde_json::json!({ "resent": resent, "skipped": skipped }))
+}
+
+/// `POST …/bulk-resend`: 200 with the counts, or 202 at once with `async=true`.
+pub async fn bulk_resend(
+    State(state): State<AppState>,
+    ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
+    query: QueryParams,
+    ApiJson(input): ApiJson<BulkResendIn>,
+) -> ApiResult<(StatusCode, Json<BulkResendOut>)> {
+    let in_background = input.run_async || query.bool("async", false)?;
+    let selection = input.selection()?;
+    let app = load_app(&state, &app_id).await?;
+    let ep = load_endpoint(&state, &app, &endpoint_id).await?;
+    let now = state.clock.now();
+    let id = TaskId::generate(now, &mut rand::thread_rng());
+    let work = resend_all(state.clone(), app, ep, selection);
+    let result = operational::run(&state, id.clone(), TASK, in_background, work).await;
+    let (status, record_status, data) = match result {
+        None => (StatusCode::ACCEPTED, "running", None),
+        Some(result) => (StatusCode::OK, "finished", Some(result?)),
+    };
+    Ok((
+        status,
+        Json(BulkResendOut {
+            id: id.to_string(),
+            status: record_status,
+            task: TASK,
+            updated_at: ts(state.clock.now()),
+            data,
+        }),
+    ))
+}

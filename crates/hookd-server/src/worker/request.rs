@@ -1,0 +1,232 @@
+//! Builds the HTTP request of one attempt from an endpoint, a message and the envelope that
+//! applies: the URL exactly as registered, the body (the payload byte for byte, or the rendered
+//! envelope), the headers and the timeout.
+//!
+//! Headers, in the order that decides who wins a clash: the endpoint's custom headers (Svix's
+//! headers resource), then hookd's own — `Content-Type` (the endpoint's `contentType` option,
+//! `application/json` by default, none when it is empty), `User-Agent`, the Standard Webhooks
+//! headers when the endpoint signs with them — and last the secret headers of the endpoint's
+//! authentication schemes. The signature covers the body actually sent.
+//!
+//! The workers and the synchronous test send share this, so a test send is the real request.
+//! This module must not perform I/O, touch the store or decide retries.
+
+use std::time::Duration;
+
+use hookd_core::{
+    envelope::{Context, Envelope, TemplateError},
+    model::{Endpoint, Message},
+    signing, Timestamp,
+};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, USER_AGENT};
+
+/// What hookd calls itself on the wire.
+pub const USER_AGENT_VALUE: &str = concat!("hookd/", env!("CARGO_PKG_VERSION"));
+
+/// What a message whose payload was expunged is sent as, so that a late retry still reaches
+/// the receiver with valid JSON.
+const EXPUNGED_BODY: &str = "{}";
+
+/// Why no request could be built; the text is what the attempt records.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The stored URL does not parse (it cannot: it was validated when stored).
+    #[error("invalid endpoint URL: {0}")]
+    Url(#[from] url::ParseError),
+    /// A stored header name or value cannot be sent.
+    #[error("invalid header '{0}'")]
+    Header(String),
+    /// The envelope could not be rendered.
+    #[error("the envelope could not be rendered: {0}")]
+    Envelope(#[from] TemplateError),
+}
+
+/// One attempt's request, ready to send.
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    /// Where it goes, exactly as the endpoint was registered.
+    pub url: url::Url,
+    /// The URL as hookd may show or record it (query secrets redacted).
+    pub display_url: String,
+    /// Every header hookd sets.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: String,
+    /// How long the receiver may take, body included.
+    pub timeout: Duration,
+}
+
+fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), BuildError> {
+    let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| BuildError::Header(name.into()))?;
+    let v = HeaderValue::from_str(value).map_err(|_| BuildError::Header(name.into()))?;
+    Ok((n, v))
+}
+
+/// The body of `message` for `endpoint`: the payload as published, or `envelope` rendered.
+pub fn body(
+    endpoint: &Endpoint,
+    message: &Message,
+    envelope: Option<&Envelope>,
+) -> Result<String, BuildError> {
+    let payload = message.payload.as_deref().unwrap_or(EXPUNGED_BODY);
+    let Some(envelope) = envelope else {
+        return Ok(payload.to_owned());
+    };
+    let ctx = Context {
+        msg_id: message.id.as_str(),
+        event_id: message.event_id.as_deref(),
+        event_type: &message.event_type,
+        timestamp: message.created_at,
+        channels: message.channels.as_deref(),
+        payload,
+        endpoint_id: endpoint.id.as_str(),
+        endpoint_uid: endpoint.uid.as_deref(),
+        app_id: endpoint.app_id.as_str(),
+    };
+    Ok(envelope.render(&ctx)?)
+}
+
+/// Builds the request of an attempt made at `now`; `default_timeout` applies when the endpoint
+/// sets none.
+pub fn build(
+    endpoint: &Endpoint,
+    message: &Message,
+    envelope: Option<&Envelope>,
+    now: Timestamp,
+    default_timeout: Duration,
+) -> Result<Outbound, BuildError> {
+    let options = &endpoint.options;
+    let url = url::Url::parse(&endpoint.url)?;
+    let body = body(endpoint, message, envelope)?;
+    let mut headers = HeaderMap::new();
+    for (name, value) in &endpoint.headers {
+        let (n, v) = header(name, value)?;
+        headers.insert(n, v);
+    }
+    headers.remove(CONTENT_TYPE);
+    if let Some(ct) = options.content_type() {
+        headers.insert(CONTENT_TYPE, header("content-type", ct)?.1);
+    }
+    headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+    if options.signs_standard_webhooks() {
+        let msg_id = message.id.as_str();
+        let timestamp = now.timestamp();
+        let signature = signing::signature_header(
+            &endpoint.signing_secrets(now),
+            msg_id,
+            timestamp,
+            body.as_bytes(),
+        );
+        let ts = timestamp.to_string();
+        for (name, value) in [
+            ("webhook-id", msg_id),
+            ("webhook-timestamp", ts.as_str()),
+            ("webhook-signature", signature.as_str()),
+            ("svix-id", msg_id),
+            ("svix-timestamp", ts.as_str()),
+            ("svix-signature", signature.as_str()),
+        ] {
+            let (n, v) = header(name, value)?;
+            headers.insert(n, v);
+        }
+    }
+    for (name, value) in options.auth_headers() {
+        let (n, mut v) = header(name, value)?;
+        // Keeps the secret out of any debug output of the request.
+        v.set_sensitive(true);
+        headers.insert(n, v);
+    }
+    Ok(Outbound {
+        display_url: options.display_url(&endpoint.url),
+        url,
+        headers,
+        body,
+        timeout: options.timeout(default_timeout),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hookd_core::{
+        clock::{Clock, ManualClock},
+        id::{AppId, EndpointId, MsgId},
+    };
+    use std::collections::BTreeMap;
+
+    fn endpoint(options: &str) -> Endpoint {
+        let now = ManualClock::at_epoch().now();
+        Endpoint {
+            id: EndpointId::from_trusted("ep_1"),
+            app_id: AppId::from_trusted("app_1"),
+            uid: None,
+            url: "https://c.example/hook?secret=a%2Fb".into(),
+            description: String::new(),
+            disabled: false,
+            throttle_rate: None,
+            event_types: None,
+            channels: None,
+            metadata: BTreeMap::new(),
+            headers: BTreeMap::from([("X-Tenant".to_owned(), "acme".to_owned())]),
+            secret: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".into(),
+            old_secrets: vec![],
+            options: serde_json::from_str(options).unwrap(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn message() -> Message {
+        Message {
+            id: MsgId::from_trusted("msg_1"),
+            app_id: AppId::from_trusted("app_1"),
+            event_id: None,
+            event_type: "a.b".into(),
+            payload: Some(r#"{"x": 1}"#.into()),
+            channels: None,
+            created_at: ManualClock::at_epoch().now(),
+        }
+    }
+
+    #[test]
+    fn default_is_a_svix_request() {
+        let ep = endpoint("{}");
+        let out = build(
+            &ep,
+            &message(),
+            None,
+            ep.created_at,
+            Duration::from_secs(15),
+        )
+        .unwrap();
+        assert_eq!(out.body, r#"{"x": 1}"#);
+        assert_eq!(out.headers["content-type"], "application/json");
+        assert!(out.headers.contains_key("webhook-signature"));
+        assert!(out.headers.contains_key("svix-id"));
+        assert_eq!(out.headers["x-tenant"], "acme");
+        assert_eq!(out.timeout, Duration::from_secs(15));
+        assert_eq!(out.url.as_str(), ep.url);
+    }
+
+    #[test]
+    fn schemes_replace_signatures_and_secrets_stay_hidden() {
+        let ep = endpoint(
+            r#"{"timeoutMs":30000,"contentType":"","auth":[{"type":"staticHeader","header":"Postpress-Auth","value":"k"},{"type":"querySecret","param":"secret"}]}"#,
+        );
+        let out = build(
+            &ep,
+            &message(),
+            None,
+            ep.created_at,
+            Duration::from_secs(15),
+        )
+        .unwrap();
+        assert!(!out.headers.contains_key("webhook-signature"));
+        assert!(!out.headers.contains_key("content-type"));
+        assert_eq!(out.headers["postpress-auth"], "k");
+        assert!(out.headers["postpress-auth"].is_sensitive());
+        assert_eq!(out.timeout, Duration::from_secs(30));
+        assert_eq!(out.url.as_str(), "https://c.example/hook?secret=a%2Fb");
+        assert_eq!(out.display_url, "https://c.example/hook?secret=REDACTED");
+    }
+}
