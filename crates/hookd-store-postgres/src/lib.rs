@@ -165,9 +165,14 @@ impl PgStore {
             options = options.application_name(APPLICATION_NAME);
         }
         migrate(&options).await?;
+        // Each connection is checked (one empty round trip) before it is handed out, so that
+        // after a database restart or failover the pool replaces its dead connections
+        // instead of failing one operation per dead connection; a round trip on the local
+        // network is cheap next to a failed claim or publish.
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(true)
             .connect_with(options.clone())
             .await
             .map_err(|source| PgError::Connect { source })?;

@@ -95,7 +95,7 @@ const COMPLETE_SQL: &str = "\
         next_attempt_at = c.next_attempt_at, \
         trigger_type = CASE WHEN c.attempted THEN $9 ELSE d.trigger_type END, \
         lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = c.now \
-    FROM UNNEST($1::int4[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int8[], \
+    FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int8[], \
                 $7::bool[], $8::int8[]) \
         AS c(ord, msg_id, endpoint_id, lease_token, state, next_attempt_at, attempted, now) \
     WHERE d.msg_id = c.msg_id AND d.endpoint_id = c.endpoint_id \
@@ -160,7 +160,7 @@ pub(crate) async fn claim_due(
 /// The state changes of a batch, one array per column, for [`COMPLETE_SQL`].
 #[derive(Default)]
 struct Transitions {
-    ord: Vec<i32>,
+    ord: Vec<i64>,
     msg_id: Vec<String>,
     endpoint_id: Vec<String>,
     lease_token: Vec<String>,
@@ -193,7 +193,7 @@ struct Attempts {
 /// they had been applied one after the other. Likewise each attempt id is recorded once.
 /// State changes are sorted by delivery, so that two batches touching the same deliveries
 /// (a stale holder's and its successor's) lock them in the same order.
-fn split(batch: &[Completion]) -> StoreResult<(Transitions, Attempts)> {
+fn split(batch: &[Completion]) -> (Transitions, Attempts) {
     let mut leases = HashSet::new();
     let mut attempt_ids = HashSet::new();
     let mut order: Vec<usize> = (0..batch.len()).collect();
@@ -234,8 +234,8 @@ fn split(batch: &[Completion]) -> StoreResult<(Transitions, Attempts)> {
         if !leases.insert((&c.msg_id, &c.endpoint_id, c.lease_token.as_str())) {
             continue;
         }
-        t.ord
-            .push(i32::try_from(i).map_err(|_| error::corrupt("completion batch too large"))?);
+        // A slice holds far fewer than 2^63 elements, so the position always fits.
+        t.ord.push(i64::try_from(i).unwrap_or(i64::MAX));
         t.msg_id.push(c.msg_id.to_string());
         t.endpoint_id.push(c.endpoint_id.to_string());
         t.lease_token.push(c.lease_token.clone());
@@ -244,14 +244,14 @@ fn split(batch: &[Completion]) -> StoreResult<(Transitions, Attempts)> {
         t.attempted.push(attempted);
         t.now.push(ms(c.now));
     }
-    Ok((t, a))
+    (t, a)
 }
 
 pub(crate) async fn complete(store: &PgStore, batch: &[Completion]) -> StoreResult<Vec<bool>> {
     if batch.is_empty() {
         return Ok(Vec::new());
     }
-    let (t, a) = split(batch)?;
+    let (t, a) = split(batch);
     let mut tx = store.begin().await?;
     if !a.id.is_empty() {
         sqlx::query(LOCK_PARENTS_SQL)
@@ -261,7 +261,7 @@ pub(crate) async fn complete(store: &PgStore, batch: &[Completion]) -> StoreResu
             .await
             .map_err(error::map)?;
     }
-    let held: Vec<i32> = sqlx::query_scalar(COMPLETE_SQL)
+    let held: Vec<i64> = sqlx::query_scalar(COMPLETE_SQL)
         .bind(&t.ord)
         .bind(&t.msg_id)
         .bind(&t.endpoint_id)
@@ -461,6 +461,54 @@ mod tests {
         let claimed = claim_due(&store, &req).await.unwrap();
         let ids: Vec<&str> = claimed.iter().map(|c| c.message.id.as_str()).collect();
         assert_eq!(ids, ["msg_00001000", "msg_00002000", "msg_00003000"]);
+    }
+
+    #[test]
+    fn a_batch_applies_each_lease_once_and_records_each_attempt_once() {
+        use hookd_core::{
+            delivery::{MessageStatus, Transition},
+            id::AttemptId,
+            model::Attempt,
+        };
+        let now = codec::ts(1_000).unwrap();
+        let completion = |msg: &str, token: &str, attempt: Option<&str>| Completion {
+            msg_id: MsgId::from_trusted(msg),
+            endpoint_id: EndpointId::from_trusted("ep_1"),
+            lease_token: token.into(),
+            outcome: match attempt {
+                Some(id) => Outcome::Attempted {
+                    attempt: Attempt {
+                        id: AttemptId::from_trusted(id),
+                        msg_id: MsgId::from_trusted(msg),
+                        endpoint_id: EndpointId::from_trusted("ep_1"),
+                        app_id: AppId::from_trusted("app_1"),
+                        url: "https://x".into(),
+                        status: MessageStatus::Success,
+                        response_status_code: 200,
+                        response: None,
+                        response_duration_ms: 1,
+                        trigger_type: TriggerType::Scheduled,
+                        created_at: now,
+                    },
+                    transition: Transition::Succeeded,
+                },
+                None => Outcome::Canceled,
+            },
+            now,
+        };
+        let batch = [
+            completion("msg_b", "t1", Some("atmpt_1")),
+            completion("msg_a", "t2", None),
+            completion("msg_b", "t1", Some("atmpt_1")),
+            completion("msg_b", "t0", Some("atmpt_2")),
+        ];
+        let (t, a) = split(&batch);
+        // Sorted by delivery; the repeat of position 0 is left out, the stale token is kept
+        // (the guard, not this function, decides that it no longer holds).
+        assert_eq!(t.ord, vec![1, 0, 3]);
+        assert_eq!(t.state, vec!["canceled", "succeeded", "succeeded"]);
+        assert_eq!(t.attempted, vec![false, true, true]);
+        assert_eq!(a.id, vec!["atmpt_1", "atmpt_2"]);
     }
 
     #[test]
