@@ -87,17 +87,21 @@ fn check_unknown_endpoint_keys(raw: &str) -> ApiResult<()> {
 
 /// Parses endpoint options from a request body.
 pub fn parse_endpoint(raw: &RawValue) -> ApiResult<EndpointOptions> {
-    let options: EndpointOptions = parse_json_at(raw.get().as_bytes(), &LOC)?;
+    // Unknown names first: a misspelt option is the likelier story than a missing one.
     check_unknown_endpoint_keys(raw.get())?;
-    Ok(options)
+    parse_json_at(raw.get().as_bytes(), &LOC)
 }
 
 /// Parses event type options from a request body.
 pub fn parse_event_type(raw: &RawValue) -> ApiResult<EventTypeOptions> {
-    let options: EventTypeOptions = parse_json_at(raw.get().as_bytes(), &LOC)?;
+    check_unknown_event_type_keys(raw.get())?;
+    parse_json_at(raw.get().as_bytes(), &LOC)
+}
+
+fn check_unknown_event_type_keys(raw: &str) -> ApiResult<()> {
     let mut items = Vec::new();
-    unknown_keys(raw.get(), &LOC, &options::EVENT_TYPE_FIELDS, &mut items);
-    if let Some(env) = member(raw.get(), "envelope") {
+    unknown_keys(raw, &LOC, &options::EVENT_TYPE_FIELDS, &mut items);
+    if let Some(env) = member(raw, "envelope") {
         unknown_keys(
             env,
             &["body", "options", "envelope"],
@@ -106,7 +110,7 @@ pub fn parse_event_type(raw: &RawValue) -> ApiResult<EventTypeOptions> {
         );
     }
     if items.is_empty() {
-        Ok(options)
+        Ok(())
     } else {
         Err(ApiError::Validation(items))
     }
@@ -133,9 +137,8 @@ pub struct EndpointOptionsPatch {
 impl EndpointOptionsPatch {
     /// Parses the PATCH form.
     pub fn parse(raw: &RawValue) -> ApiResult<Self> {
-        let patch: Self = parse_json_at(raw.get().as_bytes(), &LOC)?;
         check_unknown_endpoint_keys(raw.get())?;
-        Ok(patch)
+        parse_json_at(raw.get().as_bytes(), &LOC)
     }
 
     /// Applies the patch to `options`.
@@ -161,14 +164,8 @@ pub struct EventTypeOptionsPatch {
 impl EventTypeOptionsPatch {
     /// Parses the PATCH form.
     pub fn parse(raw: &RawValue) -> ApiResult<Self> {
-        let patch: Self = parse_json_at(raw.get().as_bytes(), &LOC)?;
-        let mut items = Vec::new();
-        unknown_keys(raw.get(), &LOC, &options::EVENT_TYPE_FIELDS, &mut items);
-        if items.is_empty() {
-            Ok(patch)
-        } else {
-            Err(ApiError::Validation(items))
-        }
+        check_unknown_event_type_keys(raw.get())?;
+        parse_json_at(raw.get().as_bytes(), &LOC)
     }
 
     /// Applies the patch to `options`.

@@ -2,9 +2,11 @@
 //!
 //! `common` holds the in-process harness for API tests, `api` the router tests per resource,
 //! `delivery` the worker tests against a fake receiver, `console` the web consoles' pages and
-//! routes over HTTP, and `browser` the consoles driven in headless Chromium.
+//! routes over HTTP, `browser` the consoles driven in headless Chromium, and `seeds` the seed
+//! vendors' documented webhook behaviour reproduced end to end.
 
 mod api;
 mod common;
 mod console;
 mod delivery;
+mod seeds;

@@ -2,10 +2,9 @@
 //! and a manual clock, so retries and lease expiry are exercised without waiting for them.
 //! Each step waits on a signal (the worker's completion count or the receiver's request count).
 
-mod receiver;
-
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
+use crate::common::receiver::{self, Answer, Receiver};
 use chrono::Duration as ChronoDuration;
 use hookd_core::{
     clock::{Clock, ManualClock},
@@ -18,7 +17,6 @@ use hookd_core::{
 };
 use hookd_server::{config::ServerConfig, worker, AppState};
 use hookd_store_sqlite::SqliteStore;
-use receiver::{Answer, Receiver};
 
 const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 

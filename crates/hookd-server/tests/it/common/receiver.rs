@@ -1,18 +1,22 @@
 //! A fake webhook receiver on `127.0.0.1:0` with scripted answers. It records every request
-//! (headers, body) and lets a test wait for the n-th request as a signal instead of sleeping.
+//! (the raw path and query as they arrived, headers, body, and the injected clock's time when
+//! one is given) and lets a test wait for the n-th request as a signal instead of sleeping.
+//! Shared by the delivery and seed tests; it must not assert anything itself.
 
 use std::{collections::VecDeque, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
     body::Bytes,
     extract::State,
-    http::{HeaderMap, StatusCode},
+    http::{HeaderMap, StatusCode, Uri},
     routing::post,
     Router,
 };
+use hookd_core::{clock::Clock, Timestamp};
 use tokio::sync::{watch, Mutex};
 
 /// One scripted answer.
+#[allow(dead_code)]
 #[derive(Debug, Clone, Copy)]
 pub enum Answer {
     /// Answer with this status at once.
@@ -24,11 +28,24 @@ pub enum Answer {
 /// One request the receiver saw.
 #[derive(Debug, Clone)]
 pub struct Seen {
+    /// The path and query exactly as requested.
+    pub uri: String,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// The injected clock's time when the request arrived, if the receiver has a clock.
+    pub at: Option<Timestamp>,
 }
 
+#[allow(dead_code)]
 impl Seen {
+    /// The header names, lower case and sorted.
+    pub fn header_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.headers.keys().map(|k| k.as_str().to_owned()).collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     pub fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
@@ -37,10 +54,10 @@ impl Seen {
     }
 }
 
-#[derive(Default)]
 struct Inner {
     script: Mutex<VecDeque<Answer>>,
     seen: Mutex<Vec<Seen>>,
+    clock: Option<Arc<dyn Clock>>,
 }
 
 /// A running receiver. Once the script runs out it answers 200.
@@ -50,11 +67,22 @@ pub struct Receiver {
     count: watch::Receiver<usize>,
 }
 
+#[allow(dead_code)]
 impl Receiver {
     pub async fn start(script: &[Answer]) -> Self {
+        Self::start_with(script, None).await
+    }
+
+    /// A receiver that stamps each request with `clock`'s time.
+    pub async fn with_clock(script: &[Answer], clock: Arc<dyn Clock>) -> Self {
+        Self::start_with(script, Some(clock)).await
+    }
+
+    async fn start_with(script: &[Answer], clock: Option<Arc<dyn Clock>>) -> Self {
         let inner = Arc::new(Inner {
             script: Mutex::new(script.iter().copied().collect()),
             seen: Mutex::default(),
+            clock,
         });
         let (count_tx, count) = watch::channel(0usize);
         let count_tx = Arc::new(count_tx);
@@ -62,6 +90,7 @@ impl Receiver {
             "/{*path}",
             post(
                 |State((inner, tx)): State<(Arc<Inner>, Arc<watch::Sender<usize>>)>,
+                 uri: Uri,
                  headers: HeaderMap,
                  body: Bytes| async move {
                     let answer = inner
@@ -72,7 +101,17 @@ impl Receiver {
                         .unwrap_or(Answer::Status(200));
                     {
                         let mut seen = inner.seen.lock().await;
-                        seen.push(Seen { headers, body });
+                        let uri = uri
+                            .path_and_query()
+                            .map(|p| p.as_str().to_owned())
+                            .unwrap_or_default();
+                        let at = inner.clock.as_ref().map(|c| c.now());
+                        seen.push(Seen {
+                            uri,
+                            headers,
+                            body,
+                            at,
+                        });
                         tx.send_replace(seen.len());
                     }
                     match answer {
