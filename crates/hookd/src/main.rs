@@ -16,6 +16,7 @@ use hookd_core::{
     token,
 };
 use hookd_server::{clock::SystemClock, AppState};
+use hookd_store_postgres::PgStore;
 use hookd_store_sqlite::SqliteStore;
 
 use crate::config::{FlagOverrides, Settings};
@@ -125,9 +126,11 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let path = match settings.database_url.as_deref().filter(|u| !u.is_empty()) {
         None => settings.data_dir.join(SQLITE_FILE),
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            anyhow::bail!(
-                "PostgreSQL is not supported by this build yet; use the embedded SQLite store"
-            )
+            let store = PgStore::connect(url)
+                .await
+                .context("connecting to PostgreSQL")?;
+            tracing::info!("PostgreSQL store connected");
+            return Ok(Arc::new(store));
         }
         Some(url) => PathBuf::from(
             url.strip_prefix("sqlite://")
@@ -138,7 +141,7 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let store = SqliteStore::open(&path)
         .await
         .with_context(|| format!("opening the SQLite database at {}", path.display()))?;
-    tracing::info!(path = %path.display(), "store opened");
+    tracing::info!(path = %path.display(), "SQLite store opened");
     Ok(Arc::new(store))
 }
 

@@ -2,4 +2,5 @@
 //! one test binary to save link time.
 
 mod cli;
+mod cluster;
 mod tidy;
