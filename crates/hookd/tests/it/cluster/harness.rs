@@ -268,6 +268,9 @@ pub async fn setup_app(api: &Api, base: &str, receiver: &Receiver, endpoints: us
     app_id
 }
 
+/// What the receiver's handler shares: the counts and the change signal.
+type ReceiverState = (Arc<Mutex<Counts>>, Arc<watch::Sender<u64>>);
+
 #[derive(Default)]
 struct Counts {
     secrets: HashMap<usize, EndpointSecret>,
@@ -293,7 +296,7 @@ impl Receiver {
             .route(
                 "/ep/{index}",
                 post(
-                    |State((counts, tx)): State<(Arc<Mutex<Counts>>, Arc<watch::Sender<u64>>)>,
+                    |State((counts, tx)): State<ReceiverState>,
                      Path(index): Path<usize>,
                      headers: HeaderMap,
                      body: Bytes| async move {
