@@ -6,6 +6,7 @@
 //! vendors' documented webhook behaviour reproduced end to end.
 
 mod api;
+mod browser;
 mod common;
 mod console;
 mod delivery;

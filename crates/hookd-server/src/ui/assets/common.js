@@ -266,8 +266,17 @@ window.hk = (function () {
     clearErrors(form);
     let list = errors;
     if (errors instanceof ApiError) {
+      // The most specific part of the location that names a field of this form wins:
+      // ["body", "options", "retryPolicy", "baseSecs"] lands at the baseSecs input.
+      const fieldOf = (loc) => {
+        if (!Array.isArray(loc) || loc[0] !== 'body') return '';
+        for (let i = loc.length - 1; i >= 1; i--) {
+          if (form.querySelector('[name="' + CSS.escape(String(loc[i])) + '"]')) return String(loc[i]);
+        }
+        return '';
+      };
       list = errors.items.map((d) => ({
-        field: Array.isArray(d.loc) && d.loc[0] === 'body' ? String(d.loc[1] || '') : '',
+        field: fieldOf(d.loc),
         msg: (locText(d.loc) ? locText(d.loc) + ': ' : '') + d.msg,
       }));
       if (!list.length) list = [{ field: '', msg: errors.message }];
@@ -525,25 +534,33 @@ window.hk = (function () {
   // Reconstructs what hookd sent for an attempt: attempts record the response, not the request,
   // so this is derived from the message (id, payload), the attempt's time and the endpoint's
   // *current* custom headers. Signatures and sensitive header values are masked.
-  function derivedRequest(msg, attempt, endpointHeaders, userAgent) {
+  function derivedRequest(msg, attempt, endpointHeaders, userAgent, options) {
+    const opts = options || {};
     const ts = String(Math.floor(new Date(attempt.timestamp).getTime() / 1000));
     const rows = [];
+    const notes = [];
     const custom = (endpointHeaders && endpointHeaders.headers) || {};
     Object.keys(custom).forEach((k) => rows.push([k, custom[k], 'endpoint header (current value)']));
     ((endpointHeaders && endpointHeaders.sensitive) || []).forEach((k) => rows.push([k, '•••••• (sensitive)', 'endpoint header']));
-    rows.push(['webhook-id', msg.id, '']);
+    if (opts.contentType === undefined) rows.push(['content-type', 'application/json', '']);
+    else if (opts.contentType !== '') rows.push(['content-type', opts.contentType, 'endpoint option']);
+    rows.push(['user-agent', userAgent || 'hookd', '']);
+    if (opts.auth) {
+      notes.push('The endpoint authenticates with its own schemes (options.auth): their headers are sent with secret values, not shown here, and the Standard Webhooks headers only if a scheme asks for them.');
+    }
+    rows.push(['webhook-id', msg.id, opts.auth ? 'when signed' : '']);
     rows.push(['webhook-timestamp', ts, 'about the attempt time']);
     rows.push(['webhook-signature', 'v1,•••••• (masked)', '']);
     rows.push(['svix-id', msg.id, '']);
     rows.push(['svix-timestamp', ts, 'about the attempt time']);
     rows.push(['svix-signature', 'v1,•••••• (masked)', '']);
-    rows.push(['content-type', 'application/json', '']);
-    rows.push(['user-agent', userAgent || 'hookd', '']);
-    return { method: 'POST', url: attempt.url, headers: rows, body: msg.payload };
+    if (opts.envelope) notes.push('The endpoint wraps payloads in an envelope (options.envelope): the body sent was the rendered envelope around this payload.');
+    else notes.push('If the event type defines an envelope, the body sent was that envelope around this payload.');
+    return { method: 'POST', url: attempt.url, headers: rows, body: msg.payload, notes: notes };
   }
 
-  function attemptDetails(attempt, msg, endpointHeaders, userAgent, actions) {
-    const req = derivedRequest(msg, attempt, endpointHeaders, userAgent);
+  function attemptDetails(attempt, msg, endpointHeaders, userAgent, actions, options) {
+    const req = derivedRequest(msg, attempt, endpointHeaders, userAgent, options);
     const ok = attempt.status === 0;
     return h('details.attempt', { 'data-attempt': attempt.id },
       h('summary',
@@ -556,7 +573,8 @@ window.hk = (function () {
       h('div',
         actions || null,
         h('h4', 'Request sent'),
-        h('p.note', 'hookd does not record requests: this is reconstructed from the message and the endpoint\'s current headers. Signatures and sensitive values are masked.'),
+        h('p.note', 'hookd does not record requests: this is reconstructed from the message and the endpoint\'s current headers and options. Signatures and sensitive values are masked.'),
+        req.notes.map((n) => h('p.muted.small', n)),
         h('p.mono.break', req.method + ' ' + req.url),
         h('div.table-wrap', h('table.headers', h('tbody', req.headers.map((r) =>
           h('tr', h('td.mono', r[0]), h('td.mono.break', r[1]), h('td.muted.small', r[2])))))),

@@ -45,6 +45,8 @@
   }
 
   hk.setUnauthorized(() => {
+    // While logging in, the login form reports the refusal itself.
+    if (!session) return;
     hk.clearToken();
     session = null;
     showLogin('Your token is no longer accepted; log in again.');
@@ -314,12 +316,85 @@
       h('p.hint', 'Sent with every delivery to this endpoint. Values of sensitive headers (Authorization, X-API-Key, …) are never shown again.'), form);
   }
 
-  // The endpoint's retry policy lives in hookd's endpoint options, which are not yet part of
-  // the API; the card says so instead of offering a form that could not save.
-  function retryPolicyCard() {
+  // The endpoint's retry policy: hookd's `options.retryPolicy` (see docs/extensions.md). The
+  // form shows the fields of the chosen schedule type; the API checks the combination and its
+  // bounds, and its 422 lands at the field it names.
+  const RETRY_FIELDS = {
+    delays: ['delaysSecs', 'maxAttempts', 'maxAgeSecs', 'jitter'],
+    fixed: ['baseSecs', 'maxAttempts', 'maxAgeSecs', 'jitter'],
+    linear: ['baseSecs', 'incrementSecs', 'capSecs', 'maxAttempts', 'maxAgeSecs', 'jitter'],
+    exponential: ['baseSecs', 'factor', 'capSecs', 'maxAttempts', 'maxAgeSecs', 'jitter'],
+  };
+  const RETRY_LABELS = {
+    delaysSecs: ['Delays', 'seconds before each retry, comma-separated'],
+    baseSecs: ['Base delay', 'seconds before the first retry'],
+    incrementSecs: ['Increment', 'seconds added per retry'],
+    factor: ['Factor', 'each delay multiplied by this (default 2)'],
+    capSecs: ['Longest delay', 'seconds'],
+    maxAttempts: ['Most attempts', 'the first one included'],
+    maxAgeSecs: ['Give up after', 'seconds of schedule'],
+    jitter: ['Jitter', 'fraction 0 to 0.5 each delay may move'],
+  };
+
+  function retryPolicyCard(app, ep) {
+    const current = (ep.options && ep.options.retryPolicy) || null;
+    const type = h('select', { name: 'type' },
+      h('option', { value: '' }, 'Server default (Svix: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h)'),
+      h('option', { value: 'delays' }, 'A list of delays'),
+      h('option', { value: 'fixed' }, 'Fixed delay'),
+      h('option', { value: 'linear' }, 'Linear back-off'),
+      h('option', { value: 'exponential' }, 'Exponential back-off'));
+    type.value = current ? current.type : '';
+    const inputs = {};
+    const fields = Object.keys(RETRY_LABELS).map((name) => {
+      const v = current && current[name] !== undefined ? current[name] : '';
+      const input = h('input', { type: 'text', name: name, inputmode: name === 'delaysSecs' ? 'text' : 'decimal',
+        value: Array.isArray(v) ? v.join(', ') : String(v) });
+      inputs[name] = input;
+      return field(RETRY_LABELS[name][0], input, RETRY_LABELS[name][1]);
+    });
+    const grid = h('div.filters', fields);
+    const show = () => {
+      const wanted = RETRY_FIELDS[type.value] || [];
+      fields.forEach((f, i) => {
+        f.hidden = wanted.indexOf(Object.keys(RETRY_LABELS)[i]) < 0;
+      });
+    };
+    type.addEventListener('change', show);
+    show();
+    const form = onSubmit(h('form.stack.retry-form', { novalidate: true },
+      field('Schedule', type), grid, h('div.row', h('button.primary', { type: 'submit' }, 'Save retry policy'))), () => {
+      const problems = [];
+      (RETRY_FIELDS[type.value] || []).forEach((name) => {
+        const raw = inputs[name].value.trim();
+        if (!raw) return;
+        if (name === 'delaysSecs') {
+          if (raw.split(',').some((x) => !/^\s*\d+\s*$/.test(x))) {
+            problems.push({ field: name, msg: 'Delays must be whole numbers of seconds, comma-separated' });
+          }
+        } else if (name === 'factor' || name === 'jitter') {
+          if (!isFinite(Number(raw)) || Number(raw) < 0) problems.push({ field: name, msg: RETRY_LABELS[name][0] + ' must be a number of at least 0' });
+        } else if (!/^\d+$/.test(raw)) {
+          problems.push({ field: name, msg: RETRY_LABELS[name][0] + ' must be a whole number' });
+        }
+      });
+      return problems;
+    }, async () => {
+      let policy = null;
+      if (type.value) {
+        policy = { type: type.value };
+        RETRY_FIELDS[type.value].forEach((name) => {
+          const raw = inputs[name].value.trim();
+          if (!raw) return;
+          policy[name] = name === 'delaysSecs' ? raw.split(',').map((x) => Number(x.trim())) : Number(raw);
+        });
+      }
+      const saved = await api('PATCH', epPath(app.id, ep.id), { options: { retryPolicy: policy } });
+      ep.options = saved.options;
+      return saved;
+    }, () => (type.value ? 'Retry policy saved: failed deliveries now follow it.' : 'Retry policy reset to the server default.'));
     return h('section.card.retry-policy', h('h2', 'Retry policy'),
-      h('p', 'Svix\'s schedule: immediately, then after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (±10 %).'),
-      h('p.muted.small', 'Per-endpoint retry policies are not editable yet: they arrive with hookd\'s endpoint options.'));
+      h('p.hint', 'How failed deliveries to this endpoint are retried.'), form);
   }
 
   function endpointAttempts(app, ep) {
@@ -399,9 +474,14 @@
     let polls = 0;
     let timer = null;
 
-    async function endpointHeaders(epId) {
+    // The endpoint's current headers and options, from which the request an attempt sent is
+    // reconstructed (attempts do not record it).
+    async function endpointInfo(epId) {
       if (!headersCache.has(epId)) {
-        headersCache.set(epId, api('GET', epPath(app.id, epId) + '/headers').catch(() => null));
+        headersCache.set(epId, Promise.all([
+          api('GET', epPath(app.id, epId) + '/headers').catch(() => null),
+          api('GET', epPath(app.id, epId)).then((ep) => ep.options || {}, () => ({})),
+        ]));
       }
       return headersCache.get(epId);
     }
@@ -438,7 +518,8 @@
       const nodes = await Promise.all(att.data.map(async (a) => {
         const b = h('button.small.resend', { type: 'button' }, 'Resend this attempt');
         b.addEventListener('click', () => resend(b, a.endpointId));
-        return hk.attemptDetails(a, msg, await endpointHeaders(a.endpointId), session && session.userAgent, h('div.row', b));
+        const [headers, options] = await endpointInfo(a.endpointId);
+        return hk.attemptDetails(a, msg, headers, session && session.userAgent, h('div.row', b), options);
       }));
       hk.clear(attempts);
       if (!nodes.length) attempts.appendChild(h('p.muted.no-attempts', 'No attempts yet.'));

@@ -36,6 +36,8 @@
   }
 
   hk.setUnauthorized(() => {
+    // Before the session is known, start() reports the refusal itself.
+    if (!app) return;
     hk.clearToken();
     showLocked('This link has expired or was revoked. Ask your provider for a new one.');
   });
@@ -116,6 +118,8 @@
   function deliveriesCard(ep) {
     let timer = null;
     let polls = 0;
+    // Which deliveries the tenant opened, so that a refresh keeps them open.
+    const open = new Set();
     const list = pagedList({
       label: 'Delivery pages',
       empty: 'Nothing was sent to this endpoint yet. Send a test event to try it.',
@@ -130,7 +134,7 @@
             if (list.isConnected) list.reload();
           }, 1000);
         }
-        return h('div', data.map((m) => delivery(ep, m, list)));
+        return h('div', data.map((m) => delivery(ep, m, list, open)));
       },
     });
     const refresh = h('button.small.refresh', { type: 'button' }, 'Refresh');
@@ -146,7 +150,7 @@
     return card;
   }
 
-  function delivery(ep, m, list) {
+  function delivery(ep, m, list, open) {
     const attempts = h('div.attempts', h('p.muted', 'Loading attempts…'));
     const details = h('details.attempt.delivery', { 'data-msg': m.id },
       h('summary', badge(m.status), h('code', m.eventType), h('span.mono.small', m.eventId || m.id), timeEl(m.timestamp),
@@ -154,6 +158,8 @@
       h('div', attempts));
     let loaded = false;
     details.addEventListener('toggle', async () => {
+      if (details.open) open.add(m.id);
+      else open.delete(m.id);
       if (!details.open || loaded) return;
       loaded = true;
       try {
@@ -163,14 +169,15 @@
         ]);
         hk.clear(attempts);
         if (!att.data.length) attempts.appendChild(h('p.muted', 'No attempt was made yet.'));
-        att.data.forEach((a) => attempts.appendChild(hk.attemptDetails(a, m, headers, session.userAgent)));
+        att.data.forEach((a) => attempts.appendChild(hk.attemptDetails(a, m, headers, session.userAgent, null, ep.options)));
       } catch (e) {
         hk.clear(attempts).appendChild(h('p.form-error', { role: 'alert' }, e.message));
         loaded = false;
       }
     });
-    if (m.status === 2) {
-      const retry = h('button.small.retry', { type: 'button' }, 'Retry');
+    // A failed delivery, or one waiting for its next scheduled try, can be retried now.
+    if (m.status === 2 || m.status === 1) {
+      const retry = h('button.small.retry', { type: 'button' }, m.status === 2 ? 'Retry' : 'Retry now');
       retry.addEventListener('click', async () => {
         const out = await act(retry, () => api('POST', base() + '/msg/' + enc(m.id) + '/endpoint/' + enc(ep.id) + '/resend', {}),
           'Retry queued; the delivery updates here when it is made.');
@@ -178,6 +185,7 @@
       });
       details.querySelector('summary').appendChild(retry);
     }
+    if (open.has(m.id)) details.open = true;
     return details;
   }
 
@@ -222,7 +230,12 @@
         return;
       }
     } catch (e) {
-      if (!(e instanceof hk.ApiError && e.status === 401)) showLocked(e.message);
+      if (e instanceof hk.ApiError && e.status === 401) {
+        hk.clearToken();
+        showLocked('This link has expired or was revoked. Ask your provider for a new one.');
+      } else {
+        showLocked(e.message);
+      }
       return;
     }
     app = session.app;

@@ -1,0 +1,302 @@
+//! The operator's dashboard in Chromium: logging in, creating an application and an endpoint,
+//! watching a message published through the API arrive with its attempt (request and response),
+//! resending it, searching messages, the endpoint's actions (disable/enable, reveal and rotate
+//! the secret, headers, recover), charts, event types, pagination, readable errors, and
+//! screenshots at both widths. It must not arrange through the store what the UI can do.
+
+use reqwest::Method;
+use serde_json::json;
+
+use super::{Browser, Site};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_manages_deliveries_in_the_dashboard() {
+    let mut site = Site::start().await;
+    site.event_types().await;
+    let b = Browser::start().await;
+
+    // Logging in: a wrong token is refused readably, the admin token gets in.
+    b.goto(&format!("{}/dashboard", site.base)).await;
+    b.el("form.login-form").await;
+    b.fill("input[name=token]", "hk_wrong").await;
+    b.click("form.login-form button[type=submit]").await;
+    b.flash("error", "not accepted").await;
+    b.fill("input[name=token]", &site.admin).await;
+    b.click("form.login-form button[type=submit]").await;
+    b.el_text("main h1", "Overview").await;
+    b.flash("ok", "Logged in").await;
+
+    // An application, made in the UI; a taken uid is a readable conflict.
+    b.click("a[href='#/apps']").await;
+    b.el_text("main h1", "Applications").await;
+    b.fill("input[name=name]", "Acme").await;
+    b.fill("input[name=uid]", "acme").await;
+    b.click("main form button[type=submit]").await;
+    b.flash("ok", "Application Acme created").await;
+    b.fill("input[name=name]", "Acme again").await;
+    b.fill("input[name=uid]", "acme").await;
+    b.click("main form button[type=submit]").await;
+    b.flash("error", "already exists").await;
+    b.fill("input[name=uid]", "bad uid!").await;
+    b.click("main form button[type=submit]").await;
+    b.el_text(".field-error", "UID may only contain").await;
+    b.flash("error", "correct the highlighted fields").await;
+    b.click_text("main table a", "Acme").await;
+    b.el_text("main h1", "Acme").await;
+
+    // An endpoint, with the form checking its URL as the API does.
+    b.el("form.endpoint-form").await;
+    b.fill("form.endpoint-form input[name=url]", "ftp://files.example")
+        .await;
+    b.click("form.endpoint-form button[type=submit]").await;
+    b.el_text(".field-error", "must use the http or https scheme")
+        .await;
+    b.fill(
+        "form.endpoint-form input[name=url]",
+        &site.receiver.url("acme"),
+    )
+    .await;
+    b.fill(
+        "form.endpoint-form input[name=description]",
+        "Acme's receiver",
+    )
+    .await;
+    b.click("form.endpoint-form input[value='invoice.paid']")
+        .await;
+    b.fill("form.endpoint-form input[name=uid]", "main").await;
+    b.click("form.endpoint-form button[type=submit]").await;
+    b.flash("ok", "Endpoint added").await;
+    b.el_text("main h1", "Acme's receiver").await;
+    b.el_text(".endpoint-state", "enabled").await;
+
+    // A message published through the API appears with its attempt.
+    let msg = site
+        .api(
+            Method::POST,
+            "/api/v1/app/acme/msg",
+            Some(json!({"eventType": "invoice.paid", "eventId": "evt_1",
+                        "payload": {"invoice": "in_1", "amount": 1200}})),
+            202,
+        )
+        .await;
+    let msg_id = msg["id"].as_str().unwrap().to_owned();
+    site.receiver.wait_requests(1).await;
+    b.click_text(".crumbs a", "Acme").await;
+    b.click_text("nav.tabs a", "Messages").await;
+    let row = b.el_text("tr.message-row", "evt_1").await;
+    row.find(fantoccini::Locator::Css("a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.el_text("main h1", "evt_1").await;
+    b.el_text("tr.destination", "success").await;
+    let attempt = b.el_text("details.attempt", "HTTP 200").await;
+    attempt
+        .find(fantoccini::Locator::Css("summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The request as hookd sent it (reconstructed, signature masked) and the response.
+    b.el_text(
+        "details.attempt[open] table.headers",
+        &format!("webhook-id\t{msg_id}"),
+    )
+    .await;
+    b.el_text(
+        "details.attempt[open] table.headers",
+        "webhook-signature\tv1,••••••",
+    )
+    .await;
+    b.el_text("details.attempt[open] table.headers", "user-agent\thookd/")
+        .await;
+    b.el_text("details.attempt[open] pre.request-body", "\"in_1\"")
+        .await;
+    b.el_text(
+        "details.attempt[open] pre.response-body",
+        "\"received\": true",
+    )
+    .await;
+    b.el_text("details.attempt[open] .note", "does not record requests")
+        .await;
+    b.screenshots("dashboard-message").await;
+
+    // Resending makes a second, manual attempt, which appears without reloading.
+    b.click("tr.destination button.resend").await;
+    b.flash("ok", "Resend queued").await;
+    site.receiver.wait_requests(2).await;
+    b.el(".attempts[data-count='2']").await;
+    b.el_text("details.attempt summary", "manual").await;
+
+    // Searching messages: by event type, by channel, by id.
+    b.click_text("a", "Acme").await;
+    b.click_text("nav.tabs a", "Messages").await;
+    b.el("form.message-filters").await;
+    b.el("select[name=event_types]")
+        .await
+        .select_by_value("invoice.paid")
+        .await
+        .unwrap();
+    b.click("form.message-filters button[type=submit]").await;
+    b.el_text("tr.message-row", "evt_1").await;
+    b.fill("form.message-filters input[name=channel]", "nowhere")
+        .await;
+    b.click("form.message-filters button[type=submit]").await;
+    b.el_text(".empty-list", "No messages match").await;
+    b.fill("form.find-message input[name=id]", "evt_missing")
+        .await;
+    b.click("form.find-message button[type=submit]").await;
+    b.el_text("main .form-error", "Entity not found").await;
+    b.goto(&format!("{}/dashboard#/apps/acme/messages", site.base))
+        .await;
+    b.fill("form.find-message input[name=id]", "evt_1").await;
+    b.click("form.find-message button[type=submit]").await;
+    b.el_text("main h1", "evt_1").await;
+
+    // The endpoint's actions.
+    b.click("tr.destination a").await;
+    b.el_text("main h1", "Acme's receiver").await;
+    b.click("button.toggle").await;
+    b.flash("ok", "Endpoint disabled").await;
+    b.el_text(".endpoint-state", "disabled").await;
+    b.click("button.toggle").await;
+    b.flash("ok", "Endpoint enabled").await;
+    b.el_text(".endpoint-state", "enabled").await;
+
+    let masked = b.text(".secret-card code").await;
+    assert!(masked.contains('•'), "the secret starts masked: {masked}");
+    b.click(".secret-card button.reveal").await;
+    let first = b.el_text(".secret-card code", "whsec_").await;
+    let first = first.text().await.unwrap();
+    assert!(!first.contains('•'), "revealed: {first}");
+    b.click(".secret-card button.rotate").await;
+    b.click(".secret-card button.confirm-yes").await;
+    b.flash("ok", "Secret rotated").await;
+    b.click(".secret-card button.reveal").await;
+    b.el_text(".secret-card code", "whsec_").await;
+    let second = b.text(".secret-card code").await;
+    assert_ne!(first, second, "rotation made a new secret");
+
+    b.click("form.headers-form button:not([type=submit])").await;
+    b.fill(
+        ".header-row:last-child input[name=header-name]",
+        "Content-Type",
+    )
+    .await;
+    b.fill(
+        ".header-row:last-child input[name=header-value]",
+        "text/plain",
+    )
+    .await;
+    b.click("form.headers-form button[type=submit]").await;
+    b.flash("error", "set by hookd").await;
+    b.fill(".header-row:last-child input[name=header-name]", "X-Tenant")
+        .await;
+    b.fill(".header-row:last-child input[name=header-value]", "acme")
+        .await;
+    b.click("form.headers-form button[type=submit]").await;
+    b.flash("ok", "Headers saved").await;
+    let headers = site
+        .api(
+            Method::GET,
+            "/api/v1/app/acme/endpoint/main/headers",
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(headers["headers"]["X-Tenant"], "acme");
+
+    b.click("form.recover-form button[type=submit]").await;
+    b.flash("ok", "Recovery started").await;
+
+    // The retry policy: checked in the form, then by the API, then saved as the endpoint's
+    // `options.retryPolicy`.
+    b.el("form.retry-form select[name=type]")
+        .await
+        .select_by_value("exponential")
+        .await
+        .unwrap();
+    b.fill("form.retry-form input[name=baseSecs]", "10").await;
+    b.fill("form.retry-form input[name=factor]", "lots").await;
+    b.click("form.retry-form button[type=submit]").await;
+    b.el_text("form.retry-form .field-error", "Factor must be a number")
+        .await;
+    b.flash("error", "correct the highlighted fields").await;
+    b.fill("form.retry-form input[name=factor]", "3").await;
+    b.click("form.retry-form button[type=submit]").await;
+    b.el_text(
+        "form.retry-form .field-error",
+        "needs maxAttempts or maxAgeSecs",
+    )
+    .await;
+    b.flash("error", "needs maxAttempts or maxAgeSecs").await;
+    b.fill("form.retry-form input[name=maxAttempts]", "5").await;
+    b.click("form.retry-form button[type=submit]").await;
+    b.flash("ok", "Retry policy saved").await;
+    let ep = site
+        .api(Method::GET, "/api/v1/app/acme/endpoint/main", None, 200)
+        .await;
+    assert_eq!(
+        ep["options"]["retryPolicy"],
+        json!({"type": "exponential", "baseSecs": 10, "factor": 3.0, "maxAttempts": 5})
+    );
+    // The endpoint's charts: every attempt so far succeeded.
+    b.el(".chart-rate[data-rate='100'] svg").await;
+    b.el(".chart-latency svg").await;
+    b.screenshots("dashboard-endpoint").await;
+
+    // The overview's charts count both attempts.
+    b.click("a[href='#/']").await;
+    b.el(".chart-outcomes[data-total='2'] svg rect.s-success")
+        .await;
+    b.el(".chart-latency svg path").await;
+    b.screenshots("dashboard-overview").await;
+
+    // Event types: the catalogue's form checks its JSON; a new type appears.
+    b.click("a[href='#/event-types']").await;
+    b.el_text("main h1", "Event types").await;
+    b.fill("form.event-type-form input[name=name]", "user.created")
+        .await;
+    b.fill("form.event-type-form textarea[name=schemas]", "{not json")
+        .await;
+    b.click("form.event-type-form button[type=submit]").await;
+    b.el_text(".field-error", "not valid JSON").await;
+    b.fill(
+        "form.event-type-form textarea[name=schemas]",
+        r#"{"1": {"type": "object", "examples": [{"user": "u_1"}]}}"#,
+    )
+    .await;
+    b.click("form.event-type-form button[type=submit]").await;
+    b.flash("ok", "Event type user.created created").await;
+    b.el_text(".event-type", "user.created").await;
+    b.screenshots("dashboard-event-types").await;
+
+    // Long lists page with the API's cursors.
+    for i in 0..22 {
+        site.api(
+            Method::POST,
+            "/api/v1/app",
+            Some(json!({"name": format!("Tenant {i:02}")})),
+            201,
+        )
+        .await;
+    }
+    b.click("a[href='#/apps']").await;
+    b.el_text("nav.pager", "Page 1").await;
+    b.click("nav.pager button:nth-child(2)").await;
+    b.el_text("nav.pager", "Page 2").await;
+    b.click("nav.pager button:nth-child(1)").await;
+    b.el_text("nav.pager", "Page 1").await;
+    b.screenshots("dashboard-applications").await;
+
+    // Logging out forgets the token.
+    b.click("#logout").await;
+    b.el("form.login-form").await;
+    let stored = b
+        .run("return sessionStorage.getItem('hookd.dashboard.token');")
+        .await;
+    assert!(stored.is_null(), "the token is gone: {stored}");
+}

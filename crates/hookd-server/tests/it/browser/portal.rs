@@ -1,0 +1,240 @@
+//! The tenant's portal in Chromium: opened through the link `app-portal-access` returns, a
+//! tenant adds an endpoint (with the URL checked and event types picked from the catalogue with
+//! their schemas and examples), reveals and rotates its secret, sends a test event, watches the
+//! failed delivery and its attempts, retries it once the receiver works, edits and deletes the
+//! endpoint, and signs out. The same tenant fails to reach another application's data from the
+//! page, and the portal shows inside a vendor's iframe only from an allowed origin. It must not
+//! arrange through the store what the UI can do.
+
+use reqwest::Method;
+use serde_json::json;
+
+use super::{Browser, Site};
+
+/// A portal link for the application `uid`, as the vendor's backend would fetch it.
+async fn portal_link(site: &Site, uid: &str) -> (String, String) {
+    let out = site
+        .api(
+            Method::POST,
+            &format!("/api/v1/auth/app-portal-access/{uid}"),
+            Some(json!({})),
+            200,
+        )
+        .await;
+    (
+        out["url"].as_str().unwrap().to_owned(),
+        out["token"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_manages_their_endpoints_in_the_portal_and_nothing_else() {
+    let mut site = Site::start().await;
+    site.event_types().await;
+    site.api(
+        Method::POST,
+        "/api/v1/app",
+        Some(json!({"name": "Acme", "uid": "acme"})),
+        201,
+    )
+    .await;
+    // Another tenant, with data the first must never reach.
+    let globex = site
+        .api(
+            Method::POST,
+            "/api/v1/app",
+            Some(json!({"name": "Globex", "uid": "globex"})),
+            201,
+        )
+        .await;
+    let globex_id = globex["id"].as_str().unwrap().to_owned();
+    let globex_ep = site
+        .api(
+            Method::POST,
+            "/api/v1/app/globex/endpoint",
+            Some(json!({"url": site.receiver.url("globex"), "description": "Globex secret hook"})),
+            201,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let (url, token) = portal_link(&site, "acme").await;
+    assert!(url.starts_with(&format!("{}/portal#key=appsk_", site.base)));
+    let b = Browser::start().await;
+    b.goto(&url).await;
+    b.el_text("main h1", "Endpoints").await;
+    b.el_text("#whoami", "Acme").await;
+    let address = b.client.current_url().await.unwrap();
+    assert!(
+        !address.as_str().contains("appsk_"),
+        "the token left the address bar: {address}"
+    );
+    b.el_text(".empty-list", "no endpoints yet").await;
+
+    // Adding an endpoint: the URL is checked, event types come with schemas and examples.
+    b.click("a.add-endpoint").await;
+    b.el("form.endpoint-form").await;
+    b.fill("form.endpoint-form input[name=url]", "not a url")
+        .await;
+    b.click("form.endpoint-form button[type=submit]").await;
+    b.el_text(".field-error", "URL is not a valid URL").await;
+    b.flash("error", "correct the highlighted fields").await;
+    b.click_text("form.endpoint-form .event-type summary", "Example payload")
+        .await;
+    b.el_text("form.endpoint-form pre.example", "in_example")
+        .await;
+    b.click_text("form.endpoint-form .event-type summary", "Schema")
+        .await;
+    b.el_text("form.endpoint-form pre.schema", "\"amount\"")
+        .await;
+    b.fill(
+        "form.endpoint-form input[name=url]",
+        &site.receiver.url("acme"),
+    )
+    .await;
+    b.fill("form.endpoint-form input[name=description]", "Billing hook")
+        .await;
+    b.click("form.endpoint-form input[value='invoice.paid']")
+        .await;
+    b.screenshots("portal-new-endpoint").await;
+    b.click("form.endpoint-form button[type=submit]").await;
+    b.flash("ok", "Endpoint added").await;
+    b.el_text("main h1", "Billing hook").await;
+
+    // The secret is masked until revealed, and rotates.
+    assert!(b.text(".secret-card code").await.contains('•'));
+    b.click(".secret-card button.reveal").await;
+    let revealed = b.el_text(".secret-card code", "whsec_").await;
+    let first = revealed.text().await.unwrap();
+    b.click(".secret-card button.rotate").await;
+    b.click(".secret-card button.confirm-yes").await;
+    b.flash("ok", "Secret rotated").await;
+    b.click(".secret-card button.reveal").await;
+    b.el_text(".secret-card code", "whsec_").await;
+    assert_ne!(b.text(".secret-card code").await, first);
+
+    // A test event to a receiver that fails: the delivery shows its failed attempt.
+    site.receiver.answer(500);
+    b.el("form.test-form select")
+        .await
+        .select_by_value("invoice.paid")
+        .await
+        .unwrap();
+    b.click("form.test-form button[type=submit]").await;
+    b.flash("ok", "queued for delivery").await;
+    site.receiver.wait_requests(1).await;
+    let delivery = b.el_text("details.delivery", "invoice.paid").await;
+    delivery
+        .find(fantoccini::Locator::Css("summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.el_text("details.delivery[open] .attempts", "HTTP 500")
+        .await;
+    b.screenshots("portal-endpoint").await;
+
+    // Once the receiver works, retrying delivers it.
+    site.receiver.answer(200);
+    b.click("details.delivery button.retry").await;
+    b.flash("ok", "Retry queued").await;
+    b.el_text("details.delivery summary", "success").await;
+
+    // Editing the endpoint.
+    b.fill(
+        "form.endpoint-form input[name=description]",
+        "Billing hook v2",
+    )
+    .await;
+    b.click("form.endpoint-form button[type=submit]").await;
+    b.flash("ok", "Endpoint saved").await;
+    b.el_text("main h1", "Billing hook v2").await;
+
+    // The catalogue, with schemas and examples.
+    b.click("a[href='#/event-types']").await;
+    b.el_text(".catalogue-entry", "invoice.voided").await;
+    b.click_text(
+        ".catalogue-entry[data-event-type='invoice.paid'] summary",
+        "Example",
+    )
+    .await;
+    b.el_text(".catalogue-entry pre", "in_example").await;
+    b.screenshots("portal-event-types").await;
+
+    // Another application's data cannot be reached from the portal: not by its pages...
+    b.goto(&format!("{}/portal#/endpoints/{globex_ep}", site.base))
+        .await;
+    b.el_text("main .form-error", "Entity not found").await;
+    assert!(!b.text("body").await.contains("Globex secret hook"));
+    // ...nor with the portal's token from the page's own script.
+    let statuses = b
+        .run(&format!(
+            r#"const t = sessionStorage.getItem('hookd.portal.token');
+               const get = async (p) => (await fetch(p, {{ headers: {{ Authorization: 'Bearer ' + t }} }})).status;
+               return [
+                 await get('/api/v1/app/{globex_id}/endpoint'),
+                 await get('/api/v1/app/globex/endpoint/{globex_ep}'),
+                 await get('/api/v1/app/globex/msg'),
+                 await get('/api/v1/app/{globex_id}/endpoint/{globex_ep}/secret'),
+                 await get('/api/v1/hookd/stats/attempts?appId=globex'),
+                 await get('/api/v1/app'),
+                 await get('/api/v1/app/acme/endpoint'),
+               ];"#
+        ))
+        .await;
+    assert_eq!(statuses, json!([403, 403, 403, 403, 403, 403, 200]));
+
+    // Deleting the endpoint.
+    b.goto(&format!("{}/portal#/endpoints", site.base)).await;
+    b.click_text("tr.endpoint-row a", "acme").await;
+    b.el_text("main h1", "Billing hook v2").await;
+    b.click("button.delete-endpoint").await;
+    b.click("button.confirm-yes").await;
+    b.flash("ok", "Endpoint deleted").await;
+    b.el_text(".empty-list", "no endpoints yet").await;
+
+    // Embedded by the vendor: allowed from the configured origin...
+    let (url, _) = portal_link(&site, "acme").await;
+    let embed = |origin: String| {
+        let mut page = reqwest::Url::parse(&format!("{origin}/embed")).unwrap();
+        page.query_pairs_mut().append_pair("src", &url);
+        page.to_string()
+    };
+    b.goto(&embed(site.receiver.origin())).await;
+    b.el("body[data-framed='yes']").await;
+    b.client.enter_frame(0).await.unwrap();
+    b.el_text("main h1", "Endpoints").await;
+    b.el_text("#whoami", "Acme").await;
+    b.client.enter_parent_frame().await.unwrap();
+    // ...and refused from any other.
+    b.goto(&embed(site.stranger.origin())).await;
+    b.el("body[data-framed='yes']").await;
+    b.client.enter_frame(0).await.unwrap();
+    let framed = b
+        .client
+        .execute("return location.href;", vec![])
+        .await
+        .unwrap();
+    assert!(
+        framed
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("chrome-error://"),
+        "a stranger's page framed the portal: {framed}"
+    );
+    b.client.enter_parent_frame().await.unwrap();
+
+    // Signing out revokes the portal token.
+    b.goto(&url).await;
+    b.el_text("main h1", "Endpoints").await;
+    b.click("#logout").await;
+    b.el_text(".locked", "signed out").await;
+    site.api_as(&token, Method::GET, "/api/v1/app/acme", None, 200)
+        .await;
+    let revoked = url.split("#key=").nth(1).unwrap().to_owned();
+    site.api_as(&revoked, Method::GET, "/api/v1/app/acme", None, 401)
+        .await;
+}
