@@ -201,6 +201,16 @@ impl PgStore {
         self.pool.close().await;
     }
 
+    /// Checks that the database answers, through the pool (so a pool that cannot get a
+    /// connection reports the database as unavailable).
+    async fn ping_database(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(error::map)?;
+        Ok(())
+    }
+
     /// Starts a transaction (PostgreSQL's default READ COMMITTED: each statement sees what
     /// was committed before it started, and row locks settle races).
     async fn begin(&self) -> StoreResult<Transaction<'static, Postgres>> {

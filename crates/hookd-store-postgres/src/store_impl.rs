@@ -19,18 +19,14 @@ use hookd_core::{
 };
 
 use crate::{
-    apps, deliveries, endpoints, error, event_types, idempotency, limits, messages, notify, queue,
-    tokens, PgStore,
+    apps, deliveries, endpoints, event_types, idempotency, limits, messages, notify, queue, tokens,
+    PgStore,
 };
 
 #[async_trait]
 impl Store for PgStore {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(error::map)?;
-        Ok(())
+        self.ping_database().await
     }
 
     async fn insert_token(&self, token: &Token) -> StoreResult<()> {
