@@ -225,3 +225,30 @@ async fn async_operations_report_by_operational_webhook() {
     assert_eq!(event["data"]["task"], "endpoint.recover");
     assert_eq!(event["data"]["data"], json!({"recovered": 0}));
 }
+
+#[tokio::test]
+async fn a_failed_attempt_never_records_the_secret() {
+    let mut w = World::at("2016-09-26T07:15:30Z").await;
+    // A port that was free a moment ago and has no listener now.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    setup(&w, &format!("http://127.0.0.1:{port}")).await;
+    let msg = publish(&w).await;
+    w.wait_completed(1).await;
+    let attempts =
+        w.h.get(&format!("/api/v1/app/account-1/attempt/msg/{msg}"))
+            .await
+            .expect(200);
+    let a = &attempts.json["data"][0];
+    assert!(
+        a["response"]
+            .as_str()
+            .unwrap()
+            .starts_with("connection failed"),
+        "{a}"
+    );
+    assert!(!String::from_utf8_lossy(&attempts.body).contains("s3cr"));
+    assert!(a["url"].as_str().unwrap().contains("secret=REDACTED"));
+}
