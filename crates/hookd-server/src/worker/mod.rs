@@ -43,7 +43,7 @@ use hookd_core::{
     token, Timestamp,
 };
 use tokio::{
-    sync::{mpsc, watch, Semaphore},
+    sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore},
     task::JoinHandle,
 };
 
@@ -101,10 +101,59 @@ impl WorkerHandle {
     }
 }
 
+/// A completion on its way to the store, with the worker slot it occupies. The slot is freed
+/// only once the completion is written, so at most `worker_concurrency` deliveries are ever
+/// sent-but-unrecorded: that bounds what a crash can cause to be delivered twice.
+type Pending = (Completion, OwnedSemaphorePermit);
+
+/// How long a worker reuses an event type's envelope before reading it again. Reading it per
+/// delivery would put a store query on the hot path of every attempt; a change to an event
+/// type's envelope reaches the workers within this time.
+const ENVELOPE_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+/// Event types whose envelopes are cached at most. Catalogues are small; the bound only keeps
+/// a pathological one from growing memory (the cache is simply cleared when full).
+const ENVELOPE_CACHE_MAX: usize = 10_000;
+
+/// Event-type envelopes recently read, by event type name.
+#[derive(Default)]
+struct EnvelopeCache {
+    entries:
+        std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Option<Envelope>)>>,
+}
+
+impl EnvelopeCache {
+    async fn get(
+        &self,
+        state: &AppState,
+        endpoint: &Endpoint,
+        event_type: &str,
+    ) -> StoreResult<Option<Envelope>> {
+        if let Some(envelope) = &endpoint.options.envelope {
+            return Ok(Some(envelope.clone()));
+        }
+        if let Some((at, envelope)) = self.entries.lock().expect("cache lock").get(event_type) {
+            if at.elapsed() < ENVELOPE_CACHE_TTL {
+                return Ok(envelope.clone());
+            }
+        }
+        let envelope = envelope_for(state, endpoint, event_type).await?;
+        let mut entries = self.entries.lock().expect("cache lock");
+        if entries.len() >= ENVELOPE_CACHE_MAX {
+            entries.clear();
+        }
+        entries.insert(
+            event_type.to_owned(),
+            (std::time::Instant::now(), envelope.clone()),
+        );
+        Ok(envelope)
+    }
+}
+
 struct Ctx {
     state: AppState,
     sender: http::Sender,
-    completions: mpsc::Sender<Completion>,
+    completions: mpsc::Sender<Pending>,
+    envelopes: EnvelopeCache,
 }
 
 /// Starts the workers of this process.
@@ -117,6 +166,7 @@ pub fn spawn(state: AppState) -> Result<WorkerHandle, WorkerError> {
         state: state.clone(),
         sender,
         completions,
+        envelopes: EnvelopeCache::default(),
     });
     let completer = tokio::spawn(complete_loop(state.clone(), completion_rx, completed_tx));
     let dispatcher = tokio::spawn(async move {
@@ -192,8 +242,7 @@ async fn dispatch_loop(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
             };
             let ctx = ctx.clone();
             tokio::spawn(async move {
-                attempt(&ctx, delivery).await;
-                drop(permit);
+                attempt(&ctx, delivery, permit).await;
             });
         }
         drop(first);
@@ -244,14 +293,18 @@ pub async fn envelope_for(
         .and_then(|et| et.options.envelope))
 }
 
-async fn attempt(ctx: &Ctx, claimed: Claimed) {
+async fn attempt(ctx: &Ctx, claimed: Claimed, slot: OwnedSemaphorePermit) {
     let now = ctx.state.clock.now();
     let outcome = if claimed.endpoint.disabled {
         Outcome::Canceled
     } else if let Err(until) = throttle(ctx, &claimed, now).await {
         Outcome::Deferred { until }
     } else {
-        match envelope_for(&ctx.state, &claimed.endpoint, &claimed.message.event_type).await {
+        match ctx
+            .envelopes
+            .get(&ctx.state, &claimed.endpoint, &claimed.message.event_type)
+            .await
+        {
             Ok(envelope) => attempted(ctx, &claimed, envelope.as_ref(), now).await,
             Err(err) => {
                 tracing::warn!(error = %err, "reading the event type's envelope failed; the delivery waits");
@@ -269,7 +322,7 @@ async fn attempt(ctx: &Ctx, claimed: Claimed) {
         now: ctx.state.clock.now(),
     };
     // The completer only stops after every attempt task has ended, so this cannot fail.
-    let _ = ctx.completions.send(completion).await;
+    let _ = ctx.completions.send((completion, slot)).await;
 }
 
 /// Makes the HTTP attempt and decides where the delivery goes next.
@@ -357,14 +410,18 @@ async fn throttle(ctx: &Ctx, claimed: &Claimed, now: Timestamp) -> Result<(), Ti
 
 async fn complete_loop(
     state: AppState,
-    mut rx: mpsc::Receiver<Completion>,
+    mut rx: mpsc::Receiver<Pending>,
     completed: watch::Sender<u64>,
 ) {
-    while let Some(first) = rx.recv().await {
+    while let Some((first, slot)) = rx.recv().await {
         let mut batch = vec![first];
+        let mut slots = vec![slot];
         while batch.len() < MAX_COMPLETE_BATCH {
             match rx.try_recv() {
-                Ok(c) => batch.push(c),
+                Ok((c, slot)) => {
+                    batch.push(c);
+                    slots.push(slot);
+                }
                 Err(_) => break,
             }
         }
@@ -386,6 +443,8 @@ async fn complete_loop(
                 }
             }
         }
+        // Recorded: the worker slots are free for new claims.
+        drop(slots);
         completed.send_modify(|n| *n += batch.len() as u64);
         // A retry may be due sooner than the dispatcher's current sleep (e.g. 5 s after a
         // first failure); waking it lets it recompute its wait.
