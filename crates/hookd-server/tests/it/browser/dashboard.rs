@@ -69,6 +69,24 @@ async fn an_operator_manages_deliveries_in_the_dashboard() {
     b.el_text("main h1", "Acme's receiver").await;
     b.el_text(".endpoint-state", "enabled").await;
 
+    // The operator can hand the tenant a portal link.
+    b.click_text(".crumbs a", "Acme").await;
+    b.click_text("button", "Create a portal link").await;
+    b.flash("ok", "Portal link created").await;
+    let link = b
+        .el("a.portal-link")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        link.starts_with(&format!("{}/portal#key=appsk_", site.base)),
+        "{link}"
+    );
+    b.click_text("main table a", "/hook/acme").await;
+    b.el_text("main h1", "Acme's receiver").await;
+
     // A message published through the API appears with its attempt.
     let msg = site
         .api(
@@ -131,7 +149,7 @@ async fn an_operator_manages_deliveries_in_the_dashboard() {
     b.el(".attempts[data-count='2']").await;
     b.el_text("details.attempt summary", "manual").await;
 
-    // Searching messages: by event type, by channel, by id.
+    // Searching messages: by event type, by date, by channel, by id.
     b.click_text("a", "Acme").await;
     b.click_text("nav.tabs a", "Messages").await;
     b.el("form.message-filters").await;
@@ -141,6 +159,18 @@ async fn an_operator_manages_deliveries_in_the_dashboard() {
         .await
         .unwrap();
     b.click("form.message-filters button[type=submit]").await;
+    b.el_text("tr.message-row", "evt_1").await;
+    // A date range after the message finds nothing (the value is set as a date picker would).
+    b.client
+        .execute(
+            "document.querySelector('form.message-filters input[name=after]').value = arguments[0];",
+            vec![json!("2099-01-01T00:00")],
+        )
+        .await
+        .unwrap();
+    b.click("form.message-filters button[type=submit]").await;
+    b.el_text(".empty-list", "No messages match").await;
+    b.click_text("form.message-filters a", "Clear").await;
     b.el_text("tr.message-row", "evt_1").await;
     b.fill("form.message-filters input[name=channel]", "nowhere")
         .await;
