@@ -184,6 +184,7 @@ window.hkCharts = (function () {
       [['p50', 'l-p50'], ['p90', 'l-p90'], ['p99', 'l-p99']].forEach(([key, cls]) => {
         let d = '';
         let pen = false;
+        const dots = [];
         bs.forEach((b, i) => {
           const v = b[key];
           if (v === undefined) {
@@ -193,10 +194,11 @@ window.hkCharts = (function () {
           const x = M.left + i * f.step + f.step / 2;
           d += (pen ? 'L' : 'M') + x.toFixed(1) + ' ' + y(v).toFixed(1) + ' ';
           pen = true;
-          // A lone point would be invisible as a path; a short tick shows it.
-          d += 'l0.01 0 ';
+          // A dot per bucket, so that a lone bucket shows and each value can be read.
+          dots.push(s('circle', { class: 'dot-' + key, cx: x, cy: y(v), r: 3 }, [s('title', {}, [longLabel(b.t) + ': ' + key + ' ' + fmtMs(v)])]));
         });
         if (d) f.svg.appendChild(s('path', { class: cls, d: d, 'stroke-linecap': 'round' }, [s('title', {}, [key])]));
+        dots.forEach((dot) => f.svg.appendChild(dot));
       });
       return f.svg;
     });

@@ -301,6 +301,16 @@ window.hk = (function () {
   // Runs a form's submission: client checks first (`check` returns a list of {field, msg}),
   // then the API call; errors are shown at the fields and in the flash area.
   function onSubmit(form, check, submit, success) {
+    // Editing a field that was marked wrong takes its mark away, so no stale error remains
+    // beside a corrected value.
+    form.addEventListener('input', (ev) => {
+      const input = ev.target;
+      if (!input.getAttribute || input.getAttribute('aria-invalid') !== 'true') return;
+      const note = document.getElementById(input.getAttribute('aria-describedby') || '');
+      if (note) note.remove();
+      input.removeAttribute('aria-invalid');
+      input.removeAttribute('aria-describedby');
+    });
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       clearErrors(form);
