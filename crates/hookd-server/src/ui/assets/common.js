@@ -428,7 +428,8 @@ window.hk = (function () {
 
   // A list that pages with the API's cursors: "Next" follows `iterator`, "Previous" follows
   // `prevIterator` (the API reads a leading '-' as "the page before"). `load(iterator)` returns
-  // a ListResponse; `renderItems(data)` returns the node showing it.
+  // a ListResponse; `render(data)` returns (or resolves to) the node showing it; `onLoad(resp)`,
+  // if given, hears about every page loaded.
   function pagedList(opts) {
     const box = h('div.paged');
     const body = h('div');
@@ -452,12 +453,10 @@ window.hk = (function () {
         first = !iterator;
         cameBackward = backward;
         pageNo = number;
+        const node = resp.data.length ? await opts.render(resp.data) : h('p.muted.empty-list', opts.empty || 'Nothing here yet.');
         clear(body);
-        if (!resp.data.length) {
-          body.appendChild(h('p.muted.empty-list', opts.empty || 'Nothing here yet.'));
-        } else {
-          body.appendChild(opts.render(resp.data));
-        }
+        body.appendChild(node);
+        if (opts.onLoad) opts.onLoad(resp);
       } catch (e) {
         clear(body);
         body.appendChild(h('p.form-error', { role: 'alert' }, e.message));
@@ -482,6 +481,7 @@ window.hk = (function () {
     prev.addEventListener('click', () => go(page.prevIterator, true, Math.max(1, pageNo - 1)));
     next.addEventListener('click', () => go(page.iterator, false, pageNo + 1));
     box.reload = () => go(null, false, 1);
+    box.isFirst = () => first;
     box.reload();
     return box;
   }

@@ -468,9 +468,10 @@
   async function message(p) {
     const app = await api('GET', appPath(p.app));
     const msg = await api('GET', appPath(app.id) + '/msg/' + enc(p.msg));
-    const destinations = h('div.destinations');
-    const attempts = h('div.attempts');
     const headersCache = new Map();
+    const openAttempts = new Set();
+    const known = new Set();
+    let endpointFilter = '';
     let polls = 0;
     let timer = null;
 
@@ -491,54 +492,76 @@
         'Resend queued: the new attempt appears below when it is made.');
       if (out !== undefined) {
         polls = 0;
-        load();
+        destList.reload();
+        attList.reload();
       }
     }
 
-    async function load() {
+    // While a delivery is still on its way, look again shortly (first pages only, so nobody
+    // is pulled away from a page they went to), so a person sees the attempt arrive without
+    // reloading. The looking stops after a while or once nothing is pending.
+    function schedule(resp) {
       clearTimeout(timer);
-      let dest;
-      let att;
-      try {
-        [dest, att] = await Promise.all([
-          api('GET', appPath(app.id) + '/msg/' + enc(msg.id) + '/endpoint' + qs({ limit: 50 })),
-          api('GET', appPath(app.id) + '/attempt/msg/' + enc(msg.id) + qs({ limit: 50 })),
-        ]);
-      } catch (e) {
-        flash(e, 'error');
-        return;
+      const pending = resp.data.some((d) => d.status === 1 || d.status === 3);
+      if (pending && polls < 60) {
+        timer = setTimeout(() => {
+          if (!destList.isConnected) return;
+          polls += 1;
+          if (destList.isFirst()) destList.reload();
+          if (attList.isFirst()) attList.reload();
+        }, 1000);
       }
-      hk.clear(destinations).appendChild(dest.data.length ? table(['Endpoint', 'Status', ['Next attempt', 'hide-sm'], ''], dest.data.map((d) => {
+    }
+
+    const endpointSelect = h('select', { name: 'endpoint_id', 'aria-label': 'Attempts to which endpoint' },
+      h('option', { value: '' }, 'All endpoints'));
+    endpointSelect.addEventListener('change', () => {
+      endpointFilter = endpointSelect.value;
+      attList.reload();
+    });
+
+    const destList = pagedList({
+      label: 'Destination pages',
+      empty: 'No endpoint was subscribed to this message.',
+      load: (it) => api('GET', appPath(app.id) + '/msg/' + enc(msg.id) + '/endpoint' + qs({ limit: 20, iterator: it })),
+      render: (data) => table(['Endpoint', 'Status', ['Next attempt', 'hide-sm'], ''], data.map((d) => {
+        if (!known.has(d.id)) {
+          known.add(d.id);
+          endpointSelect.appendChild(h('option', { value: d.id }, d.description || d.url));
+        }
         const b = h('button.small.resend', { type: 'button' }, 'Resend');
         b.addEventListener('click', () => resend(b, d.id));
         return h('tr.destination', { 'data-endpoint': d.id },
           h('td.break', h('a', { href: '#/apps/' + enc(app.id) + '/endpoints/' + enc(d.id) }, d.url)),
           h('td', badge(d.statusText)), h('td.hide-sm', d.nextAttempt ? timeEl(d.nextAttempt) : '—'), h('td', b));
-      })) : h('p.muted', 'No endpoint was subscribed to this message.'));
-      const nodes = await Promise.all(att.data.map(async (a) => {
+      })),
+      onLoad: schedule,
+    });
+
+    const attempts = h('div.attempts');
+    const attList = pagedList({
+      label: 'Attempt pages',
+      empty: 'No attempts yet.',
+      load: (it) => api('GET', appPath(app.id) + '/attempt/msg/' + enc(msg.id) + qs({ limit: 20, iterator: it, endpoint_id: endpointFilter })),
+      render: async (data) => h('div', await Promise.all(data.map(async (a) => {
         const b = h('button.small.resend', { type: 'button' }, 'Resend this attempt');
         b.addEventListener('click', () => resend(b, a.endpointId));
         const [headers, options] = await endpointInfo(a.endpointId);
-        return hk.attemptDetails(a, msg, headers, session && session.userAgent, h('div.row', b), options);
-      }));
-      hk.clear(attempts);
-      if (!nodes.length) attempts.appendChild(h('p.muted.no-attempts', 'No attempts yet.'));
-      nodes.forEach((n) => attempts.appendChild(n));
-      if (!att.done) attempts.appendChild(h('p.muted.small', 'Showing the 50 newest attempts.'));
-      attempts.setAttribute('data-count', String(att.data.length));
-      // While something is still on its way, look again shortly, so a person sees the attempt
-      // arrive without reloading. The look stops after a while or once nothing is pending.
-      const pending = dest.data.some((d) => d.status === 1 || d.status === 3);
-      if (pending && polls < 60 && destinations.isConnected) {
-        polls += 1;
-        timer = setTimeout(load, 1000);
-      }
-    }
+        const details = hk.attemptDetails(a, msg, headers, session && session.userAgent, h('div.row', b), options);
+        // A refresh keeps open what the operator opened.
+        if (openAttempts.has(a.id)) details.open = true;
+        details.addEventListener('toggle', () => (details.open ? openAttempts.add(a.id) : openAttempts.delete(a.id)));
+        return details;
+      }))),
+      onLoad: (resp) => attempts.setAttribute('data-count', String(resp.data.length)),
+    });
+    attempts.appendChild(attList);
 
     const refresh = h('button.small.refresh', { type: 'button' }, 'Refresh');
     refresh.addEventListener('click', () => {
       polls = 0;
-      load();
+      destList.reload();
+      attList.reload();
     });
     render(h('div.crumbs', h('a', { href: '#/apps' }, 'Applications'), ' / ', h('a', { href: '#/apps/' + enc(app.id) + '/messages' }, app.name), ' / message'),
       h('h1.break', 'Message ', h('span.mono', msg.eventId || msg.id)),
@@ -549,9 +572,8 @@
         h('dt', 'Channels'), h('dd', msg.channels ? msg.channels.join(', ') : '—'),
         h('dt', 'Published'), h('dd', timeEl(msg.timestamp))),
       h('h3', 'Payload'), h('pre.payload', hk.pretty(msg.payload))),
-      h('section.card', h('div.row.spread', h('h2', 'Destinations'), refresh), destinations),
-      h('section.card', h('h2', 'Attempts'), attempts));
-    await load();
+      h('section.card', h('div.row.spread', h('h2', 'Destinations'), refresh), destList),
+      h('section.card', h('div.row.spread', h('h2', 'Attempts'), endpointSelect), attempts));
   }
 
   // ---- Event types ----

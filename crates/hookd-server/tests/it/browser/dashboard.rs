@@ -148,6 +148,13 @@ async fn an_operator_manages_deliveries_in_the_dashboard() {
     site.receiver.wait_requests(2).await;
     b.el(".attempts[data-count='2']").await;
     b.el_text("details.attempt summary", "manual").await;
+    // The attempts of one endpoint.
+    b.el("select[name=endpoint_id]")
+        .await
+        .select_by_index(1)
+        .await
+        .unwrap();
+    b.el(".attempts[data-count='2'] details.attempt").await;
 
     // Searching messages: by event type, by date, by channel, by id.
     b.click_text("a", "Acme").await;
