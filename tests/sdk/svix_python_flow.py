@@ -6,19 +6,11 @@ Usage: svix_python_flow.py PATH_TO_HOOKD_BINARY
 
 It starts hookd on a free port with a fresh data directory, starts a local receiver, runs
 create app -> event type -> endpoint -> message -> list attempts (plus idempotency, eventId
-conflicts, secret rotation and a portal token), and exits non-zero on the first mismatch.
+conflicts, secret rotation and a portal token), and exits non-zero if any check fails.
 The closing line follows the "N passed, N failed" convention so CI can read it.
 """
 
-import http.server
-import json
-import queue
-import socket
-import subprocess
 import sys
-import tempfile
-import threading
-import time
 
 import svix
 from standardwebhooks.webhooks import Webhook
@@ -33,112 +25,16 @@ from svix.api import (
 )
 from svix.exceptions import HttpError
 
-# How long to wait for hookd to start and for a webhook to arrive. Generous: CI machines are
-# slow, and a missing webhook is a failure either way.
-DEADLINE_SECONDS = 30
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Receiver:
-    """A local webhook receiver that queues every request it gets."""
-
-    def __init__(self):
-        self.requests = queue.Queue()
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("content-length", "0"))
-                body = self.rfile.read(length)
-                outer.requests.put((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def next(self):
-        return self.requests.get(timeout=DEADLINE_SECONDS)
-
-
-def start_hookd(binary, data_dir):
-    port = free_port()
-    proc = subprocess.Popen(
-        [binary, "serve", "--data-dir", data_dir, "--listen", f"127.0.0.1:{port}",
-         "--allowed-networks", "127.0.0.0/8"],
-        stdout=subprocess.PIPE, text=True,
-    )
-    token = None
-    expect_token = False
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    for line in proc.stdout:
-        line = line.strip()
-        if expect_token:
-            token, expect_token = line, False
-        elif "shown only this once" in line:
-            expect_token = True
-        elif "listening on" in line:
-            break
-        if time.monotonic() > deadline:
-            break
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-    if token is None:
-        proc.kill()
-        raise SystemExit("hookd did not print an admin token at first start")
-    return proc, f"http://127.0.0.1:{port}", token
-
-
-passed = 0
-failed = 0
-
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
-
-
-def wait_for(fetch, done):
-    """Polls an API read until `done` holds. Over HTTP there is no completion signal to await,
-    so this is the one place that polls, with a deadline."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while True:
-        value = fetch()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
+from harness import run_against_hookd, wait_for
 
 
 def main():
-    binary = sys.argv[1]
-    receiver = Receiver()
-    with tempfile.TemporaryDirectory() as data_dir:
-        proc, url, token = start_hookd(binary, data_dir)
-        try:
-            run(url, token, receiver)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=DEADLINE_SECONDS)
-    print(f"svix python sdk {svix.__version__ if hasattr(svix, '__version__') else ''}")
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    report = run_against_hookd(sys.argv[1], run)
+    sys.exit(report.close(f"svix python sdk {getattr(svix, '__version__', '')}"))
 
 
-def run(url, token, receiver):
+def run(url, token, receiver, report):
+    check = report.check
     client = Svix(token, SvixOptions(server_url=url))
 
     app = client.application.get_or_create(ApplicationIn(name="Acme", uid="acme"))
