@@ -741,13 +741,29 @@ window.hk = (function () {
     const select = h('select', { name: 'eventType' },
       h('option', { value: 'svix.ping' }, 'svix.ping (a ping: {"success": true})'),
       withExamples.map((et) => h('option', { value: et.name }, et.name + ' (its example)')));
-    const form = h('form.stack.test-form', field('Event type', select), h('div.row', h('button.primary', { type: 'submit' }, 'Send test event')));
+    // Checking the URL sends the same event right away and waits for the receiver's answer
+    // (nothing is stored or retried), so a person learns at once whether the URL works.
+    const check = h('button.check-url', { type: 'button' }, 'Check the URL now');
+    const result = h('div.check-result');
+    check.addEventListener('click', async () => {
+      clear(result);
+      const out = await act(check, () => api('POST', '/api/v1/app/' + enc(appId) + '/endpoint/' + enc(ep.id) + '/test', { eventType: select.value }));
+      if (out === undefined) return;
+      const answer = out.responseStatusCode ? 'HTTP ' + out.responseStatusCode : 'no answer';
+      if (out.success) flash('The endpoint answered ' + answer + ' in ' + out.responseDurationMs + ' ms: it works.', 'ok');
+      else flash('The endpoint did not accept the test event (' + answer + '): ' + out.response.slice(0, 200), 'error');
+      result.appendChild(h('p.small', badge(out.success ? 'success' : 'fail'), ' ', answer + ', ' + out.responseDurationMs + ' ms'));
+      result.appendChild(h('pre.small', out.response === '' ? '(empty body)' : pretty(out.response)));
+    });
+    const form = h('form.stack.test-form', field('Event type', select),
+      h('div.row', h('button.primary', { type: 'submit' }, 'Send test event'), check), result);
     onSubmit(form, null, async () => {
       const msg = await api('POST', '/api/v1/app/' + enc(appId) + '/endpoint/' + enc(ep.id) + '/send-example', { eventType: select.value });
       if (onSent) onSent(msg);
       return msg;
     }, (msg) => 'Test event ' + msg.id + ' queued for delivery.');
-    return h('section.card', h('h2', 'Send a test event'), form);
+    return h('section.card', h('h2', 'Send a test event'),
+      h('p.hint', '"Send" queues it like any event (retried, listed under deliveries); "Check" sends it at once and shows the answer.'), form);
   }
 
   // ---- Routing ----

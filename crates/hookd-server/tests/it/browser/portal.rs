@@ -115,6 +115,12 @@ async fn a_tenant_manages_their_endpoints_in_the_portal_and_nothing_else() {
     b.el_text(".secret-card code", "whsec_").await;
     assert_ne!(b.text(".secret-card code").await, first);
 
+    // Checking the URL sends a ping at once and shows the receiver's answer.
+    b.click("form.test-form button.check-url").await;
+    b.flash("ok", "The endpoint answered HTTP 200").await;
+    b.el_text(".check-result pre", "\"received\": true").await;
+    site.receiver.wait_requests(1).await;
+
     // A test event to a receiver that fails: the delivery shows its failed attempt.
     site.receiver.answer(500);
     b.el("form.test-form select")
@@ -124,7 +130,7 @@ async fn a_tenant_manages_their_endpoints_in_the_portal_and_nothing_else() {
         .unwrap();
     b.click("form.test-form button[type=submit]").await;
     b.flash("ok", "queued for delivery").await;
-    site.receiver.wait_requests(1).await;
+    site.receiver.wait_requests(2).await;
     let delivery = b.el_text("details.delivery", "invoice.paid").await;
     delivery
         .find(fantoccini::Locator::Css("summary"))
