@@ -9,6 +9,7 @@ use figment::{
     providers::{Env, Format, Serialized, Toml},
     Figment,
 };
+use hookd_core::retry::RetryPolicy;
 use hookd_server::config::ServerConfig;
 use serde::{Deserialize, Serialize};
 
@@ -71,13 +72,41 @@ pub struct Settings {
     pub node_name: Option<String>,
     /// Origins whose pages may embed the tenant portal in a frame (besides hookd's own).
     pub portal_frame_ancestors: StringList,
+    /// The retry policy of endpoints that set none (docs/extensions.md's `retryPolicy`
+    /// object, as a TOML table or as JSON text); absent means Svix's schedule.
+    pub default_retry_policy: Option<RetryPolicySetting>,
     /// Log filter, `tracing` syntax.
     pub log: String,
 }
 
+/// A retry policy given as a table (config file) or as JSON text (environment, flags).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum RetryPolicySetting {
+    /// `[default_retry_policy]` in TOML.
+    Table(RetryPolicy),
+    /// `HOOKD_DEFAULT_RETRY_POLICY='{"type":"fixed","baseSecs":300,"maxAttempts":13}'`.
+    Json(String),
+}
+
+impl RetryPolicySetting {
+    fn policy(&self) -> anyhow::Result<RetryPolicy> {
+        let policy = match self {
+            Self::Table(p) => p.clone(),
+            Self::Json(text) => serde_json::from_str(text)
+                .context("default_retry_policy is not a valid retry policy")?,
+        };
+        let problems = policy.validate(&["default_retry_policy"]);
+        if let Some(first) = problems.first() {
+            anyhow::bail!("{}: {}", first.loc.join("."), first.msg);
+        }
+        Ok(policy)
+    }
+}
+
 /// The settings that `HOOKD_*` variables may set. Other `HOOKD_*` variables (such as
 /// `HOOKD_CONFIG`, which names the file) are not settings and are left alone.
-const ENV_KEYS: [&str; 12] = [
+const ENV_KEYS: [&str; 13] = [
     "data_dir",
     "listen",
     "database_url",
@@ -89,6 +118,7 @@ const ENV_KEYS: [&str; 12] = [
     "lease_margin_secs",
     "node_name",
     "portal_frame_ancestors",
+    "default_retry_policy",
     "log",
 ];
 
@@ -107,6 +137,7 @@ impl Default for Settings {
             lease_margin_secs: server.lease_margin.as_secs(),
             node_name: None,
             portal_frame_ancestors: StringList::default(),
+            default_retry_policy: None,
             log: "info".into(),
         }
     }
@@ -190,6 +221,10 @@ impl Settings {
             worker_concurrency: self.worker_concurrency.max(1),
             lease_margin: Duration::from_secs(self.lease_margin_secs),
             node_name: self.node_name.clone().unwrap_or_else(|| "hookd".into()),
+            default_retry_policy: match &self.default_retry_policy {
+                Some(setting) => setting.policy()?,
+                None => RetryPolicy::default(),
+            },
             portal_frame_ancestors,
             ..ServerConfig::default()
         })
@@ -242,6 +277,40 @@ mod tests {
         });
         let s = Settings::default();
         assert!(s.server_config().unwrap().portal_frame_ancestors.is_empty());
+    }
+
+    #[test]
+    fn default_retry_policy_from_env_json_or_file_table() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env(
+                "HOOKD_DEFAULT_RETRY_POLICY",
+                r#"{"type":"fixed","baseSecs":300,"maxAttempts":13,"jitter":0}"#,
+            );
+            let s = Settings::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
+            let policy = s.server_config().unwrap().default_retry_policy;
+            assert_eq!(policy.max_attempts(), 13);
+            jail.set_env("HOOKD_DEFAULT_RETRY_POLICY", r#"{"type":"fixed"}"#);
+            let s = Settings::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
+            let err = s.server_config().unwrap_err().to_string();
+            assert!(err.contains("default_retry_policy"), "{err}");
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "hookd.toml",
+                "[default_retry_policy]\ntype = \"delays\"\ndelaysSecs = [60, 120]\n",
+            )?;
+            let s = Settings::load(Some("hookd.toml".into()), &FlagOverrides::default())
+                .map_err(|e| e.to_string())?;
+            assert_eq!(
+                s.server_config()
+                    .unwrap()
+                    .default_retry_policy
+                    .max_attempts(),
+                3
+            );
+            Ok(())
+        });
     }
 
     #[test]
