@@ -97,6 +97,11 @@ pub struct Endpoint {
     pub old_secrets: Vec<OldSecret>,
     /// hookd's extensions (retry policy, timeout, success codes, authentication, envelope).
     pub options: EndpointOptions,
+    /// Since when every attempt to it has failed: the time of the first failed attempt after
+    /// its last success, `None` while it is healthy. The store maintains it when it completes
+    /// attempts (see [`crate::store::Store::complete`]) and resets it whenever the endpoint is
+    /// enabled or disabled; creating or updating an endpoint never sets it.
+    pub failing_since: Option<Timestamp>,
     /// When it was created.
     pub created_at: Timestamp,
     /// When it was last changed.
@@ -158,6 +163,9 @@ pub struct Message {
     pub payload: Option<String>,
     /// Channels it was published to.
     pub channels: Option<Vec<String>>,
+    /// When its payload expires: from then on, retention removes it as an expunge would.
+    /// `None` keeps it until it is expunged.
+    pub payload_expires_at: Option<Timestamp>,
     /// When it was accepted.
     pub created_at: Timestamp,
 }
@@ -344,6 +352,7 @@ mod tests {
             secret: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".into(),
             old_secrets: vec![],
             options: EndpointOptions::default(),
+            failing_since: None,
             created_at: now,
             updated_at: now,
         }

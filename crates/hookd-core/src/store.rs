@@ -13,6 +13,16 @@
 //! - [`Store::complete`] changes a delivery only while it is still `Claimed` under the
 //!   completion's lease token. A late completion (lease lost) still records its attempt, as a
 //!   fact about what the receiver saw, but leaves the delivery alone.
+//! - Endpoint health ([`Endpoint::failing_since`]) follows the attempts of completions that
+//!   held their lease, in the same transaction: a failed attempt sets it to the attempt's time
+//!   if it is unset, a successful one clears it, and within one batch they apply in batch
+//!   order. Changing an endpoint's `disabled` flag (through [`Store::update_endpoint`] or
+//!   [`Store::disable_failing_endpoint`]) clears it, so a re-enabled endpoint starts healthy.
+//! - Retention ([`Store::expire_payloads`], [`Store::prune_attempts`]) works in bounded
+//!   batches along an index, oldest first, so each call costs the same however large the
+//!   tables are, and never touches the delivery queue.
+//! - Text a store is given never contains NUL characters (PostgreSQL cannot hold them); the
+//!   worker replaces them in receivers' answers before recording them.
 //!
 //! This module must not contain SQL or any I/O.
 
@@ -238,16 +248,32 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     // ---- Endpoints ----
 
-    /// Creates an endpoint; `Conflict` if its uid is taken in the application.
+    /// Creates an endpoint (healthy: `ep.failing_since` is not written); `Conflict` if its uid
+    /// is taken in the application.
     async fn create_endpoint(&self, ep: &Endpoint) -> StoreResult<()>;
     /// Finds an endpoint of `app` by id, else by uid.
     async fn get_endpoint(&self, app: &AppId, id_or_uid: &str) -> StoreResult<Option<Endpoint>>;
     /// Lists an application's endpoints by id.
     async fn list_endpoints(&self, app: &AppId, query: &ListQuery) -> StoreResult<Page<Endpoint>>;
     /// Replaces an endpoint's fields (found by `ep.app_id` and `ep.id`); `NotFound`, `Conflict`.
+    /// `ep.failing_since` is not written: the store keeps its own value, or clears it when
+    /// `ep.disabled` differs from the stored flag.
     async fn update_endpoint(&self, ep: &Endpoint) -> StoreResult<()>;
     /// Deletes an endpoint with its deliveries and attempts; true if it existed.
     async fn delete_endpoint(&self, app: &AppId, id: &EndpointId) -> StoreResult<bool>;
+    /// Disables the endpoint if it is enabled and has been failing since `failing_before` or
+    /// earlier, clearing its [`Endpoint::failing_since`] and setting `updated_at` to `now`.
+    /// Returns the time it had been failing since when this call disabled it, else `None`
+    /// (already disabled, healthy again, failing only since later, or gone). The check and
+    /// the change are one guarded statement, so when several workers or processes race, only
+    /// one of them sees `Some` and reports it.
+    async fn disable_failing_endpoint(
+        &self,
+        app: &AppId,
+        id: &EndpointId,
+        failing_before: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<Option<Timestamp>>;
 
     // ---- Messages ----
 
@@ -272,6 +298,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> StoreResult<Page<Message>>;
     /// Removes a message's payload for good; true if the message exists.
     async fn expunge_message_content(&self, app: &AppId, msg: &MsgId) -> StoreResult<bool>;
+
+    // ---- Retention ----
+
+    /// Removes the payloads (as [`Store::expunge_message_content`] does) of at most `limit`
+    /// messages whose [`Message::payload_expires_at`] is at or before `now`, earliest expiry
+    /// first. Returns how many; fewer than `limit` means none is left to expire at `now`.
+    async fn expire_payloads(&self, now: Timestamp, limit: u32) -> StoreResult<u64>;
+    /// Deletes at most `limit` attempts created before `before`, oldest first. Returns how
+    /// many; fewer than `limit` means none older is left. Deliveries keep their attempt
+    /// counts and states: only the per-attempt records go.
+    async fn prune_attempts(&self, before: Timestamp, limit: u32) -> StoreResult<u64>;
 
     // ---- Deliveries and attempts (read side) ----
 

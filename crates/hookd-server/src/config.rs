@@ -27,6 +27,15 @@ pub const DEFAULT_WORKER_CONCURRENCY: usize = 256;
 /// leases expiring, or work published by another process).
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
 
+/// Svix disables an endpoint once every attempt to it has failed for five days: long enough
+/// to ride out a weekend outage, short enough that a dead URL stops costing retries.
+pub const DEFAULT_ENDPOINT_FAILURE_DISABLE_AFTER: Duration = Duration::from_secs(5 * 24 * 3600);
+/// Svix's default `payloadRetentionPeriod`: 90 days.
+pub const DEFAULT_PAYLOAD_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
+/// Attempts are kept as long as payloads by default, so a message's history and its content
+/// disappear together.
+pub const DEFAULT_ATTEMPT_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
+
 /// Server settings.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -61,6 +70,17 @@ pub struct ServerConfig {
     /// besides hookd's own; empty means only hookd's own pages may. Sent as the portal's
     /// `Content-Security-Policy: frame-ancestors`.
     pub portal_frame_ancestors: Vec<String>,
+    /// How long every attempt to an endpoint must have failed before the endpoint is disabled
+    /// (and `endpoint.disabled` is published); `None` never disables.
+    pub endpoint_failure_disable_after: Option<Duration>,
+    /// How long a message's payload is kept when it does not set `payloadRetentionPeriod`.
+    pub payload_retention: Duration,
+    /// How long attempts are kept; older ones are deleted.
+    pub attempt_retention: Duration,
+    /// An HTTP proxy (`http://host:port`, optionally with `user:password@`) that every
+    /// delivery goes through; `None` connects directly. The address guard still applies to
+    /// the destination (see `worker::ssrf`).
+    pub outbound_proxy: Option<url::Url>,
 }
 
 impl Default for ServerConfig {
@@ -79,6 +99,10 @@ impl Default for ServerConfig {
             lease_margin: LEASE_MARGIN,
             default_retry_policy: hookd_core::retry::RetryPolicy::default(),
             portal_frame_ancestors: Vec::new(),
+            endpoint_failure_disable_after: Some(DEFAULT_ENDPOINT_FAILURE_DISABLE_AFTER),
+            payload_retention: DEFAULT_PAYLOAD_RETENTION,
+            attempt_retention: DEFAULT_ATTEMPT_RETENTION,
+            outbound_proxy: None,
         }
     }
 }
@@ -90,5 +114,23 @@ impl ServerConfig {
     /// the endpoint's timeout.
     pub fn lease(&self) -> Duration {
         self.request_timeout.max(hookd_core::options::MAX_TIMEOUT) + self.lease_margin
+    }
+
+    /// When the payload of a message created at `created_at` expires: after the message's own
+    /// `payloadRetentionPeriod` (days) if it set one, else after [`Self::payload_retention`].
+    pub fn payload_expiry(
+        &self,
+        created_at: hookd_core::Timestamp,
+        retention_days: Option<u16>,
+    ) -> hookd_core::Timestamp {
+        let retention = match retention_days {
+            Some(days) => chrono::Duration::days(i64::from(days)),
+            None => {
+                chrono::Duration::from_std(self.payload_retention).unwrap_or(chrono::Duration::MAX)
+            }
+        };
+        created_at
+            .checked_add_signed(retention)
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
     }
 }

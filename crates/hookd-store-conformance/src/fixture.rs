@@ -27,6 +27,10 @@ const SEED: u64 = 0x0068_6f6f_6b64;
 /// claim and its completion, and round so that expiry arithmetic in the cases is obvious.
 pub const LEASE: Duration = Duration::seconds(30);
 
+/// How long the fixture's messages keep their payloads: Svix's default, and far longer than
+/// any case moves its clock unless it means to expire them.
+pub const PAYLOAD_RETENTION: Duration = Duration::days(90);
+
 /// A claim limit larger than any case's backlog, for "claim everything that is due".
 pub const CLAIM_ALL: u32 = 1_000;
 
@@ -153,6 +157,7 @@ impl Fixture {
                 expires_at: now + Duration::hours(24),
             }],
             options: Default::default(),
+            failing_since: None,
             created_at: now,
             updated_at: now,
         }
@@ -187,6 +192,7 @@ impl Fixture {
             event_type: event_type.to_owned(),
             payload: Some(format!(r#"{{"n":{n}}}"#)),
             channels: None,
+            payload_expires_at: Some(self.now() + PAYLOAD_RETENTION),
             created_at: self.now(),
         }
     }

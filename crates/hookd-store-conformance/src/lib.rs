@@ -1,7 +1,7 @@
 //! `hookd-store-conformance` is the one test suite every [`Store`] implementation must pass
 //! unchanged: it pins down the contract written in `hookd_core::store`'s documentation
 //! (lookups, conflicts, cascades, fan-out, pagination, filters, the delivery queue's guarded
-//! transitions, idempotency keys and tokens) as executable cases.
+//! transitions, endpoint health, retention, idempotency keys and tokens) as executable cases.
 //!
 //! A store crate runs the whole suite with one line in an integration test:
 //!
@@ -109,10 +109,16 @@ macro_rules! conformance_tests {
             limits::throttle_paces_and_is_shared,
             limits::throttle_keys_are_independent,
             limits::attempt_buckets_count_by_time_outcome_and_duration,
+            health::endpoint_health_follows_held_attempts,
+            health::failing_endpoint_is_disabled_once,
+            health::toggling_an_endpoint_resets_its_health,
+            retention::payloads_expire_in_bounded_batches,
+            retention::attempts_pruned_in_bounded_batches,
         );
         $crate::conformance_tests!(@parallel $factory;
             tokens::admin_token_inserted_once_under_concurrency,
             queue::concurrent_claims_never_overlap,
+            health::failing_endpoint_is_disabled_once_under_concurrency,
         );
     };
     (@single $factory:expr; $($module:ident :: $case:ident),+ $(,)?) => {

@@ -43,12 +43,14 @@ pub(crate) const ENDPOINT_COLUMNS: &str = "e.id AS e_id, e.app_id AS e_app_id, e
      e.throttle_rate AS e_throttle_rate, e.event_types AS e_event_types, \
      e.channels AS e_channels, e.metadata AS e_metadata, e.headers AS e_headers, \
      e.secret AS e_secret, e.old_secrets AS e_old_secrets, e.created_at AS e_created_at, \
-     e.updated_at AS e_updated_at, e.options AS e_options";
+     e.updated_at AS e_updated_at, e.options AS e_options, \
+     e.failing_since AS e_failing_since";
 
 /// A message's columns, aliased `m_*`, from `messages m`.
 pub(crate) const MESSAGE_COLUMNS: &str = "m.id AS m_id, m.app_id AS m_app_id, \
      m.event_id AS m_event_id, m.event_type AS m_event_type, m.payload AS m_payload, \
-     m.channels AS m_channels, m.created_at AS m_created_at";
+     m.channels AS m_channels, m.payload_expires_at AS m_payload_expires_at, \
+     m.created_at AS m_created_at";
 
 /// A delivery's columns, aliased `d_*`, from `deliveries d` (the lease too, for claims).
 pub(crate) const DELIVERY_COLUMNS: &str = "d.msg_id AS d_msg_id, \
@@ -220,6 +222,7 @@ pub(crate) fn endpoint(row: &PgRow) -> StoreResult<Endpoint> {
         secret: get(row, "e_secret")?,
         old_secrets,
         options: get_json(row, "e_options")?,
+        failing_since: get_opt_ts(row, "e_failing_since")?,
         created_at: get_ts(row, "e_created_at")?,
         updated_at: get_ts(row, "e_updated_at")?,
     })
@@ -234,6 +237,7 @@ pub(crate) fn message(row: &PgRow) -> StoreResult<Message> {
         event_type: get(row, "m_event_type")?,
         payload: get(row, "m_payload")?,
         channels: get(row, "m_channels")?,
+        payload_expires_at: get_opt_ts(row, "m_payload_expires_at")?,
         created_at: get_ts(row, "m_created_at")?,
     })
 }

@@ -9,6 +9,7 @@ use hookd_core::{
     model::Endpoint,
     page::{ListQuery, Page},
     store::{StoreError, StoreResult},
+    Timestamp,
 };
 use sqlx::{types::Json, QueryBuilder};
 
@@ -89,7 +90,7 @@ pub(crate) async fn list(
 pub(crate) async fn update(store: &PgStore, ep: &Endpoint) -> StoreResult<()> {
     let done = sqlx::query(
         "UPDATE endpoints SET uid = $1, url = $2, description = $3, disabled = $4, \
-         throttle_rate = $5, event_types = $6, channels = $7, metadata = $8, headers = $9, \
+         failing_since = CASE WHEN disabled = $4 THEN failing_since END, throttle_rate = $5, event_types = $6, channels = $7, metadata = $8, headers = $9, \
          secret = $10, old_secrets = $11, updated_at = $12, options = $13 \
          WHERE app_id = $14 AND id = $15",
     )
@@ -115,6 +116,46 @@ pub(crate) async fn update(store: &PgStore, ep: &Endpoint) -> StoreResult<()> {
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+/// The row is locked by the read that checks it, so of several callers (in any number of
+/// processes) racing to disable the same endpoint, the first changes it and the others,
+/// re-reading the row once the lock is theirs, find it disabled and get `None`.
+pub(crate) async fn disable_failing(
+    store: &PgStore,
+    app: &AppId,
+    id: &EndpointId,
+    failing_before: Timestamp,
+    now: Timestamp,
+) -> StoreResult<Option<Timestamp>> {
+    let mut tx = store.begin().await?;
+    let since: Option<i64> = sqlx::query_scalar(
+        "SELECT failing_since FROM endpoints \
+         WHERE app_id = $1 AND id = $2 AND NOT disabled AND failing_since <= $3 \
+         FOR NO KEY UPDATE",
+    )
+    .bind(app.as_str())
+    .bind(id.as_str())
+    .bind(ms(failing_before))
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(error::map)?;
+    let Some(since) = since else {
+        // Nothing to change; dropping the transaction rolls it back.
+        return Ok(None);
+    };
+    sqlx::query(
+        "UPDATE endpoints SET disabled = TRUE, failing_since = NULL, updated_at = $1 \
+         WHERE app_id = $2 AND id = $3",
+    )
+    .bind(ms(now))
+    .bind(app.as_str())
+    .bind(id.as_str())
+    .execute(&mut *tx)
+    .await
+    .map_err(error::map)?;
+    tx.commit().await.map_err(error::map)?;
+    codec::ts(since).map(Some)
 }
 
 pub(crate) async fn delete(store: &PgStore, app: &AppId, id: &EndpointId) -> StoreResult<bool> {

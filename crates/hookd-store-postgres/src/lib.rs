@@ -43,6 +43,7 @@ mod list;
 mod messages;
 mod notify;
 mod queue;
+mod retention;
 mod store_impl;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;

@@ -87,8 +87,8 @@ pub(crate) async fn create(
 ) -> StoreResult<u32> {
     let mut tx = store.begin().await?;
     sqlx::query(
-        "INSERT INTO messages (id, app_id, event_id, event_type, payload, channels, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO messages (id, app_id, event_id, event_type, payload, channels, \
+         payload_expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(msg.id.as_str())
     .bind(msg.app_id.as_str())
@@ -96,6 +96,7 @@ pub(crate) async fn create(
     .bind(&msg.event_type)
     .bind(msg.payload.as_deref())
     .bind(msg.channels.as_deref())
+    .bind(msg.payload_expires_at.map(ms))
     .bind(ms(msg.created_at))
     .execute(&mut *tx)
     .await

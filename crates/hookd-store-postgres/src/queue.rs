@@ -11,10 +11,10 @@
 //! This module must not decide where a delivery goes after an attempt: the worker computes the
 //! [`hookd_core::delivery::Transition`] and this module only applies it under the guard.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use hookd_core::{
-    delivery::{DeliveryState, TriggerType},
+    delivery::{DeliveryState, MessageStatus, TriggerType},
     id::{AppId, EndpointId, MsgId},
     store::{ClaimRequest, Claimed, Completion, Outcome, StoreError, StoreResult},
     Timestamp,
@@ -120,6 +120,25 @@ const RECORD_ATTEMPTS_SQL: &str = "\
     WHERE EXISTS (SELECT 1 FROM deliveries d \
                   WHERE d.msg_id = a.msg_id AND d.endpoint_id = a.endpoint_id) \
     ON CONFLICT (id) DO NOTHING";
+
+/// Moves the health of the endpoints a batch attempted (`$1` ids, sorted), from the attempts
+/// of the completions that held their lease: `$2` says whether the batch saw a success, which
+/// resets the failing period to `$3` (the first failure after the batch's last success, or
+/// none); otherwise the failing period starts at `$3` unless it had already started. Only rows
+/// whose value really changes are locked and written, so a healthy endpoint's successes cost
+/// no write, and they are locked in id order, so that two batches touching the same endpoints
+/// cannot deadlock.
+const HEALTH_SQL: &str = "\
+    WITH h AS (SELECT * FROM UNNEST($1::text[], $2::bool[], $3::int8[]) AS h(id, reset, since)), \
+    target AS ( \
+        SELECT e.id, CASE WHEN h.reset THEN h.since \
+                          ELSE COALESCE(e.failing_since, h.since) END AS failing_since \
+        FROM endpoints e JOIN h ON h.id = e.id \
+        WHERE e.failing_since IS DISTINCT FROM \
+              (CASE WHEN h.reset THEN h.since ELSE COALESCE(e.failing_since, h.since) END) \
+        ORDER BY e.id \
+        FOR NO KEY UPDATE OF e) \
+    UPDATE endpoints e SET failing_since = t.failing_since FROM target t WHERE e.id = t.id";
 
 pub(crate) async fn claim_due(
     store: &PgStore,
@@ -291,14 +310,63 @@ pub(crate) async fn complete(store: &PgStore, batch: &[Completion]) -> StoreResu
             .await
             .map_err(error::map)?;
     }
-    tx.commit().await.map_err(error::map)?;
     let mut flags = vec![false; batch.len()];
     for ord in held {
         if let Some(flag) = usize::try_from(ord).ok().and_then(|i| flags.get_mut(i)) {
             *flag = true;
         }
     }
+    let health = Health::of(batch, &flags);
+    if !health.id.is_empty() {
+        sqlx::query(HEALTH_SQL)
+            .bind(&health.id)
+            .bind(&health.reset)
+            .bind(&health.since)
+            .execute(&mut *tx)
+            .await
+            .map_err(error::map)?;
+    }
+    tx.commit().await.map_err(error::map)?;
     Ok(flags)
+}
+
+/// The endpoint health changes of a batch, one array per column, for [`HEALTH_SQL`].
+#[derive(Debug, Default, PartialEq)]
+struct Health {
+    id: Vec<String>,
+    reset: Vec<bool>,
+    since: Vec<Option<i64>>,
+}
+
+impl Health {
+    /// Folds the attempts of the completions that held their lease (`held`, by position) in
+    /// batch order, as the SQLite store applies them one by one: a success resets the failing
+    /// period, the first failure after it (or after the start) starts one. Sorted by endpoint
+    /// id, for [`HEALTH_SQL`]'s lock order.
+    fn of(batch: &[Completion], held: &[bool]) -> Health {
+        let mut folded: BTreeMap<&str, (bool, Option<i64>)> = BTreeMap::new();
+        for (c, held) in batch.iter().zip(held) {
+            let Outcome::Attempted { attempt, .. } = &c.outcome else {
+                continue;
+            };
+            if !held {
+                continue;
+            }
+            let entry = folded.entry(attempt.endpoint_id.as_str()).or_default();
+            if attempt.status == MessageStatus::Success {
+                *entry = (true, None);
+            } else if entry.1.is_none() {
+                entry.1 = Some(ms(attempt.created_at));
+            }
+        }
+        let mut h = Health::default();
+        for (id, (reset, since)) in folded {
+            h.id.push(id.to_owned());
+            h.reset.push(reset);
+            h.since.push(since);
+        }
+        h
+    }
 }
 
 /// Resending also clears a live lease: the worker holding it finds its completion void (its
@@ -509,6 +577,59 @@ mod tests {
         assert_eq!(t.state, vec!["canceled", "succeeded", "succeeded"]);
         assert_eq!(t.attempted, vec![false, true, true]);
         assert_eq!(a.id, vec!["atmpt_1", "atmpt_2"]);
+    }
+
+    #[test]
+    fn health_folds_held_attempts_in_batch_order() {
+        use hookd_core::{delivery::Transition, id::AttemptId, model::Attempt};
+        let completion = |ep: &str, at: i64, ok: bool| Completion {
+            msg_id: MsgId::from_trusted("msg_1"),
+            endpoint_id: EndpointId::from_trusted(ep),
+            lease_token: "t".into(),
+            outcome: Outcome::Attempted {
+                attempt: Attempt {
+                    id: AttemptId::from_trusted("atmpt_1"),
+                    msg_id: MsgId::from_trusted("msg_1"),
+                    endpoint_id: EndpointId::from_trusted(ep),
+                    app_id: AppId::from_trusted("app_1"),
+                    url: "https://x".into(),
+                    status: if ok {
+                        MessageStatus::Success
+                    } else {
+                        MessageStatus::Fail
+                    },
+                    response_status_code: if ok { 200 } else { 500 },
+                    response: None,
+                    response_duration_ms: 1,
+                    trigger_type: TriggerType::Scheduled,
+                    created_at: codec::ts(at).unwrap(),
+                },
+                transition: Transition::Succeeded,
+            },
+            now: codec::ts(at).unwrap(),
+        };
+        let batch = [
+            completion("ep_b", 1, false),
+            completion("ep_b", 2, true),
+            completion("ep_b", 3, false),
+            completion("ep_b", 4, false),
+            completion("ep_a", 5, false),
+            completion("ep_a", 6, false),
+            completion("ep_c", 7, true),
+            completion("ep_d", 8, false),
+        ];
+        let held = [true, true, true, true, true, true, true, false];
+        assert_eq!(
+            Health::of(&batch, &held),
+            Health {
+                // Sorted by id; ep_d's only completion lost its lease and counts for nothing.
+                id: vec!["ep_a".into(), "ep_b".into(), "ep_c".into()],
+                // ep_a only failed: its period starts at 5 unless it had started before.
+                // ep_b failed since 3, after its success at 2. ep_c recovered.
+                reset: vec![false, true, true],
+                since: vec![Some(5), Some(3), None],
+            }
+        );
     }
 
     #[test]

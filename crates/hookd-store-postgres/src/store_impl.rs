@@ -19,8 +19,8 @@ use hookd_core::{
 };
 
 use crate::{
-    apps, deliveries, endpoints, event_types, idempotency, limits, messages, notify, queue, tokens,
-    PgStore,
+    apps, deliveries, endpoints, event_types, idempotency, limits, messages, notify, queue,
+    retention, tokens, PgStore,
 };
 
 #[async_trait]
@@ -93,6 +93,15 @@ impl Store for PgStore {
     async fn delete_endpoint(&self, app: &AppId, id: &EndpointId) -> StoreResult<bool> {
         endpoints::delete(self, app, id).await
     }
+    async fn disable_failing_endpoint(
+        &self,
+        app: &AppId,
+        id: &EndpointId,
+        failing_before: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<Option<Timestamp>> {
+        endpoints::disable_failing(self, app, id, failing_before, now).await
+    }
 
     async fn create_message(
         &self,
@@ -114,6 +123,13 @@ impl Store for PgStore {
     }
     async fn expunge_message_content(&self, app: &AppId, msg: &MsgId) -> StoreResult<bool> {
         messages::expunge_content(self, app, msg).await
+    }
+
+    async fn expire_payloads(&self, now: Timestamp, limit: u32) -> StoreResult<u64> {
+        retention::expire_payloads(self, now, limit).await
+    }
+    async fn prune_attempts(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
+        retention::prune_attempts(self, before, limit).await
     }
 
     async fn list_endpoint_deliveries(

@@ -9,6 +9,7 @@ use hookd_core::{
     model::Endpoint,
     page::{ListQuery, Page},
     store::{StoreError, StoreResult},
+    Timestamp,
 };
 use sqlx::QueryBuilder;
 
@@ -88,9 +89,11 @@ pub(crate) async fn list(
 
 pub(crate) async fn update(store: &SqliteStore, ep: &Endpoint) -> StoreResult<()> {
     let done = sqlx::query(
-        "UPDATE endpoints SET uid = ?, url = ?, description = ?, disabled = ?, \
-         throttle_rate = ?, event_types = ?, channels = ?, metadata = ?, headers = ?, \
-         secret = ?, old_secrets = ?, updated_at = ?, options = ? WHERE app_id = ? AND id = ?",
+        "UPDATE endpoints SET uid = ?1, url = ?2, description = ?3, disabled = ?4, \
+         failing_since = CASE WHEN disabled = ?4 THEN failing_since END, \
+         throttle_rate = ?5, event_types = ?6, channels = ?7, metadata = ?8, headers = ?9, \
+         secret = ?10, old_secrets = ?11, updated_at = ?12, options = ?13 \
+         WHERE app_id = ?14 AND id = ?15",
     )
     .bind(ep.uid.as_deref())
     .bind(&ep.url)
@@ -114,6 +117,45 @@ pub(crate) async fn update(store: &SqliteStore, ep: &Endpoint) -> StoreResult<()
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+/// The read and the change share one write transaction (SQLite has one writer), so of several
+/// callers racing to disable the same endpoint, exactly one changes the row and gets its
+/// failing-since time back.
+pub(crate) async fn disable_failing(
+    store: &SqliteStore,
+    app: &AppId,
+    id: &EndpointId,
+    failing_before: Timestamp,
+    now: Timestamp,
+) -> StoreResult<Option<Timestamp>> {
+    let mut tx = store.begin_write().await?;
+    let since: Option<i64> = sqlx::query_scalar(
+        "SELECT failing_since FROM endpoints \
+         WHERE app_id = ? AND id = ? AND disabled = 0 AND failing_since <= ?",
+    )
+    .bind(app.as_str())
+    .bind(id.as_str())
+    .bind(ms(failing_before))
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(error::map)?;
+    let Some(since) = since else {
+        // Nothing to change; dropping the transaction rolls it back.
+        return Ok(None);
+    };
+    sqlx::query(
+        "UPDATE endpoints SET disabled = 1, failing_since = NULL, updated_at = ? \
+         WHERE app_id = ? AND id = ?",
+    )
+    .bind(ms(now))
+    .bind(app.as_str())
+    .bind(id.as_str())
+    .execute(&mut *tx)
+    .await
+    .map_err(error::map)?;
+    tx.commit().await.map_err(error::map)?;
+    codec::ts(since).map(Some)
 }
 
 pub(crate) async fn delete(store: &SqliteStore, app: &AppId, id: &EndpointId) -> StoreResult<bool> {

@@ -40,6 +40,7 @@ mod limits;
 mod list;
 mod messages;
 mod queue;
+mod retention;
 mod store_impl;
 mod tokens;
 

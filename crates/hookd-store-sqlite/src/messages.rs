@@ -91,8 +91,8 @@ pub(crate) async fn create(
 ) -> StoreResult<u32> {
     let mut tx = store.begin_write().await?;
     sqlx::query(
-        "INSERT INTO messages (id, app_id, event_id, event_type, payload, channels, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO messages (id, app_id, event_id, event_type, payload, channels, \
+         payload_expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(msg.id.as_str())
     .bind(msg.app_id.as_str())
@@ -100,6 +100,7 @@ pub(crate) async fn create(
     .bind(&msg.event_type)
     .bind(msg.payload.as_deref())
     .bind(opt_list_json(msg.channels.as_ref())?)
+    .bind(msg.payload_expires_at.map(ms))
     .bind(ms(msg.created_at))
     .execute(&mut *tx)
     .await

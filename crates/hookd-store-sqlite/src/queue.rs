@@ -9,8 +9,9 @@
 use std::collections::HashMap;
 
 use hookd_core::{
-    delivery::{DeliveryState, TriggerType},
+    delivery::{DeliveryState, MessageStatus, TriggerType},
     id::{AppId, EndpointId, MsgId},
+    model::Attempt,
     store::{ClaimRequest, Claimed, Completion, Outcome, StoreError, StoreResult},
     Timestamp,
 };
@@ -122,6 +123,27 @@ pub(crate) async fn claim_due(
     Ok(claimed.into_iter().map(|(_, c)| c).collect())
 }
 
+/// Moves the endpoint's health after an attempt of a completion that held its lease: the
+/// first failure after a success starts the failing period, a success ends it. Each statement
+/// changes the row only when the value really changes, so a healthy endpoint's successes do
+/// not rewrite it on every delivery.
+async fn record_health(tx: &mut SqliteConnection, attempt: &Attempt) -> StoreResult<()> {
+    let query = if attempt.status == MessageStatus::Success {
+        sqlx::query(
+            "UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL",
+        )
+    } else {
+        sqlx::query("UPDATE endpoints SET failing_since = ? WHERE id = ? AND failing_since IS NULL")
+            .bind(ms(attempt.created_at))
+    };
+    query
+        .bind(attempt.endpoint_id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(error::map)?;
+    Ok(())
+}
+
 /// Applies one completion inside the batch's transaction; true if it still held its lease.
 async fn complete_one(tx: &mut SqliteConnection, c: &Completion) -> StoreResult<bool> {
     let now = ms(c.now);
@@ -174,6 +196,9 @@ async fn complete_one(tx: &mut SqliteConnection, c: &Completion) -> StoreResult<
             .execute(&mut *tx)
             .await
             .map_err(error::map)?;
+            if changed > 0 {
+                record_health(tx, attempt).await?;
+            }
             changed
         }
         Outcome::Deferred { until } => sqlx::query(&format!(

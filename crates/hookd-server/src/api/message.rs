@@ -35,10 +35,6 @@ const EXPUNGED_PAYLOAD: &str = r#"{"expired":true}"#;
 /// What Svix shows in place of a payload when `with_content=false`.
 const OMITTED_PAYLOAD: &str = "{}";
 
-fn default_retention() -> i64 {
-    *RETENTION_DAYS.end()
-}
-
 /// Svix's `MessageIn`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -51,8 +47,8 @@ pub struct MessageIn {
     payload: Box<RawValue>,
     #[serde(default)]
     channels: Option<Vec<String>>,
-    #[serde(default = "default_retention")]
-    payload_retention_period: i64,
+    #[serde(default)]
+    payload_retention_period: Option<i64>,
     #[serde(default)]
     application: Option<ApplicationIn>,
 }
@@ -115,7 +111,10 @@ impl MessageIn {
                 validate::MAX_MESSAGE_CHANNELS,
             ));
         }
-        if !RETENTION_DAYS.contains(&self.payload_retention_period) {
+        if self
+            .payload_retention_period
+            .is_some_and(|days| !RETENTION_DAYS.contains(&days))
+        {
             checks.push(ValidationItem::value(
                 &["body", "payloadRetentionPeriod"],
                 format!(
@@ -213,6 +212,15 @@ pub async fn create(
         event_type: input.event_type,
         payload: Some(input.payload.get().to_owned()),
         channels: input.channels.map(wire::dedupe),
+        // Validated to 5..=90 days above; absent, the server's payload_retention applies.
+        payload_expires_at: Some(
+            state.config.payload_expiry(
+                now,
+                input
+                    .payload_retention_period
+                    .and_then(|days| u16::try_from(days).ok()),
+            ),
+        ),
         created_at: now,
     };
     let deliveries = state

@@ -28,6 +28,7 @@
 //!
 //! This module must not parse API input or format API output.
 
+pub mod events;
 pub mod http;
 pub mod request;
 pub mod ssrf;
@@ -101,10 +102,15 @@ impl WorkerHandle {
     }
 }
 
-/// A completion on its way to the store, with the worker slot it occupies. The slot is freed
-/// only once the completion is written, so at most `worker_concurrency` deliveries are ever
-/// sent-but-unrecorded: that bounds what a crash can cause to be delivered twice.
-type Pending = (Completion, OwnedSemaphorePermit);
+/// A completion on its way to the store, with the worker slot it occupies and what its claim
+/// said that the operational events need. The slot is freed only once the completion is
+/// written, so at most `worker_concurrency` deliveries are ever sent-but-unrecorded: that
+/// bounds what a crash can cause to be delivered twice.
+struct Pending {
+    completion: Completion,
+    slot: OwnedSemaphorePermit,
+    facts: events::Facts,
+}
 
 /// How long a worker reuses an event type's envelope before reading it again. Reading it per
 /// delivery would put a store query on the hot path of every attempt; a change to an event
@@ -314,6 +320,12 @@ async fn attempt(ctx: &Ctx, claimed: Claimed, slot: OwnedSemaphorePermit) {
             }
         }
     };
+    let facts = events::Facts {
+        endpoint_uid: claimed.endpoint.uid,
+        failing_since: claimed.endpoint.failing_since,
+        msg_event_id: claimed.message.event_id,
+        attempts_before: claimed.delivery.attempts,
+    };
     let completion = Completion {
         msg_id: claimed.message.id,
         endpoint_id: claimed.endpoint.id,
@@ -321,8 +333,13 @@ async fn attempt(ctx: &Ctx, claimed: Claimed, slot: OwnedSemaphorePermit) {
         outcome,
         now: ctx.state.clock.now(),
     };
+    let pending = Pending {
+        completion,
+        slot,
+        facts,
+    };
     // The completer only stops after every attempt task has ended, so this cannot fail.
-    let _ = ctx.completions.send((completion, slot)).await;
+    let _ = ctx.completions.send(pending).await;
 }
 
 /// Makes the HTTP attempt and decides where the delivery goes next.
@@ -413,26 +430,34 @@ async fn complete_loop(
     mut rx: mpsc::Receiver<Pending>,
     completed: watch::Sender<u64>,
 ) {
-    while let Some((first, slot)) = rx.recv().await {
-        let mut batch = vec![first];
-        let mut slots = vec![slot];
-        while batch.len() < MAX_COMPLETE_BATCH {
+    let disable_after = state
+        .config
+        .endpoint_failure_disable_after
+        .and_then(|d| chrono::Duration::from_std(d).ok());
+    while let Some(first) = rx.recv().await {
+        let mut pending = vec![first];
+        while pending.len() < MAX_COMPLETE_BATCH {
             match rx.try_recv() {
-                Ok((c, slot)) => {
-                    batch.push(c);
-                    slots.push(slot);
-                }
+                Ok(p) => pending.push(p),
                 Err(_) => break,
             }
         }
-        loop {
+        let mut batch = Vec::with_capacity(pending.len());
+        let mut facts = Vec::with_capacity(pending.len());
+        let mut slots = Vec::with_capacity(pending.len());
+        for p in pending {
+            batch.push(p.completion);
+            facts.push(p.facts);
+            slots.push(p.slot);
+        }
+        let held = loop {
             match state.store.complete(&batch).await {
-                Ok(applied) => {
-                    let lost = applied.iter().filter(|a| !**a).count();
+                Ok(held) => {
+                    let lost = held.iter().filter(|a| !**a).count();
                     if lost > 0 {
                         tracing::warn!(lost, "completions arrived after their lease was taken over; attempts recorded, deliveries left to the new holder");
                     }
-                    break;
+                    break held;
                 }
                 Err(err) => {
                     // Keep the batch and try again: these outcomes are facts we must not drop.
@@ -442,9 +467,15 @@ async fn complete_loop(
                     tokio::time::sleep(STORE_RETRY_BACKOFF).await;
                 }
             }
-        }
+        };
         // Recorded: the worker slots are free for new claims.
         drop(slots);
+        // Reports go out before the batch counts as completed, so that whoever waits for the
+        // count (tests, shutdown) finds them published. Most batches plan none.
+        let planned = events::plan(&batch, &facts, &held, state.clock.now(), disable_after);
+        if !planned.is_empty() {
+            events::apply(&state, planned).await;
+        }
         completed.send_modify(|n| *n += batch.len() as u64);
         // A retry may be due sooner than the dispatcher's current sleep (e.g. 5 s after a
         // first failure); waking it lets it recompute its wait.

@@ -171,6 +171,7 @@ mod tests {
             secret: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".into(),
             old_secrets: vec![],
             options: serde_json::from_str(options).unwrap(),
+            failing_since: None,
             created_at: now,
             updated_at: now,
         }
@@ -184,6 +185,7 @@ mod tests {
             event_type: "a.b".into(),
             payload: Some(r#"{"x": 1}"#.into()),
             channels: None,
+            payload_expires_at: None,
             created_at: ManualClock::at_epoch().now(),
         }
     }

@@ -106,6 +106,7 @@ pub async fn send_example(
         event_type: input.event_type,
         payload: Some(payload),
         channels: None,
+        payload_expires_at: Some(state.config.payload_expiry(now, None)),
         created_at: now,
     };
     let deliveries = state.store.create_message(&msg, Some(&ep.id)).await?;

@@ -322,6 +322,7 @@ fn new_endpoint(
         secret,
         old_secrets: Vec::new(),
         options: fields.options.unwrap_or_default(),
+        failing_since: None,
         created_at: now,
         updated_at: now,
     }
@@ -359,6 +360,7 @@ pub async fn create(
     );
     settle_options(&state, &app, None, &mut ep.options, &ep.url).await?;
     state.store.create_endpoint(&ep).await?;
+    operational::endpoint_changed(&state, operational::ENDPOINT_CREATED, &app, &ep).await;
     Ok((StatusCode::CREATED, Json(ep.into())))
 }
 
@@ -407,6 +409,7 @@ pub async fn upsert(
             ep.metadata = fields.metadata;
             ep.updated_at = now;
             state.store.update_endpoint(&ep).await?;
+            operational::endpoint_changed(&state, operational::ENDPOINT_UPDATED, &app, &ep).await;
             Ok((StatusCode::OK, Json(ep.into())))
         }
         None => {
@@ -416,6 +419,7 @@ pub async fn upsert(
             let mut ep = new_endpoint(&app, fields, generate_secret(), now);
             settle_options(&state, &app, None, &mut ep.options, &ep.url).await?;
             state.store.create_endpoint(&ep).await?;
+            operational::endpoint_changed(&state, operational::ENDPOINT_CREATED, &app, &ep).await;
             Ok((StatusCode::CREATED, Json(ep.into())))
         }
     }
@@ -512,6 +516,7 @@ pub async fn patch(
     }
     ep.updated_at = state.clock.now();
     state.store.update_endpoint(&ep).await?;
+    operational::endpoint_changed(&state, operational::ENDPOINT_UPDATED, &app, &ep).await;
     Ok(Json(ep.into()))
 }
 
@@ -523,6 +528,7 @@ pub async fn delete(
     let app = load_app(&state, &app_id).await?;
     let ep = load_endpoint(&state, &app, &endpoint_id).await?;
     if state.store.delete_endpoint(&app.id, &ep.id).await? {
+        operational::endpoint_changed(&state, operational::ENDPOINT_DELETED, &app, &ep).await;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found())

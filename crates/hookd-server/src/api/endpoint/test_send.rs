@@ -88,6 +88,8 @@ pub async fn test(
         event_type: input.event_type,
         payload: Some(payload),
         channels: None,
+        // Never stored: the test send keeps nothing.
+        payload_expires_at: None,
         created_at: now,
     };
     let envelope = worker::envelope_for(&state, &ep, &msg.event_type).await?;

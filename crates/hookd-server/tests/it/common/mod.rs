@@ -498,6 +498,19 @@ impl Store for FlakyStore {
         self.inner.delete_endpoint(app, id).await
     }
 
+    async fn disable_failing_endpoint(
+        &self,
+        app: &AppId,
+        id: &EndpointId,
+        failing_before: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<Option<Timestamp>> {
+        self.check()?;
+        self.inner
+            .disable_failing_endpoint(app, id, failing_before, now)
+            .await
+    }
+
     async fn create_message(
         &self,
         msg: &Message,
@@ -525,6 +538,16 @@ impl Store for FlakyStore {
     async fn expunge_message_content(&self, app: &AppId, msg: &MsgId) -> StoreResult<bool> {
         self.check()?;
         self.inner.expunge_message_content(app, msg).await
+    }
+
+    async fn expire_payloads(&self, now: Timestamp, limit: u32) -> StoreResult<u64> {
+        self.check()?;
+        self.inner.expire_payloads(now, limit).await
+    }
+
+    async fn prune_attempts(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
+        self.check()?;
+        self.inner.prune_attempts(before, limit).await
     }
 
     async fn list_endpoint_deliveries(

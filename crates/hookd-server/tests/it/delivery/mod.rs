@@ -88,6 +88,7 @@ impl World {
             secret: SECRET.into(),
             old_secrets: vec![],
             options: Default::default(),
+            failing_since: None,
             created_at: now,
             updated_at: now,
         };
@@ -105,6 +106,7 @@ impl World {
             event_type: "invoice.paid".into(),
             payload: Some(payload.into()),
             channels: None,
+            payload_expires_at: None,
             created_at: now,
         };
         self.store().create_message(&msg, None).await.unwrap();
@@ -396,6 +398,7 @@ async fn a_delivery_held_by_a_dead_worker_is_delivered_after_its_lease_expires()
         event_type: "a.b".into(),
         payload: Some("{}".into()),
         channels: None,
+        payload_expires_at: None,
         created_at: now,
     };
     w.store().create_message(&msg, None).await.unwrap();
