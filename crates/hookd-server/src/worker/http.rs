@@ -2,7 +2,9 @@
 //!
 //! It applies the address guard, gives the request its own timeout (the endpoint's, covering
 //! connect, answer and body), and reads at most the configured number of response bytes, so an
-//! endless or slow body cannot hold a worker or grow memory. Redirects are not followed: a 3xx
+//! endless or slow body cannot hold a worker or grow memory; what it keeps is recorded as text
+//! of at most that many bytes ([`recordable`]: invalid UTF-8 and NUL become U+FFFD). A status
+//! that arrived decides the attempt even when the body then breaks off or times out. Redirects are not followed: a 3xx
 //! is a failed attempt (unless the endpoint lists it as a success code), as a redirect could
 //! lead past the address guard and a webhook receiver has no reason to move. Failure reasons
 //! never include the URL, which may carry a query-string secret. This module must not touch
@@ -115,8 +117,24 @@ impl Sender {
                 Err(_) => break,
             }
         }
-        Ok((status, String::from_utf8_lossy(&kept).into_owned()))
+        Ok((status, recordable(&kept, self.response_limit)))
     }
+}
+
+/// A receiver's body bytes as text hookd can record: invalid UTF-8 becomes U+FFFD, and so does
+/// NUL, which PostgreSQL cannot store in a text column (recording it would fail the whole
+/// completion batch, again and again). Each invalid byte grows into three bytes of U+FFFD, so
+/// the text is cut again to `limit` bytes, at a character boundary.
+pub fn recordable(bytes: &[u8], limit: usize) -> String {
+    let mut text = String::from_utf8_lossy(bytes).replace('\0', "\u{FFFD}");
+    if text.len() > limit {
+        let mut end = limit;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
 }
 
 /// A timeout as people write it: `30 s`, `300 ms`.
@@ -154,4 +172,19 @@ fn describe(err: &reqwest::Error, timeout: Duration) -> String {
         source = e.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recorded_text_is_valid_nul_free_and_within_the_limit() {
+        assert_eq!(recordable(b"ok", 16), "ok");
+        assert_eq!(recordable(b"a\x00b\xffc", 16), "a\u{FFFD}b\u{FFFD}c");
+        // Six invalid bytes are eighteen bytes of text; ten bytes hold three whole U+FFFD.
+        assert_eq!(recordable(&[0xff; 6], 10), "\u{FFFD}".repeat(3));
+        // A cut inside a multi-byte character keeps only whole characters.
+        assert_eq!(recordable("é".repeat(4).as_bytes(), 5), "éé");
+    }
 }
