@@ -19,7 +19,8 @@ use serde::Serialize;
 pub const NOT_FOUND_DETAIL: &str = "Entity not found";
 
 /// One item of a 422 answer, as Svix and FastAPI shape it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = ValidationErrorItem)]
 pub struct ValidationItem {
     /// Where: `["body", "url"]`, `["query", "limit"]`, `["path", "app_id"]`.
     pub loc: Vec<String>,
@@ -157,14 +158,22 @@ impl From<Violation> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct StandardBody<'a> {
+/// Svix's `HttpErrorOut`: the body of every error but validation errors.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = HttpErrorOut)]
+pub struct StandardBody<'a> {
+    /// A machine-readable code such as `not_found` or `conflict`.
     code: &'a str,
+    /// What went wrong, for a person.
     detail: &'a str,
 }
 
-#[derive(Serialize)]
-struct ValidationBody<'a> {
+/// Svix's `HTTPValidationError`: the body of a 422.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = HTTPValidationError)]
+pub struct ValidationBody<'a> {
+    /// Every violation of the request.
+    #[schema(value_type = Vec<ValidationItem>)]
     detail: &'a [ValidationItem],
 }
 

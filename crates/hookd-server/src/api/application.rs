@@ -7,10 +7,15 @@
 use axum::{extract::State, http::StatusCode, Json};
 use hookd_core::{id::AppId, model::Application, page::Order};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::{
     extract::{path_key, ApiJson, ApiPath, QueryParams},
     load_app,
+    schema::{
+        AppPath, BadRequest, Errors, IdempotencyKey, OrderParam, Pagination, PayloadTooLarge,
+        Unavailable,
+    },
     wire::{self, ts, Checks, ListResponse, Metadata, Patch},
 };
 use crate::{
@@ -19,22 +24,32 @@ use crate::{
 };
 
 /// Svix's `ApplicationIn`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplicationIn {
-    /// Display name, at least one character.
+    /// Display name, at least one character (no control characters 0x00–0x08).
+    #[schema(min_length = 1, example = "My first application")]
     pub name: String,
-    /// Messages per second.
+    /// Maximum messages per second to send to this application's endpoints.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 65535)]
     pub throttle_rate: Option<u16>,
     /// The older name of `throttleRate`, still sent by 1.x SDKs.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 65535, deprecated)]
     pub rate_limit: Option<u16>,
-    /// The user's unique key.
+    /// Optional unique identifier for the application; it may not start with `app_`.
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[a-zA-Z0-9\-_.]+$",
+        example = "unique-app-identifier"
+    )]
     pub uid: Option<String>,
     /// Free-form metadata.
     #[serde(default)]
+    #[schema(value_type = BTreeMap<String, String>)]
     pub metadata: Metadata,
 }
 
@@ -80,35 +95,71 @@ impl ApplicationIn {
     }
 }
 
-/// Svix's `ApplicationPatch`.
-#[derive(Debug, Deserialize)]
+/// `get_if_exists` of application creation.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct GetIfExists {
+    /// Get an existing application, or create a new one if doesn't exist. It's two separate
+    /// functions in the libs.
+    #[param(default = false)]
+    get_if_exists: Option<bool>,
+}
+
+/// Svix's `ApplicationPatch`: only the fields present change; `null` clears a nullable one.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplicationPatch {
+    /// Display name, at least one character.
     #[serde(default)]
+    #[schema(min_length = 1)]
     name: Option<String>,
+    /// Maximum messages per second to send to this application's endpoints.
     #[serde(default)]
+    #[schema(value_type = Option<u16>, minimum = 1, maximum = 65535)]
     throttle_rate: Patch<u16>,
+    /// The older name of `throttleRate`.
     #[serde(default)]
+    #[schema(value_type = Option<u16>, minimum = 1, maximum = 65535, deprecated)]
     rate_limit: Patch<u16>,
+    /// Optional unique identifier for the application.
     #[serde(default)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 256, pattern = r"^[a-zA-Z0-9\-_.]+$", example = "unique-app-identifier")]
     uid: Patch<String>,
+    /// Free-form metadata.
     #[serde(default)]
+    #[schema(value_type = Option<BTreeMap<String, String>>)]
     metadata: Option<Metadata>,
 }
 
 /// Svix's `ApplicationOut`. `rateLimit` mirrors `throttleRate` for 1.x SDKs.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplicationOut {
+    /// The application's unique identifier, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "unique-app-identifier")]
     uid: Option<String>,
+    /// Display name.
+    #[schema(example = "My first application")]
     name: String,
+    /// The older name of `throttleRate`, present when it is set.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, deprecated)]
     rate_limit: Option<u16>,
+    /// Maximum messages per second to send to this application's endpoints.
     throttle_rate: Option<u16>,
+    /// The application's id.
+    #[schema(example = "app_1srOrx2ZWZBpBUvZwXKQmoEYga2")]
     id: String,
+    /// When it was created.
+    #[schema(format = DateTime)]
     created_at: String,
+    /// When it last changed.
+    #[schema(format = DateTime)]
     updated_at: String,
+    /// Free-form metadata.
+    #[schema(value_type = BTreeMap<String, String>)]
     metadata: Metadata,
 }
 
@@ -128,6 +179,16 @@ impl From<Application> for ApplicationOut {
 }
 
 /// `GET /api/v1/app`: oldest first unless `order=descending`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/app",
+    operation_id = "v1.application.list",
+    tag = "Application",
+    summary = "List Applications",
+    description = "List of all the organization's applications.",
+    params(Pagination, OrderParam),
+    responses((status = 200, body = crate::api::schema::ListApplicationOut), Errors, Unavailable)
+)]
 pub async fn list(
     State(state): State<AppState>,
     query: QueryParams,
@@ -139,6 +200,21 @@ pub async fn list(
 
 /// `POST /api/v1/app`: 201, or with `get_if_exists=true` 200 and the application that already
 /// has this uid.
+#[utoipa::path(
+    post,
+    path = "/api/v1/app",
+    operation_id = "v1.application.create",
+    tag = "Application",
+    summary = "Create Application",
+    description = "Create a new application.",
+    params(GetIfExists, IdempotencyKey),
+    request_body = ApplicationIn,
+    responses(
+        (status = 200, description = "The application with this uid, which already existed (`get_if_exists=true`)", body = ApplicationOut),
+        (status = 201, description = "The new application", body = ApplicationOut),
+        BadRequest, Errors, PayloadTooLarge, Unavailable
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     query: QueryParams,
@@ -162,6 +238,16 @@ pub async fn create(
 }
 
 /// `GET /api/v1/app/{app_id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/app/{app_id}",
+    operation_id = "v1.application.get",
+    tag = "Application",
+    summary = "Get Application",
+    description = "Get an application.",
+    params(AppPath),
+    responses((status = 200, body = ApplicationOut), Errors, Unavailable)
+)]
 pub async fn get(
     State(state): State<AppState>,
     ApiPath(app_id): ApiPath<String>,
@@ -172,6 +258,21 @@ pub async fn get(
 /// `PUT /api/v1/app/{app_id}`: replaces the application, or creates it (201). A new
 /// application takes the body's `uid`, or else the path's value when that is a uid rather
 /// than an id, so that `PUT /app/{uid}` is an upsert by uid.
+#[utoipa::path(
+    put,
+    path = "/api/v1/app/{app_id}",
+    operation_id = "v1.application.update",
+    tag = "Application",
+    summary = "Update Application",
+    description = "Update an application, or create it (by uid) if it does not exist.",
+    params(AppPath),
+    request_body = ApplicationIn,
+    responses(
+        (status = 200, description = "The application, replaced", body = ApplicationOut),
+        (status = 201, description = "The application, created", body = ApplicationOut),
+        Errors, PayloadTooLarge, Unavailable
+    )
+)]
 pub async fn upsert(
     State(state): State<AppState>,
     ApiPath(app_id): ApiPath<String>,
@@ -203,6 +304,17 @@ pub async fn upsert(
 }
 
 /// `PATCH /api/v1/app/{app_id}`: changes only the fields present; `null` clears a nullable one.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/app/{app_id}",
+    operation_id = "patch_application",
+    tag = "Application",
+    summary = "Patch Application",
+    description = "Partially update an application.",
+    params(AppPath),
+    request_body = ApplicationPatch,
+    responses((status = 200, body = ApplicationOut), Errors, PayloadTooLarge, Unavailable)
+)]
 pub async fn patch(
     State(state): State<AppState>,
     ApiPath(app_id): ApiPath<String>,
@@ -249,6 +361,16 @@ pub async fn patch(
 }
 
 /// `DELETE /api/v1/app/{app_id}`: deletes the application with everything it owns.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/app/{app_id}",
+    operation_id = "v1.application.delete",
+    tag = "Application",
+    summary = "Delete Application",
+    description = "Delete an application, with its endpoints, messages and attempts.",
+    params(AppPath),
+    responses((status = 204, description = "Deleted"), Errors, Unavailable)
+)]
 pub async fn delete(
     State(state): State<AppState>,
     ApiPath(app_id): ApiPath<String>,

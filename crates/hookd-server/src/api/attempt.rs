@@ -15,12 +15,18 @@ use hookd_core::{
     store::{AttemptFilter, DeliveryFilter, MessageFilter},
 };
 use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
 
 use super::{
     endpoint::EndpointCommon,
     extract::{path_key, ApiPath, QueryParams},
     load_app, load_endpoint, load_message,
     message::MessageOut,
+    schema::{
+        AppPath, AttemptPath, BadRequest, EmptyResponse, EndpointPath, Errors, IdempotencyKey,
+        MessageAttemptTriggerType, MessageFilters, MessageStatus, MessageStatusText, MsgPath,
+        Pagination, StatusCodeClassFilter, StatusFilter, Unavailable, WithContent,
+    },
     wire::{ts, ListResponse},
 };
 use crate::{
@@ -34,19 +40,41 @@ const EXPUNGED_RESPONSE: &str = "EXPUNGED";
 const OMITTED_RESPONSE: &str = "{}";
 
 /// Svix's `MessageAttemptOut`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageAttemptOut {
+    /// Where the attempt went (query secrets `REDACTED`).
+    #[schema(format = "uri", example = "https://example.com/webhook/")]
     url: String,
+    /// The response body (up to 16 KiB) or why there was none; `{}` with
+    /// `with_content=false`, `EXPUNGED` once expunged.
+    #[schema(example = "{}")]
     response: String,
+    /// The HTTP status, 0 when no response arrived.
+    #[schema(example = 200)]
     response_status_code: i16,
+    /// Response duration in milliseconds.
     response_duration_ms: i64,
+    /// The attempt's outcome.
+    #[schema(value_type = MessageStatus)]
     status: u8,
+    /// The attempt's outcome as a word.
+    #[schema(value_type = MessageStatusText)]
     status_text: &'static str,
+    /// Why the attempt was made.
+    #[schema(value_type = MessageAttemptTriggerType)]
     trigger_type: u8,
+    /// The message's id.
+    #[schema(example = "msg_1srOrx2ZWZBpBUvZwXKQmoEYga2")]
     msg_id: String,
+    /// The endpoint's id.
+    #[schema(example = "ep_1srOrx2ZWZBpBUvZwXKQmoEYga2")]
     endpoint_id: String,
+    /// The attempt's id.
+    #[schema(example = "atmpt_1srOrx2ZWZBpBUvZwXKQmoEYga2")]
     id: String,
+    /// When it was made.
+    #[schema(format = DateTime)]
     timestamp: String,
 }
 
@@ -79,13 +107,19 @@ fn next_attempt(d: &Delivery) -> Option<String> {
 }
 
 /// Svix's `MessageEndpointOut`: an endpoint a message was sent to, with the delivery's status.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageEndpointOut {
     #[serde(flatten)]
     endpoint: EndpointCommon,
+    /// The delivery's status.
+    #[schema(value_type = MessageStatus)]
     status: u8,
+    /// The delivery's status as a word.
+    #[schema(value_type = MessageStatusText)]
     status_text: &'static str,
+    /// When the delivery is next attempted, if it waits for one.
+    #[schema(format = DateTime)]
     next_attempt: Option<String>,
 }
 
@@ -102,15 +136,36 @@ impl MessageEndpointOut {
 }
 
 /// Svix's `EndpointMessageOut`: a message sent to an endpoint, with the delivery's status.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointMessageOut {
     #[serde(flatten)]
     msg: MessageOut,
+    /// The delivery's status.
+    #[schema(value_type = MessageStatus)]
     status: u8,
+    /// The delivery's status as a word.
+    #[schema(value_type = MessageStatusText)]
     status_text: &'static str,
+    /// When the delivery is next attempted, if it waits for one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime, nullable = false)]
     next_attempt: Option<String>,
+}
+
+/// The `endpoint_id` filter of attempts by message.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct EndpointIdFilter {
+    /// Filter the attempts based on the attempted endpoint
+    #[param(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[a-zA-Z0-9\-_.]+$",
+        example = "unique-ep-identifier"
+    )]
+    endpoint_id: Option<String>,
 }
 
 /// The filters shared by the attempt lists.
@@ -129,6 +184,16 @@ fn attempt_filter(query: &QueryParams) -> ApiResult<AttemptFilter> {
 }
 
 /// `GET /api/v1/app/{app_id}/attempt/endpoint/{endpoint_id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/app/{app_id}/attempt/endpoint/{endpoint_id}",
+    operation_id = "v1.message-attempt.list-by-endpoint",
+    tag = "Message Attempt",
+    summary = "List Attempts By Endpoint",
+    description = "List attempts by endpoint id, newest first.",
+    params(AppPath, EndpointPath, Pagination, StatusFilter, StatusCodeClassFilter, MessageFilters, WithContent),
+    responses((status = 200, body = crate::api::schema::ListMessageAttemptOut), Errors, Unavailable)
+)]
 pub async fn list_by_endpoint(
     State(state): State<AppState>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
@@ -149,6 +214,16 @@ pub async fn list_by_endpoint(
 }
 
 /// `GET /api/v1/app/{app_id}/attempt/msg/{msg_id}`, optionally for one `endpoint_id`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/app/{app_id}/attempt/msg/{msg_id}",
+    operation_id = "v1.message-attempt.list-by-msg",
+    tag = "Message Attempt",
+    summary = "List Attempts By Msg",
+    description = "List attempts by message id (or eventId), newest first.",
+    params(AppPath, MsgPath, Pagination, StatusFilter, StatusCodeClassFilter, EndpointIdFilter, MessageFilters, WithContent),
+    responses((status = 200, body = crate::api::schema::ListMessageAttemptOut), Errors, Unavailable)
+)]
 pub async fn list_by_msg(
     State(state): State<AppState>,
     ApiPath((app_id, msg_id)): ApiPath<(String, String)>,
@@ -191,6 +266,16 @@ async fn load_attempt(
 }
 
 /// `GET /api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}",
+    operation_id = "v1.message-attempt.get",
+    tag = "Message Attempt",
+    summary = "Get Messageattempt",
+    description = "Get a message attempt by id.",
+    params(AppPath, MsgPath, AttemptPath),
+    responses((status = 200, body = MessageAttemptOut), Errors, Unavailable)
+)]
 pub async fn get(
     State(state): State<AppState>,
     ApiPath((app_id, msg_id, attempt_id)): ApiPath<(String, String, String)>,
@@ -200,6 +285,17 @@ pub async fn get(
 }
 
 /// `DELETE /api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}/content`. 204.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}/content",
+    operation_id = "v1.message-attempt.expunge-content",
+    tag = "Message Attempt",
+    summary = "Expunge Attempt Content",
+    description = "Deletes the given attempt's response body. Useful when an endpoint \
+                   accidentally returned sensitive content.",
+    params(AppPath, MsgPath, AttemptPath),
+    responses((status = 204, description = "Expunged"), Errors, Unavailable)
+)]
 pub async fn expunge_content(
     State(state): State<AppState>,
     ApiPath((app_id, msg_id, attempt_id)): ApiPath<(String, String, String)>,
@@ -217,6 +313,16 @@ pub async fn expunge_content(
 }
 
 /// `GET /api/v1/app/{app_id}/msg/{msg_id}/endpoint`: where the message went, by endpoint id.
+#[utoipa::path(
+    get,
+    path = "/api/v1/app/{app_id}/msg/{msg_id}/endpoint",
+    operation_id = "v1.message-attempt.list-attempted-destinations",
+    tag = "Message Attempt",
+    summary = "List Attempted Destinations",
+    description = "List the endpoints a message was sent to, with the delivery's status.",
+    params(AppPath, MsgPath, Pagination),
+    responses((status = 200, body = crate::api::schema::ListMessageEndpointOut), Errors, Unavailable)
+)]
 pub async fn list_attempted_destinations(
     State(state): State<AppState>,
     ApiPath((app_id, msg_id)): ApiPath<(String, String)>,
@@ -236,6 +342,17 @@ pub async fn list_attempted_destinations(
 
 /// `GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/msg`: what the endpoint was sent, newest
 /// first, with each delivery's status.
+#[utoipa::path(
+    get,
+    path = "/api/v1/app/{app_id}/endpoint/{endpoint_id}/msg",
+    operation_id = "v1.message-attempt.list-attempted-messages",
+    tag = "Message Attempt",
+    summary = "List Attempted Messages",
+    description = "List the messages sent to an endpoint, newest first, with the delivery's \
+                   status.",
+    params(AppPath, EndpointPath, Pagination, MessageFilters, StatusFilter, WithContent),
+    responses((status = 200, body = crate::api::schema::ListEndpointMessageOut), Errors, Unavailable)
+)]
 pub async fn list_attempted_messages(
     State(state): State<AppState>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
@@ -270,6 +387,19 @@ pub async fn list_attempted_messages(
 }
 
 /// `POST /api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend`: 202 `{}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend",
+    operation_id = "v1.message-attempt.resend",
+    tag = "Message Attempt",
+    summary = "Resend Webhook",
+    description = "Resend a message to the specified endpoint.",
+    params(AppPath, MsgPath, EndpointPath, IdempotencyKey),
+    responses(
+        (status = 202, body = EmptyResponse),
+        BadRequest, Errors, Unavailable
+    )
+)]
 pub async fn resend(
     State(state): State<AppState>,
     ApiPath((app_id, msg_id, endpoint_id)): ApiPath<(String, String, String)>,

@@ -14,11 +14,13 @@ use hookd_core::{
     token::{generate_text, hash_text, APP_TOKEN_PREFIX},
 };
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::{
     application::ApplicationIn,
     extract::{ApiJsonOrEmpty, ApiPath},
     message::app_or_create,
+    schema::{AppPath, BadRequest, Errors, IdempotencyKey, PayloadTooLarge, Unavailable},
 };
 use crate::{
     auth::Caller,
@@ -31,21 +33,48 @@ const PORTAL_TOKEN_NAME: &str = "app-portal-access";
 
 /// Svix's `AppPortalAccessIn`. `featureFlags` (and newer fields such as `expiry` or
 /// `readOnly`) are accepted and ignored: hookd has no feature-flagged event types to hide.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AppPortalAccessIn {
+    /// Optionally creates a new application alongside the token.
+    ///
+    /// If the application id or uid that is used in the path already exists, this argument is
+    /// ignored.
     #[serde(default)]
     application: Option<ApplicationIn>,
+    /// The set of feature flags the created token will have access to (accepted and ignored).
+    #[serde(default)]
+    #[allow(dead_code)]
+    feature_flags: Option<Vec<String>>,
 }
 
 /// Svix's `AppPortalAccessOut`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AppPortalAccessOut {
+    /// The tenant portal's address with the token in its fragment (`{public_url}/portal#key=…`).
+    #[schema(
+        format = "uri",
+        example = "http://127.0.0.1:8071/portal#key=appsk_kV3ts5tKPNJN4Dl25cMTfUNdmabxbX0O"
+    )]
     url: String,
+    /// The application-scoped token, shown only here.
+    #[schema(example = "appsk_kV3ts5tKPNJN4Dl25cMTfUNdmabxbX0O")]
     token: String,
 }
 
 /// `POST /api/v1/auth/app-portal-access/{app_id}`: 200 with a new portal token and its URL.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/app-portal-access/{app_id}",
+    operation_id = "v1.authentication.app-portal-access",
+    tag = "Authentication",
+    summary = "App Portal Access",
+    description = "Use this function to get magic links (and authentication codes) for \
+                   connecting your users to the tenant portal. The body may be empty.",
+    params(AppPath, IdempotencyKey),
+    request_body(content = AppPortalAccessIn, description = "May be empty, which counts as `{}`."),
+    responses((status = 200, body = AppPortalAccessOut), BadRequest, Errors, PayloadTooLarge, Unavailable)
+)]
 pub async fn app_portal_access(
     State(state): State<AppState>,
     ApiPath(app_id): ApiPath<String>,
@@ -85,6 +114,17 @@ pub async fn app_portal_access(
 ///
 /// As Svix documents it, only application tokens can be logged out: revoking an admin token
 /// through the API would lock the operator out, so that is refused with 403.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    operation_id = "logout_api_v1_auth_logout__post",
+    tag = "Authentication",
+    summary = "Logout",
+    description = "Logout an app token.\n\nTrying to log out other tokens (an admin token) \
+                   fails with 403.",
+    params(IdempotencyKey),
+    responses((status = 204, description = "The token is revoked"), BadRequest, Errors, Unavailable)
+)]
 pub async fn logout(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

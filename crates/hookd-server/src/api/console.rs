@@ -30,10 +30,12 @@ use hookd_core::{
     store::BucketQuery,
 };
 use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
 
 use super::{
     extract::{path_key, QueryParams},
     load_endpoint,
+    schema::{Errors, Unavailable},
     wire::ts,
 };
 use crate::{
@@ -54,18 +56,22 @@ const MAX_BUCKET_SECS: u32 = 31 * 86_400;
 const MAX_BUCKETS: i64 = 2000;
 
 /// The application a session belongs to.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SessionApp {
+    /// The application's id.
     id: String,
+    /// Its uid, if it has one.
     uid: Option<String>,
+    /// Its name.
     name: String,
 }
 
 /// The answer of `GET /api/v1/hookd/session`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionOut {
     /// `admin` or `app`.
+    #[schema(value_type = String, pattern = "^(admin|app)$")]
     scope: &'static str,
     /// The token's application, for application tokens.
     app: Option<SessionApp>,
@@ -77,11 +83,14 @@ pub struct SessionOut {
 /// Latency percentiles of some attempts, each the upper bound in ms of the duration bin that
 /// holds it; `null` when it falls in the open-ended last bin (slower than the largest finite
 /// bound).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Percentiles {
+    /// The median.
     p50_ms: Option<i64>,
+    /// The 90th percentile.
     p90_ms: Option<i64>,
+    /// The 99th percentile.
     p99_ms: Option<i64>,
 }
 
@@ -97,26 +106,39 @@ impl Percentiles {
 }
 
 /// One bucket of the chart.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BucketOut {
+    /// The bucket's start.
+    #[schema(format = DateTime)]
     start: String,
+    /// Successful attempts.
     success: i64,
+    /// Failed attempts.
     fail: i64,
     #[serde(flatten)]
     latency: Percentiles,
+    /// Attempts per duration bin (see `binUpperMs`).
+    #[schema(min_items = 12, max_items = 12)]
     duration_bins: [i64; 12],
 }
 
 /// The answer of `GET /api/v1/hookd/stats/attempts`. Buckets without attempts are left out;
 /// the consoles draw them as zero.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AttemptStatsOut {
+    /// The application counted, or `null` for all.
     app_id: Option<String>,
+    /// The endpoint counted, or `null` for all of the application's.
     endpoint_id: Option<String>,
+    /// The window's start.
+    #[schema(format = DateTime)]
     since: String,
+    /// The window's end.
+    #[schema(format = DateTime)]
     until: String,
+    /// The bucket width in seconds.
     bucket_secs: u32,
     /// The inclusive upper bounds (ms) of `durationBins`; the last bin (`null`) is open-ended.
     bin_upper_ms: Vec<Option<i64>>,
@@ -125,13 +147,50 @@ pub struct AttemptStatsOut {
     total: TotalOut,
 }
 
-/// The whole window's counts and percentiles.
-#[derive(Debug, Serialize)]
+/// The whole window's counts and percentiles (the percentiles only when any attempt was
+/// made).
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TotalOut {
+    /// Successful attempts.
     success: i64,
+    /// Failed attempts.
     fail: i64,
     #[serde(flatten)]
     latency: Option<Percentiles>,
+}
+
+/// The query of `GET /api/v1/hookd/stats/attempts`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AttemptStatsParams {
+    /// The application (id or uid); default: all (admin tokens), the token's own
+    /// (application tokens, which may name no other).
+    #[param(
+        rename = "appId",
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[a-zA-Z0-9\-_.]+$"
+    )]
+    app_id: Option<String>,
+    /// One endpoint (id or uid) of that application; needs `appId`.
+    #[param(
+        rename = "endpointId",
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[a-zA-Z0-9\-_.]+$"
+    )]
+    endpoint_id: Option<String>,
+    /// The window's start; default: an hour before `until`.
+    #[param(value_type = Option<String>, format = DateTime)]
+    since: Option<String>,
+    /// The window's end; default: now.
+    #[param(value_type = Option<String>, format = DateTime)]
+    until: Option<String>,
+    /// The bucket width in seconds (1 s to 31 days; default 60); the window may hold at most
+    /// 2000 buckets.
+    #[param(rename = "bucketSecs", minimum = 1, maximum = 2678400)]
+    bucket_secs: Option<u32>,
 }
 
 fn forbidden() -> ApiError {
@@ -139,6 +198,16 @@ fn forbidden() -> ApiError {
 }
 
 /// `GET /api/v1/hookd/session`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/hookd/session",
+    operation_id = "hookd.console.session",
+    tag = "hookd",
+    summary = "Console Session",
+    description = "hookd's extension for its web consoles: who the presented token is (admin, \
+                   or which application a portal token belongs to).",
+    responses((status = 200, body = SessionOut), Errors, Unavailable)
+)]
 pub async fn session(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match session_inner(&state, &headers).await {
         Ok(out) => Json(out).into_response(),
@@ -172,6 +241,18 @@ async fn session_inner(state: &AppState, headers: &HeaderMap) -> ApiResult<Sessi
 }
 
 /// `GET /api/v1/hookd/stats/attempts`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/hookd/stats/attempts",
+    operation_id = "hookd.stats.attempts",
+    tag = "hookd",
+    summary = "Attempt Statistics",
+    description = "hookd's extension for its web consoles' charts: attempts per time bucket \
+                   by outcome, with latency percentiles. Admin tokens see every application, \
+                   application tokens only their own.",
+    params(AttemptStatsParams),
+    responses((status = 200, body = AttemptStatsOut), Errors, Unavailable)
+)]
 pub async fn attempt_stats(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -14,10 +14,15 @@ use axum::{extract::State, http::StatusCode, Json};
 use hookd_core::{model::EventType, options::EventTypeOptions, page::Order, validate};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use utoipa::{IntoParams, ToSchema};
 
 use super::{
     extract::{path_key, ApiJson, ApiPath, QueryParams},
     options::{self as wire_options, EventTypeOptionsPatch},
+    schema::{
+        BadRequest, Errors, EventTypeOptionsSchema, EventTypePath, IdempotencyKey, OrderParam,
+        Pagination, PayloadTooLarge, Unavailable,
+    },
     wire::{self, ts, Checks, ListResponse, Patch},
 };
 use crate::{
@@ -26,74 +31,139 @@ use crate::{
 };
 
 /// Svix's `EventTypeIn`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventTypeIn {
+    /// The event type's name.
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[a-zA-Z0-9\-_.]+$",
+        example = "user.signup"
+    )]
     name: String,
+    /// What the event means (no control characters 0x00–0x08).
+    #[schema(example = "A user has signed up")]
     description: String,
+    /// Whether it is archived (hidden from lists unless `include_archived=true`).
     #[serde(default)]
     archived: bool,
+    /// Whether it is deprecated.
     #[serde(default)]
     deprecated: bool,
+    /// The schema for the event type for a specific version as a JSON schema: an object
+    /// mapping each version to a JSON schema object.
     #[serde(default)]
+    #[schema(value_type = Option<HashMap<String, Object>>, example = json!({"1": {"title": "Invoice Paid Event", "type": "object", "properties": {"invoiceId": {"type": "string"}}, "examples": [{"invoiceId": "in_1"}]}}))]
     schemas: Option<serde_json::Value>,
+    /// The feature flag that hides this event type from portal tokens without it (accepted
+    /// and stored; hookd's portal shows every event type).
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[a-zA-Z0-9\-_.]+$",
+        example = "cool-new-feature"
+    )]
     feature_flag: Option<String>,
-    /// hookd's extensions.
+    /// hookd's extensions; a PUT without them keeps the stored ones.
     #[serde(default)]
+    #[schema(value_type = Option<EventTypeOptionsSchema>)]
     options: Option<Box<RawValue>>,
 }
 
 /// Svix's `EventTypeUpdate` (the body of PUT; the name comes from the path).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventTypeUpdate {
+    /// What the event means (no control characters 0x00–0x08).
+    #[schema(example = "A user has signed up")]
     description: String,
+    /// Whether it is archived.
     #[serde(default)]
     archived: bool,
+    /// Whether it is deprecated.
     #[serde(default)]
     deprecated: bool,
+    /// The schema for the event type for a specific version as a JSON schema: an object
+    /// mapping each version to a JSON schema object.
     #[serde(default)]
+    #[schema(value_type = Option<HashMap<String, Object>>, example = json!({"1": {"title": "Invoice Paid Event", "type": "object", "properties": {"invoiceId": {"type": "string"}}, "examples": [{"invoiceId": "in_1"}]}}))]
     schemas: Option<serde_json::Value>,
+    /// The feature flag that hides this event type from portal tokens without it (accepted
+    /// and stored; hookd's portal shows every event type).
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[a-zA-Z0-9\-_.]+$",
+        example = "cool-new-feature"
+    )]
     feature_flag: Option<String>,
-    /// hookd's extensions.
+    /// hookd's extensions; a PUT without them keeps the stored ones.
     #[serde(default)]
+    #[schema(value_type = Option<EventTypeOptionsSchema>)]
     options: Option<Box<RawValue>>,
 }
 
-/// Svix's `EventTypePatch`.
-#[derive(Debug, Deserialize)]
+/// Svix's `EventTypePatch`: only the fields present change; `null` clears a nullable one.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventTypePatch {
+    /// What the event means.
     #[serde(default)]
     description: Option<String>,
+    /// Whether it is archived.
     #[serde(default)]
     archived: Option<bool>,
+    /// Whether it is deprecated.
     #[serde(default)]
     deprecated: Option<bool>,
+    /// The JSON schemas by version.
     #[serde(default)]
+    #[schema(value_type = Option<HashMap<String, Object>>)]
     schemas: Patch<serde_json::Value>,
+    /// The feature flag.
     #[serde(default)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 256, pattern = r"^[a-zA-Z0-9\-_.]+$", example = "cool-new-feature")]
     feature_flag: Patch<String>,
-    /// hookd's extensions, option by option.
+    /// hookd's extensions, option by option: each option given replaces the stored one,
+    /// `null` resets it; `"options": null` resets them all.
     #[serde(default)]
+    #[schema(value_type = Option<EventTypeOptionsSchema>)]
     options: Patch<Box<RawValue>>,
 }
 
 /// Svix's `EventTypeOut`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventTypeOut {
+    /// The event type's name.
+    #[schema(example = "user.signup")]
     name: String,
+    /// What the event means.
+    #[schema(example = "A user has signed up")]
     description: String,
+    /// Whether it is archived.
     archived: bool,
+    /// Whether it is deprecated.
     deprecated: bool,
+    /// The JSON schemas by version (`null` in lists without `with_content=true`).
+    #[schema(value_type = Option<HashMap<String, Object>>)]
     schemas: Option<serde_json::Value>,
+    /// When it was created.
+    #[schema(format = DateTime)]
     created_at: String,
+    /// When it last changed.
+    #[schema(format = DateTime)]
     updated_at: String,
+    /// The feature flag.
+    #[schema(example = "cool-new-feature")]
     feature_flag: Option<String>,
+    /// hookd's extensions, present only when not all default (and in lists only with
+    /// `with_content=true`).
     #[serde(skip_serializing_if = "EventTypeOptions::is_default")]
+    #[schema(value_type = EventTypeOptionsSchema, required = false)]
     options: EventTypeOptions,
 }
 
@@ -164,8 +234,42 @@ fn parse_options(raw: Option<&RawValue>) -> ApiResult<Option<EventTypeOptions>> 
     Ok(Some(options))
 }
 
+/// The filters of the event-type list.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct EventTypeListParams {
+    /// When `true` archived (deleted but not expunged) items are included in the response
+    #[param(default = false)]
+    include_archived: Option<bool>,
+    /// When `true` the full item (including the schema) is included in the response
+    #[param(default = false)]
+    with_content: Option<bool>,
+}
+
+/// `expunge` of event-type deletion.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ExpungeParam {
+    /// By default event types are archived when "deleted". Passing this to `true` deletes them
+    /// entirely.
+    #[param(default = false)]
+    expunge: Option<bool>,
+}
+
 /// `GET /api/v1/event-type`: by name; archived types only with `include_archived=true`, schemas
 /// only with `with_content=true`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/event-type",
+    operation_id = "v1.event-type.list",
+    tag = "Event Type",
+    summary = "List Event Types",
+    description = "Return the list of event types.",
+    params(Pagination, OrderParam, EventTypeListParams),
+    responses((status = 200, body = crate::api::schema::ListEventTypeOut), Errors, Unavailable)
+)]
 pub async fn list(
     State(state): State<AppState>,
     query: QueryParams,
@@ -181,6 +285,20 @@ pub async fn list(
 
 /// `POST /api/v1/event-type`: 201; an archived type of the same name is unarchived and takes
 /// the new fields, a live one is a 409.
+#[utoipa::path(
+    post,
+    path = "/api/v1/event-type",
+    operation_id = "v1.event-type.create",
+    tag = "Event Type",
+    summary = "Create Event Type",
+    description = "Create new or unarchive existing event type. Unarchiving an event type \
+                   allows endpoints to filter on it and messages to be sent with it. Endpoints \
+                   filtering on the event type before archival will continue to filter on it. \
+                   This operation does not preserve the description and schemas.",
+    params(IdempotencyKey),
+    request_body = EventTypeIn,
+    responses((status = 201, body = EventTypeOut), BadRequest, Errors, PayloadTooLarge, Unavailable)
+)]
 pub async fn create(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<EventTypeIn>,
@@ -245,6 +363,16 @@ async fn load(state: &AppState, name: &str) -> ApiResult<EventType> {
 }
 
 /// `GET /api/v1/event-type/{event_type_name}` (archived ones too, with schemas).
+#[utoipa::path(
+    get,
+    path = "/api/v1/event-type/{event_type_name}",
+    operation_id = "v1.event-type.get",
+    tag = "Event Type",
+    summary = "Get Event Type",
+    description = "Get an event type.",
+    params(EventTypePath),
+    responses((status = 200, body = EventTypeOut), Errors, Unavailable)
+)]
 pub async fn get(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
@@ -253,6 +381,21 @@ pub async fn get(
 }
 
 /// `PUT /api/v1/event-type/{event_type_name}`: replaces (200) or creates (201).
+#[utoipa::path(
+    put,
+    path = "/api/v1/event-type/{event_type_name}",
+    operation_id = "v1.event-type.update",
+    tag = "Event Type",
+    summary = "Update Event Type",
+    description = "Update an event type, or create it if it does not exist.",
+    params(EventTypePath),
+    request_body = EventTypeUpdate,
+    responses(
+        (status = 200, description = "The event type, replaced", body = EventTypeOut),
+        (status = 201, description = "The event type, created", body = EventTypeOut),
+        Errors, PayloadTooLarge, Unavailable
+    )
+)]
 pub async fn upsert(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
@@ -302,6 +445,17 @@ pub async fn upsert(
 }
 
 /// `PATCH /api/v1/event-type/{event_type_name}`.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/event-type/{event_type_name}",
+    operation_id = "patch_event_type",
+    tag = "Event Type",
+    summary = "Patch Event Type",
+    description = "Partially update an event type.",
+    params(EventTypePath),
+    request_body = EventTypePatch,
+    responses((status = 200, body = EventTypeOut), Errors, PayloadTooLarge, Unavailable)
+)]
 pub async fn patch(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
@@ -344,6 +498,18 @@ pub async fn patch(
 
 /// `DELETE /api/v1/event-type/{event_type_name}`: archives the type (it stays usable and
 /// visible with `include_archived`), or with `expunge=true` deletes it for good.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/event-type/{event_type_name}",
+    operation_id = "v1.event-type.delete",
+    tag = "Event Type",
+    summary = "Delete Event Type",
+    description = "Archive an event type. Endpoints already configured to filter on an event \
+                   type will continue to do so after archival; new messages can still be sent \
+                   with it. With `expunge=true` it is deleted entirely.",
+    params(EventTypePath, ExpungeParam),
+    responses((status = 204, description = "Archived or deleted"), Errors, Unavailable)
+)]
 pub async fn delete(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,

@@ -27,8 +27,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
 }
 
 /// Parses JSON found at `prefix` (e.g. `["body", "options"]`) into `T`, reporting failures
-/// under that prefix.
+/// under that prefix. Every body and options object is a JSON object: an array is refused
+/// here, because serde would otherwise read it as the struct's fields in declaration order
+/// (`[null, null]` as a PATCH clearing the second field).
 pub fn parse_json_at<T: DeserializeOwned>(bytes: &[u8], prefix: &[&str]) -> ApiResult<T> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::Validation(vec![ValidationItem {
+            loc: prefix.iter().map(|s| (*s).to_owned()).collect(),
+            msg: "must be a JSON object, not an array".into(),
+            kind: "value_error.jsondecode".into(),
+        }]));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| json_error(e, prefix))?;
     de.end().map_err(|e| {
@@ -359,6 +368,11 @@ mod tests {
         assert_eq!(items[0].loc, vec!["body", "url"]);
         assert_eq!(items[0].kind, "value_error.missing");
         assert!(parse_json::<T>(b"{not json").is_err());
+        // An array would fill the struct's fields in order; it is refused as a whole.
+        let ApiError::Validation(items) = parse_json::<T>(br#" ["x", []]"#).unwrap_err() else {
+            panic!("expected a validation error")
+        };
+        assert_eq!(items[0].loc, vec!["body"]);
         assert!(parse_json::<T>(br#"{"url":"x","extra":true}"#).is_ok());
     }
 }

@@ -16,11 +16,16 @@ use hookd_core::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use utoipa::ToSchema;
 
 use super::{
     application::ApplicationIn,
     extract::{path_key, ApiJson, ApiPath, QueryParams},
     load_app, load_message,
+    schema::{
+        AppPath, BadRequest, ChannelName, Errors, IdempotencyKey, MessageFilters, MsgPath,
+        Pagination, PayloadTooLarge, Unavailable, WithContent,
+    },
     wire::{self, ts, Checks, ListResponse},
 };
 use crate::{
@@ -36,32 +41,70 @@ const EXPUNGED_PAYLOAD: &str = r#"{"expired":true}"#;
 const OMITTED_PAYLOAD: &str = "{}";
 
 /// Svix's `MessageIn`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageIn {
+    /// Optional unique identifier for the message; it may not start with `msg_`.
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[a-zA-Z0-9\-_.]+$",
+        example = "unique-msg-identifier"
+    )]
     event_id: Option<String>,
+    /// The event type.
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[a-zA-Z0-9\-_.]+$",
+        example = "user.signup"
+    )]
     event_type: String,
-    /// The payload as its raw text; `data` is an older name Svix still accepts.
+    /// The payload, a JSON object, kept and sent byte for byte as published; `data` is an
+    /// older name Svix still accepts.
     #[serde(alias = "data")]
+    #[schema(value_type = Object, example = json!({"email": "test@example.com", "username": "test_user"}))]
     payload: Box<RawValue>,
+    /// List of free-form identifiers that endpoints can filter by.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<ChannelName>>, min_items = 1, max_items = 5, example = json!(["project_123", "group_2"]))]
     channels: Option<Vec<String>>,
+    /// How many days the payload is kept (5–90); absent: the server's retention (90 days by
+    /// default).
     #[serde(default)]
+    #[schema(minimum = 5, maximum = 90, example = 90)]
     payload_retention_period: Option<i64>,
+    /// Optionally creates a new application alongside the message.
+    ///
+    /// If the application id or uid that is used in the path already exists, this argument is
+    /// ignored.
     #[serde(default)]
     application: Option<ApplicationIn>,
 }
 
 /// Svix's `MessageOut`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageOut {
+    /// Optional unique identifier for the message.
+    #[schema(example = "unique-msg-identifier")]
     event_id: Option<String>,
+    /// The event type.
+    #[schema(example = "user.signup")]
     event_type: String,
+    /// The payload as published; `{}` with `with_content=false`, `{"expired": true}` once
+    /// expunged or expired.
+    #[schema(value_type = Object, example = json!({"email": "test@example.com", "username": "test_user"}))]
     payload: Box<RawValue>,
+    /// List of free-form identifiers that endpoints can filter by.
+    #[schema(example = json!(["project_123", "group_2"]))]
     channels: Option<Vec<String>>,
+    /// The message's id.
+    #[schema(example = "msg_1srOrx2ZWZBpBUvZwXKQmoEYga2")]
     id: String,
+    /// When it was accepted.
+    #[schema(format = DateTime)]
     timestamp: String,
 }
 
@@ -174,6 +217,16 @@ pub(crate) async fn app_or_create(
 
 /// `GET /api/v1/app/{app_id}/msg`: newest first, filtered by `channel`, `before`, `after` and
 /// `event_types`; payloads unless `with_content=false`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/app/{app_id}/msg",
+    operation_id = "v1.message.list",
+    tag = "Message",
+    summary = "List Messages",
+    description = "List all of the application's messages, newest first.",
+    params(AppPath, Pagination, MessageFilters, WithContent),
+    responses((status = 200, body = crate::api::schema::ListMessageOut), Errors, Unavailable)
+)]
 pub async fn list(
     State(state): State<AppState>,
     ApiPath(app_id): ApiPath<String>,
@@ -195,6 +248,19 @@ pub async fn list(
 }
 
 /// `POST /api/v1/app/{app_id}/msg`: 202 with the message (payload unless `with_content=false`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/app/{app_id}/msg",
+    operation_id = "v1.message.create",
+    tag = "Message",
+    summary = "Create Message",
+    description = "Creates a new message and dispatches it to all of the application's \
+                   endpoints. A 202 means the message and one delivery per matching endpoint \
+                   are committed.",
+    params(AppPath, WithContent, IdempotencyKey),
+    request_body = MessageIn,
+    responses((status = 202, body = MessageOut), BadRequest, Errors, PayloadTooLarge, Unavailable)
+)]
 pub async fn create(
     State(state): State<AppState>,
     ApiPath(app_id): ApiPath<String>,
@@ -243,6 +309,16 @@ pub async fn create(
 }
 
 /// `GET /api/v1/app/{app_id}/msg/{msg_id}`: by id or `eventId`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/app/{app_id}/msg/{msg_id}",
+    operation_id = "v1.message.get",
+    tag = "Message",
+    summary = "Get Message",
+    description = "Get a message by its id or eventId.",
+    params(AppPath, MsgPath, WithContent),
+    responses((status = 200, body = MessageOut), Errors, Unavailable)
+)]
 pub async fn get(
     State(state): State<AppState>,
     ApiPath((app_id, msg_id)): ApiPath<(String, String)>,
@@ -255,6 +331,18 @@ pub async fn get(
 }
 
 /// `DELETE /api/v1/app/{app_id}/msg/{msg_id}/content`: removes the payload for good. 204.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/app/{app_id}/msg/{msg_id}/content",
+    operation_id = "v1.message.expunge-content",
+    tag = "Message",
+    summary = "Expunge Message Content",
+    description = "Delete the given message's payload. Useful in cases when a message was \
+                   accidentally sent with sensitive content.\n\nThe message can't be replayed \
+                   or resent once its payload has been deleted or expired.",
+    params(AppPath, MsgPath),
+    responses((status = 204, description = "Expunged"), Errors, Unavailable)
+)]
 pub async fn expunge_content(
     State(state): State<AppState>,
     ApiPath((app_id, msg_id)): ApiPath<(String, String)>,

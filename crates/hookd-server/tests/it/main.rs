@@ -3,7 +3,8 @@
 //! `common` holds the in-process harness for API tests, `api` the router tests per resource,
 //! `delivery` the worker tests against a fake receiver, `console` the web consoles' pages and
 //! routes over HTTP, `browser` the consoles driven in headless Chromium, and `seeds` the seed
-//! vendors' documented webhook behaviour reproduced end to end. `reliability` holds the
+//! vendors' documented webhook behaviour reproduced end to end. `openapi` checks the generated
+//! OpenAPI document against its snapshot and the router. `reliability` holds the
 //! hardening tests (endpoint health and operational events, retention, the outbound proxy) on
 //! both stores, and `hostile` receivers that answer in every broken way a socket allows.
 
@@ -12,5 +13,6 @@ mod browser;
 mod common;
 mod console;
 mod delivery;
+mod openapi;
 mod reliability;
 mod seeds;

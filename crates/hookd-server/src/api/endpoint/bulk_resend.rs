@@ -21,11 +21,17 @@ use hookd_core::{
     validate,
 };
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::{
     api::{
         extract::{ApiJson, ApiPath, QueryParams},
         load_app, load_endpoint, operational,
+        schema::{
+            AppPath, AsyncParam, BackgroundTaskStatus, BackgroundTaskType, BadRequest,
+            EndpointPath, Errors, IdempotencyKey, MessageStatus as MessageStatusSchema,
+            PayloadTooLarge, Unavailable,
+        },
         wire::{ts, Checks},
     },
     error::{ApiError, ApiResult, ValidationItem},
@@ -38,32 +44,62 @@ const TASK: &str = "endpoint.bulk_resend";
 /// is for).
 const MAX_MSG_IDS: usize = 1000;
 
-/// hookd's `BulkResendIn`.
-#[derive(Debug, Deserialize)]
+/// hookd's `BulkResendIn`: either `msgIds`, or a window (`since`, optional `until` and
+/// `status`).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkResendIn {
+    /// The messages to resend (1–1000 ids or `eventId`s).
     #[serde(default)]
+    #[schema(min_items = 1, max_items = 1000)]
     msg_ids: Option<Vec<String>>,
+    /// Resend every message sent to the endpoint from this time on.
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     since: Option<DateTime<Utc>>,
+    /// … and before this time.
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     until: Option<DateTime<Utc>>,
+    /// … whose delivery has this status.
     #[serde(default)]
+    #[schema(value_type = Option<MessageStatusSchema>)]
     status: Option<i64>,
+    /// Answer at once (202) and report the end by operational webhook.
     #[serde(default, rename = "async")]
     run_async: bool,
 }
 
 /// The answer: a task record, with its result when it ran to the end before answering.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkResendOut {
+    /// The task's id, also the `taskId` of its `background_task.finished` report.
+    #[schema(example = "qtask_1srOrx2ZWZBpBUvZwXKQmoEYga2")]
     id: String,
+    /// `finished` (200) or `running` (202).
+    #[schema(value_type = BackgroundTaskStatus)]
     status: &'static str,
+    /// `endpoint.bulk_resend`.
+    #[schema(value_type = BackgroundTaskType)]
     task: &'static str,
+    /// When the record was written.
+    #[schema(format = DateTime)]
     updated_at: String,
+    /// The counts (`{"resent", "skipped"}`), when the task finished before answering.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<BulkResendCounts>, nullable = false)]
     data: Option<serde_json::Value>,
+}
+
+/// What a bulk resend did.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct BulkResendCounts {
+    /// Messages made due again.
+    resent: u64,
+    /// Messages skipped (unknown, or their payload expired).
+    skipped: u64,
 }
 
 /// What to resend.
@@ -211,6 +247,24 @@ async fn resend_all(
 }
 
 /// `POST …/bulk-resend`: 200 with the counts, or 202 at once with `async=true`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/app/{app_id}/endpoint/{endpoint_id}/bulk-resend",
+    operation_id = "hookd.endpoint.bulk-resend",
+    tag = "Endpoint",
+    summary = "Bulk Resend",
+    description = "hookd's extension: makes many messages due again at this endpoint as \
+                   manual attempts, a list of them or every one in a window. A task: 200 with \
+                   the counts when done, or 202 at once with `async=true`; either way a \
+                   `background_task.finished` operational webhook reports its end.",
+    params(AppPath, EndpointPath, AsyncParam, IdempotencyKey),
+    request_body = BulkResendIn,
+    responses(
+        (status = 200, description = "Done", body = BulkResendOut),
+        (status = 202, description = "Started (`async=true`)", body = BulkResendOut),
+        BadRequest, Errors, PayloadTooLarge, Unavailable
+    )
+)]
 pub async fn bulk_resend(
     State(state): State<AppState>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,

@@ -17,6 +17,7 @@ use axum::{
 };
 use hookd_core::{id::MsgId, model::Message, validate};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::{
     api::{
@@ -24,6 +25,9 @@ use crate::{
         extract::{ApiJson, ApiPath},
         load_app, load_endpoint,
         message::MessageOut,
+        schema::{
+            AppPath, BadRequest, EndpointPath, Errors, IdempotencyKey, PayloadTooLarge, Unavailable,
+        },
     },
     error::{ApiError, ApiResult},
     AppState,
@@ -37,9 +41,16 @@ const PING_PAYLOAD: &str = r#"{"success": true}"#;
 const PREFERRED_SCHEMA_VERSION: &str = "1";
 
 /// Svix's `EventExampleIn`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventExampleIn {
+    /// The event type whose schema example is sent (`svix.ping` sends `{"success": true}`).
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[a-zA-Z0-9\-_.]+$",
+        example = "user.signup"
+    )]
     event_type: String,
 }
 
@@ -84,6 +95,23 @@ pub(crate) async fn example_payload(state: &AppState, event_type: &str) -> ApiRe
 }
 
 /// `POST …/send-example`: 200 (202 for Svix SDKs) with the published message.
+#[utoipa::path(
+    post,
+    path = "/api/v1/app/{app_id}/endpoint/{endpoint_id}/send-example",
+    operation_id = "v1.endpoint.send-example",
+    tag = "Endpoint",
+    summary = "Send Event Type Example Message",
+    description = "Send an example message for an event type to this endpoint, whatever its \
+                   filters. Answers 200, or 202 to Svix SDKs (`User-Agent: svix-libs/…`), \
+                   whose generated code expects the cloud document's 202.",
+    params(AppPath, EndpointPath, IdempotencyKey),
+    request_body = EventExampleIn,
+    responses(
+        (status = 200, description = "The published message", body = MessageOut),
+        (status = 202, description = "The published message (to Svix SDKs)", body = MessageOut),
+        BadRequest, Errors, PayloadTooLarge, Unavailable
+    )
+)]
 pub async fn send_example(
     State(state): State<AppState>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,

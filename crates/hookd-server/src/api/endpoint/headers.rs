@@ -10,11 +10,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use axum::{extract::State, http::StatusCode, Json};
 use hookd_core::validate;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::{
     api::{
         extract::{ApiJson, ApiPath},
         load_app, load_endpoint,
+        schema::{AppPath, EndpointPath, Errors, PayloadTooLarge, Unavailable},
         wire::Checks,
     },
     error::{ApiResult, ValidationItem},
@@ -64,21 +66,31 @@ const FORBIDDEN_PREFIXES: [&str; 9] = [
 const MAX_HEADER_VALUE_LEN: usize = 4096;
 
 /// Svix's `EndpointHeadersIn`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct EndpointHeadersIn {
+    /// The custom headers deliveries carry, by name. Names must be HTTP tokens and not ones
+    /// hookd sets itself; values at most 4096 bytes, without line breaks.
+    #[schema(example = json!({"X-Example": "123", "X-Foobar": "Bar"}))]
     headers: BTreeMap<String, String>,
 }
 
 /// Svix's `EndpointHeadersPatchIn`: a `null` value removes the header.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct EndpointHeadersPatchIn {
+    /// The headers to set, and `null` for those to remove.
+    #[schema(example = json!({"X-Example": "123", "X-Foobar": null}))]
     headers: BTreeMap<String, Option<String>>,
 }
 
-/// Svix's `EndpointHeadersOut`.
-#[derive(Debug, Serialize)]
+/// Svix's `EndpointHeadersOut`. The value of the headers is returned in the `headers` field;
+/// sensitive headers that have been redacted are returned in the `sensitive` field.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct EndpointHeadersOut {
+    /// The headers whose values may be shown.
+    #[schema(example = json!({"X-Example": "123", "X-Foobar": "Bar"}))]
     headers: BTreeMap<String, String>,
+    /// The names of the credential-bearing headers, whose values are not shown.
+    #[schema(example = json!(["Authorization"]))]
     sensitive: BTreeSet<String>,
 }
 
@@ -118,6 +130,16 @@ fn remove_ci(headers: &mut BTreeMap<String, String>, name: &str) {
 }
 
 /// `GET …/headers`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/app/{app_id}/endpoint/{endpoint_id}/headers",
+    operation_id = "v1.endpoint.get-headers",
+    tag = "Endpoint",
+    summary = "Get Endpoint Headers",
+    description = "Get the additional headers to be sent with the webhook.",
+    params(AppPath, EndpointPath),
+    responses((status = 200, body = EndpointHeadersOut), Errors, Unavailable)
+)]
 pub async fn get(
     State(state): State<AppState>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
@@ -135,6 +157,17 @@ pub async fn get(
 }
 
 /// `PUT …/headers`: replaces all custom headers. 204.
+#[utoipa::path(
+    put,
+    path = "/api/v1/app/{app_id}/endpoint/{endpoint_id}/headers",
+    operation_id = "v1.endpoint.update-headers",
+    tag = "Endpoint",
+    summary = "Update Endpoint Headers",
+    description = "Set the additional headers to be sent with the webhook.",
+    params(AppPath, EndpointPath),
+    request_body = EndpointHeadersIn,
+    responses((status = 204, description = "Replaced"), Errors, PayloadTooLarge, Unavailable)
+)]
 pub async fn update(
     State(state): State<AppState>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
@@ -160,6 +193,17 @@ pub async fn update(
 }
 
 /// `PATCH …/headers`: sets the given headers and removes those given as `null`. 204.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/app/{app_id}/endpoint/{endpoint_id}/headers",
+    operation_id = "v1.endpoint.patch-headers",
+    tag = "Endpoint",
+    summary = "Patch Endpoint Headers",
+    description = "Partially set the additional headers to be sent with the webhook.",
+    params(AppPath, EndpointPath),
+    request_body = EndpointHeadersPatchIn,
+    responses((status = 204, description = "Changed"), Errors, PayloadTooLarge, Unavailable)
+)]
 pub async fn patch(
     State(state): State<AppState>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,

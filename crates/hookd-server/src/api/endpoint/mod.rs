@@ -34,11 +34,16 @@ use hookd_core::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use utoipa::ToSchema;
 
 use super::{
     extract::{path_key, ApiJson, ApiPath, QueryParams},
     load_app, load_endpoint, operational,
     options::{self as wire_options, EndpointOptionsPatch},
+    schema::{
+        AppPath, BadRequest, ChannelName, EndpointOptionsSchema, EndpointPath, Errors,
+        EventTypeName, IdempotencyKey, OrderParam, Pagination, PayloadTooLarge, Unavailable,
+    },
     wire::{self, ts, Checks, ListResponse, Metadata, Patch},
 };
 use crate::{
@@ -50,84 +55,231 @@ use crate::{
 const ENDPOINT_VERSION: u16 = 1;
 
 /// Svix's `EndpointIn` (POST) and `EndpointUpdate` (PUT, which ignores `secret`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointIn {
+    /// An optional description of the endpoint (no control characters 0x00–0x08).
     #[serde(default)]
+    #[schema(example = "An example endpoint name")]
     description: String,
+    /// Maximum messages per second to send to this endpoint.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 65535)]
     throttle_rate: Option<u16>,
+    /// The older name of `throttleRate`.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 65535, deprecated)]
     rate_limit: Option<u16>,
+    /// Optional unique identifier for the endpoint; it may not start with `ep_`.
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[a-zA-Z0-9\-_.]+$",
+        example = "unique-ep-identifier"
+    )]
     uid: Option<String>,
+    /// Where deliveries go: an absolute `http` or `https` URL.
+    #[schema(
+        format = "uri",
+        min_length = 1,
+        max_length = 65536,
+        example = "https://example.com/webhook/"
+    )]
     url: String,
     /// Deprecated in Svix and without effect; accepted so that old clients keep working.
     #[serde(default)]
     #[allow(dead_code)]
+    #[schema(deprecated, minimum = 1, maximum = 65535)]
     version: Option<u16>,
+    /// Whether deliveries to it are paused.
     #[serde(default)]
     disabled: bool,
+    /// The event types it receives (all when absent); each must exist and not be archived.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<EventTypeName>>, min_items = 1, example = json!(["user.signup", "user.deleted"]))]
     event_types: Option<Vec<String>>,
+    /// The older name of `eventTypes`.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<EventTypeName>>, min_items = 1, deprecated)]
     filter_types: Option<Vec<String>>,
+    /// List of message channels this endpoint listens to (omit for all).
     #[serde(default)]
+    #[schema(value_type = Option<Vec<ChannelName>>, min_items = 1, max_items = 10, example = json!(["project_123", "group_2"]))]
     channels: Option<Vec<String>>,
+    /// The endpoint's verification secret. If `null` is passed, a secret is automatically
+    /// generated. Format: `base64` encoded random bytes (24 to 75 of them) optionally prefixed
+    /// with `whsec_`.
     #[serde(default)]
+    #[schema(
+        pattern = r"^(whsec_)?[a-zA-Z0-9+/=]{32,100}$",
+        example = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+    )]
     secret: Option<String>,
+    /// Free-form metadata.
     #[serde(default)]
+    #[schema(value_type = BTreeMap<String, String>)]
     metadata: Metadata,
-    /// hookd's extensions.
+    /// hookd's extensions (see `docs/extensions.md`).
     #[serde(default)]
+    #[schema(value_type = Option<EndpointOptionsSchema>)]
     options: Option<Box<RawValue>>,
 }
 
-/// Svix's `EndpointPatch`.
-#[derive(Debug, Deserialize)]
+/// Svix's `EndpointUpdate`: the body of PUT, which is `EndpointIn` without `secret` (rotation
+/// is the way to change it; a `secret` sent here is ignored).
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct EndpointUpdate {
+    /// An optional description of the endpoint (no control characters 0x00–0x08).
+    #[serde(default)]
+    #[schema(example = "An example endpoint name")]
+    description: String,
+    /// Maximum messages per second to send to this endpoint.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 65535)]
+    throttle_rate: Option<u16>,
+    /// The older name of `throttleRate`.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 65535, deprecated)]
+    rate_limit: Option<u16>,
+    /// Optional unique identifier for the endpoint; it may not start with `ep_`.
+    #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[a-zA-Z0-9\-_.]+$",
+        example = "unique-ep-identifier"
+    )]
+    uid: Option<String>,
+    /// Where deliveries go: an absolute `http` or `https` URL.
+    #[schema(
+        format = "uri",
+        min_length = 1,
+        max_length = 65536,
+        example = "https://example.com/webhook/"
+    )]
+    url: String,
+    /// Deprecated in Svix and without effect; accepted so that old clients keep working.
+    #[serde(default)]
+    #[allow(dead_code)]
+    #[schema(deprecated, minimum = 1, maximum = 65535)]
+    version: Option<u16>,
+    /// Whether deliveries to it are paused.
+    #[serde(default)]
+    disabled: bool,
+    /// The event types it receives (all when absent); each must exist and not be archived.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<EventTypeName>>, min_items = 1, example = json!(["user.signup", "user.deleted"]))]
+    event_types: Option<Vec<String>>,
+    /// The older name of `eventTypes`.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<EventTypeName>>, min_items = 1, deprecated)]
+    filter_types: Option<Vec<String>>,
+    /// List of message channels this endpoint listens to (omit for all).
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<ChannelName>>, min_items = 1, max_items = 10, example = json!(["project_123", "group_2"]))]
+    channels: Option<Vec<String>>,
+    /// Free-form metadata.
+    #[serde(default)]
+    #[schema(value_type = BTreeMap<String, String>)]
+    metadata: Metadata,
+    /// hookd's extensions; a PUT without them keeps the stored ones.
+    #[serde(default)]
+    #[schema(value_type = Option<EndpointOptionsSchema>)]
+    options: Option<Box<RawValue>>,
+}
+
+/// Svix's `EndpointPatch`: only the fields present change; `null` clears a nullable one.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointPatch {
+    /// An optional description of the endpoint.
     #[serde(default)]
     description: Option<String>,
+    /// Maximum messages per second to send to this endpoint.
     #[serde(default)]
+    #[schema(value_type = Option<u16>, minimum = 1, maximum = 65535)]
     throttle_rate: Patch<u16>,
+    /// The older name of `throttleRate`.
     #[serde(default)]
+    #[schema(value_type = Option<u16>, minimum = 1, maximum = 65535, deprecated)]
     rate_limit: Patch<u16>,
+    /// Optional unique identifier for the endpoint.
     #[serde(default)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 256, pattern = r"^[a-zA-Z0-9\-_.]+$", example = "unique-ep-identifier")]
     uid: Patch<String>,
+    /// Where deliveries go.
     #[serde(default)]
+    #[schema(format = "uri", min_length = 1, max_length = 65536)]
     url: Option<String>,
+    /// Whether deliveries to it are paused.
     #[serde(default)]
     disabled: Option<bool>,
+    /// The event types it receives; `null` for all.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<EventTypeName>>, min_items = 1)]
     event_types: Patch<Vec<String>>,
+    /// The older name of `eventTypes`.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<EventTypeName>>, min_items = 1, deprecated)]
     filter_types: Patch<Vec<String>>,
+    /// The channels it listens to; `null` for all.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<ChannelName>>, min_items = 1, max_items = 10)]
     channels: Patch<Vec<String>>,
+    /// Free-form metadata.
     #[serde(default)]
+    #[schema(value_type = Option<BTreeMap<String, String>>)]
     metadata: Option<Metadata>,
-    /// hookd's extensions, option by option.
+    /// hookd's extensions, option by option: each option given replaces the stored one,
+    /// `null` resets it; `"options": null` resets them all.
     #[serde(default)]
+    #[schema(value_type = Option<EndpointOptionsSchema>)]
     options: Patch<Box<RawValue>>,
 }
 
 /// The fields an endpoint shares with `MessageEndpointOut` (Svix's `EndpointOutCommon`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointCommon {
+    /// The endpoint's id.
+    #[schema(example = "ep_1srOrx2ZWZBpBUvZwXKQmoEYga2")]
     id: String,
+    /// Optional unique identifier for the endpoint.
+    #[schema(example = "unique-ep-identifier")]
     uid: Option<String>,
+    /// Where deliveries go; a query-secret parameter's value reads `REDACTED`.
+    #[schema(format = "uri", example = "https://example.com/webhook/")]
     url: String,
+    /// An optional description of the endpoint.
+    #[schema(example = "An example endpoint name")]
     description: String,
+    /// Always 1 (deprecated in Svix; 1.x SDKs require it).
+    #[schema(deprecated)]
     version: u16,
+    /// Whether deliveries to it are paused.
     disabled: bool,
+    /// The older name of `throttleRate`.
+    #[schema(deprecated)]
     rate_limit: Option<u16>,
+    /// Maximum messages per second to send to this endpoint.
     throttle_rate: Option<u16>,
+    /// The event types it receives; `null` for all.
+    #[schema(example = json!(["user.signup", "user.deleted"]))]
     event_types: Option<Vec<String>>,
+    /// The older name of `eventTypes`.
+    #[schema(deprecated)]
     filter_types: Option<Vec<String>>,
+    /// List of message channels this endpoint listens to; `null` for all.
+    #[schema(example = json!(["project_123", "group_2"]))]
     channels: Option<Vec<String>>,
+    /// When it was created.
+    #[schema(format = DateTime)]
     created_at: String,
+    /// When it last changed.
+    #[schema(format = DateTime)]
     updated_at: String,
 }
 
@@ -152,12 +304,16 @@ impl From<&Endpoint> for EndpointCommon {
 }
 
 /// Svix's `EndpointOut`, with hookd's `options` when they are not the default.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct EndpointOut {
     #[serde(flatten)]
     common: EndpointCommon,
+    /// Free-form metadata.
+    #[schema(value_type = BTreeMap<String, String>)]
     metadata: Metadata,
+    /// hookd's extensions, present only when not all default, without secret values.
     #[serde(skip_serializing_if = "EndpointOptions::is_default")]
+    #[schema(value_type = EndpointOptionsSchema, required = false)]
     options: EndpointOptions,
 }
 
@@ -329,6 +485,16 @@ fn new_endpoint(
 }
 
 /// `GET /api/v1/app/{app_id}/endpoint`: newest first unless `order=ascending` (Svix's default).
+#[utoipa::path(
+    get,
+    path = "/api/v1/app/{app_id}/endpoint",
+    operation_id = "v1.endpoint.list",
+    tag = "Endpoint",
+    summary = "List Endpoints",
+    description = "List the application's endpoints.",
+    params(AppPath, Pagination, OrderParam),
+    responses((status = 200, body = crate::api::schema::ListEndpointOut), Errors, Unavailable)
+)]
 pub async fn list(
     State(state): State<AppState>,
     ApiPath(app_id): ApiPath<String>,
@@ -341,6 +507,18 @@ pub async fn list(
 }
 
 /// `POST /api/v1/app/{app_id}/endpoint`: 201. Without a `secret`, one is generated.
+#[utoipa::path(
+    post,
+    path = "/api/v1/app/{app_id}/endpoint",
+    operation_id = "v1.endpoint.create",
+    tag = "Endpoint",
+    summary = "Create Endpoint",
+    description = "Create a new endpoint for the application.\n\nWhen `secret` is `null` the \
+                   secret is automatically generated (recommended)",
+    params(AppPath, IdempotencyKey),
+    request_body = EndpointIn,
+    responses((status = 201, body = EndpointOut), BadRequest, Errors, PayloadTooLarge, Unavailable)
+)]
 pub async fn create(
     State(state): State<AppState>,
     ApiPath(app_id): ApiPath<String>,
@@ -365,6 +543,16 @@ pub async fn create(
 }
 
 /// `GET /api/v1/app/{app_id}/endpoint/{endpoint_id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/app/{app_id}/endpoint/{endpoint_id}",
+    operation_id = "v1.endpoint.get",
+    tag = "Endpoint",
+    summary = "Get Endpoint",
+    description = "Get an endpoint.",
+    params(AppPath, EndpointPath),
+    responses((status = 200, body = EndpointOut), Errors, Unavailable)
+)]
 pub async fn get(
     State(state): State<AppState>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
@@ -378,6 +566,21 @@ pub async fn get(
 /// `PUT /api/v1/app/{app_id}/endpoint/{endpoint_id}`: replaces (200) or creates (201, with a
 /// generated secret). A new endpoint takes the body's `uid`, or the path's value when that is
 /// a uid rather than an id.
+#[utoipa::path(
+    put,
+    path = "/api/v1/app/{app_id}/endpoint/{endpoint_id}",
+    operation_id = "v1.endpoint.update",
+    tag = "Endpoint",
+    summary = "Update Endpoint",
+    description = "Update an endpoint, or create it (by uid) if it does not exist.",
+    params(AppPath, EndpointPath),
+    request_body = EndpointUpdate,
+    responses(
+        (status = 200, description = "The endpoint, replaced", body = EndpointOut),
+        (status = 201, description = "The endpoint, created", body = EndpointOut),
+        Errors, PayloadTooLarge, Unavailable
+    )
+)]
 pub async fn upsert(
     State(state): State<AppState>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
@@ -426,6 +629,17 @@ pub async fn upsert(
 }
 
 /// `PATCH /api/v1/app/{app_id}/endpoint/{endpoint_id}`.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/app/{app_id}/endpoint/{endpoint_id}",
+    operation_id = "patch_endpoint",
+    tag = "Endpoint",
+    summary = "Patch Endpoint",
+    description = "Partially update an endpoint.",
+    params(AppPath, EndpointPath),
+    request_body = EndpointPatch,
+    responses((status = 200, body = EndpointOut), Errors, PayloadTooLarge, Unavailable)
+)]
 pub async fn patch(
     State(state): State<AppState>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
@@ -521,6 +735,16 @@ pub async fn patch(
 }
 
 /// `DELETE /api/v1/app/{app_id}/endpoint/{endpoint_id}`: with its deliveries and attempts.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/app/{app_id}/endpoint/{endpoint_id}",
+    operation_id = "v1.endpoint.delete",
+    tag = "Endpoint",
+    summary = "Delete Endpoint",
+    description = "Delete an endpoint, with its deliveries and attempts.",
+    params(AppPath, EndpointPath),
+    responses((status = 204, description = "Deleted"), Errors, Unavailable)
+)]
 pub async fn delete(
     State(state): State<AppState>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,

@@ -16,11 +16,16 @@ use axum::{extract::State, http::StatusCode, Json};
 use chrono::{DateTime, Duration, Utc};
 use hookd_core::id::TaskId;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::{
     api::{
         extract::{ApiJson, ApiPath, QueryParams},
         load_app, load_endpoint, operational,
+        schema::{
+            AppPath, AsyncParam, BackgroundTaskStatus, BackgroundTaskType, BadRequest,
+            EndpointPath, Errors, IdempotencyKey, PayloadTooLarge, Unavailable,
+        },
         wire::ts,
     },
     error::{ApiError, ApiResult},
@@ -37,27 +42,53 @@ fn max_window() -> Duration {
 const TASK: &str = "endpoint.recover";
 
 /// Svix's `RecoverIn`, plus hookd's `async`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct RecoverIn {
+    /// Recover failed deliveries of messages created since this time (at most 14 days before
+    /// `until`).
+    #[schema(value_type = String, format = DateTime)]
     since: DateTime<Utc>,
+    /// … and before this time (default: now).
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     until: Option<DateTime<Utc>>,
-    /// Answer at once and report the end by operational webhook.
+    /// hookd's extension: answer at once and report the end by operational webhook.
     #[serde(default, rename = "async")]
     run_async: bool,
 }
 
 /// Svix's `RecoverOut`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RecoverOut {
+    /// The task's id, also the `taskId` of its `background_task.finished` report.
+    #[schema(example = "qtask_1srOrx2ZWZBpBUvZwXKQmoEYga2")]
     id: String,
+    /// Always `running`, as in Svix.
+    #[schema(value_type = BackgroundTaskStatus)]
     status: &'static str,
+    /// `endpoint.recover`.
+    #[schema(value_type = BackgroundTaskType)]
     task: &'static str,
+    /// When the task was started.
+    #[schema(format = DateTime)]
     updated_at: String,
 }
 
 /// `POST …/recover`: 202.
+#[utoipa::path(
+    post,
+    path = "/api/v1/app/{app_id}/endpoint/{endpoint_id}/recover",
+    operation_id = "v1.endpoint.recover",
+    tag = "Endpoint",
+    summary = "Recover Failed Webhooks",
+    description = "Resend all failed messages since a given time. With hookd's `async=true` \
+                   the request answers at once; either way a `background_task.finished` \
+                   operational webhook reports the task's end.",
+    params(AppPath, EndpointPath, AsyncParam, IdempotencyKey),
+    request_body = RecoverIn,
+    responses((status = 202, body = RecoverOut), BadRequest, Errors, PayloadTooLarge, Unavailable)
+)]
 pub async fn recover(
     State(state): State<AppState>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,

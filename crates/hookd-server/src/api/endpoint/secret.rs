@@ -25,6 +25,7 @@ use axum::{
 use chrono::Duration;
 use hookd_core::model::OldSecret;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::{generate_secret, parse_secret};
 use crate::{
@@ -32,6 +33,9 @@ use crate::{
         client::svix_sdk_major,
         extract::{ApiJsonOrEmpty, ApiPath},
         load_app, load_endpoint,
+        schema::{
+            AppPath, BadRequest, EndpointPath, Errors, IdempotencyKey, PayloadTooLarge, Unavailable,
+        },
         wire::Checks,
     },
     error::{ApiError, ApiResult, ValidationItem},
@@ -49,18 +53,32 @@ const MAX_OLD_SECRETS: usize = 10;
 const FIRST_SDK_MAJOR_WITH_BODY: u64 = 2;
 
 /// Svix's `EndpointSecretRotateIn`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointSecretRotateIn {
+    /// The new secret. If `null` is passed, a secret is automatically generated. Format:
+    /// `base64` encoded random bytes (24 to 75 of them) optionally prefixed with `whsec_`.
     #[serde(default)]
+    #[schema(
+        pattern = r"^(whsec_)?[a-zA-Z0-9+/=]{32,100}$",
+        example = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+    )]
     key: Option<String>,
+    /// How long the old secret keeps signing, in seconds: 0 (immediate expiry) to 7 days. The
+    /// default is 24 hours.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 604800, default = 86400)]
     grace_period_seconds: Option<u32>,
 }
 
 /// Svix's `EndpointSecretOut`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct EndpointSecretOut {
+    /// The endpoint's verification secret: `whsec_` and base64-encoded random bytes.
+    #[schema(
+        pattern = r"^(whsec_)?[a-zA-Z0-9+/=]{32,100}$",
+        example = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+    )]
     key: String,
 }
 
@@ -76,6 +94,18 @@ fn wants_body(headers: &HeaderMap) -> bool {
 }
 
 /// `GET …/secret`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret",
+    operation_id = "v1.endpoint.get-secret",
+    tag = "Endpoint",
+    summary = "Get Endpoint Secret",
+    description = "Get the endpoint's signing secret.\n\nThis is used to verify the \
+                   authenticity of the webhook. For more information please refer to [the \
+                   consuming webhooks docs](https://docs.svix.com/consuming-webhooks/).",
+    params(AppPath, EndpointPath),
+    responses((status = 200, body = EndpointSecretOut), Errors, Unavailable)
+)]
 pub async fn get(
     State(state): State<AppState>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
@@ -86,6 +116,25 @@ pub async fn get(
 }
 
 /// `POST …/secret/rotate`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret/rotate",
+    operation_id = "v1.endpoint.rotate-secret",
+    tag = "Endpoint",
+    summary = "Rotate Endpoint Secret",
+    description = "Rotates the endpoint's signing secret. The previous secret keeps signing \
+                   beside the new one for the grace period. Answers 204 (Svix's answer), or \
+                   200 with the new secret to Svix SDKs of major version 2 or later \
+                   (`User-Agent: svix-libs/2…`) and to callers sending \
+                   `Prefer: return=representation`. The body may be empty.",
+    params(AppPath, EndpointPath, IdempotencyKey),
+    request_body(content = EndpointSecretRotateIn, description = "May be empty, which counts as `{}`."),
+    responses(
+        (status = 200, description = "Rotated; the new secret (Svix SDKs 2.x and later, or `Prefer: return=representation`)", body = EndpointSecretOut),
+        (status = 204, description = "Rotated"),
+        BadRequest, Errors, PayloadTooLarge, Unavailable
+    )
+)]
 pub async fn rotate(
     State(state): State<AppState>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,

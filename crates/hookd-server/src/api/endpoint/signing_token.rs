@@ -8,15 +8,20 @@
 
 use axum::{extract::State, Json};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::{
-    api::{extract::ApiPath, load_app, load_endpoint},
+    api::{
+        extract::ApiPath,
+        load_app, load_endpoint,
+        schema::{AppPath, EndpointPath, Errors, Unavailable},
+    },
     error::{ApiError, ApiResult},
     AppState,
 };
 
 /// The answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SigningTokenOut {
     /// The header the token is sent in.
@@ -26,6 +31,18 @@ pub struct SigningTokenOut {
 }
 
 /// `GET …/signing-token`: 200, or 404 when the endpoint has no `signingToken` scheme.
+#[utoipa::path(
+    get,
+    path = "/api/v1/app/{app_id}/endpoint/{endpoint_id}/signing-token",
+    operation_id = "hookd.endpoint.get-signing-token",
+    tag = "Endpoint",
+    summary = "Get Endpoint Signing Token",
+    description = "hookd's extension: the token that the endpoint's `signingToken` \
+                   authentication scheme sends verbatim, for the receiver to compare against. \
+                   404 when the endpoint has no such scheme.",
+    params(AppPath, EndpointPath),
+    responses((status = 200, body = SigningTokenOut), Errors, Unavailable)
+)]
 pub async fn get(
     State(state): State<AppState>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,

@@ -6,11 +6,13 @@
 use axum::{extract::State, Json};
 use chrono::Duration;
 use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     api::{
         extract::{ApiPath, QueryParams},
         load_app, load_endpoint,
+        schema::{AppPath, BadRequest, EndpointPath, Errors, Unavailable},
     },
     error::{ApiError, ApiResult},
     AppState,
@@ -22,17 +24,47 @@ fn window() -> Duration {
     Duration::days(28)
 }
 
-/// Svix's `EndpointStats`.
-#[derive(Debug, Serialize)]
+/// Svix's `EndpointStats`: deliveries to the endpoint by status.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = EndpointStats)]
 pub struct EndpointStatsOut {
+    /// Delivered.
     success: i64,
+    /// Waiting for their first attempt or a retry.
     pending: i64,
+    /// Being attempted.
     sending: i64,
+    /// Exhausted.
     fail: i64,
+    /// Dropped because the endpoint was disabled.
     canceled: i64,
 }
 
+/// The window of the stats.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct StatsRange {
+    /// The window's start (default: 28 days before `until`; at most that long before it).
+    #[param(value_type = Option<String>, format = DateTime)]
+    since: Option<String>,
+    /// The window's end (default: now; not in the future).
+    #[param(value_type = Option<String>, format = DateTime)]
+    until: Option<String>,
+}
+
 /// `GET …/stats?since=…&until=…`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/app/{app_id}/endpoint/{endpoint_id}/stats",
+    operation_id = "v1.endpoint.get-stats",
+    tag = "Endpoint",
+    summary = "Endpoint Stats",
+    description = "Get basic statistics for the endpoint: deliveries by status over a window \
+                   of at most 28 days (400 `invalid_range` otherwise).",
+    params(AppPath, EndpointPath, StatsRange),
+    responses((status = 200, body = EndpointStatsOut), BadRequest, Errors, Unavailable)
+)]
 pub async fn stats(
     State(state): State<AppState>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,

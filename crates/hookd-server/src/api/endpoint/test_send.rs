@@ -14,12 +14,16 @@ use axum::{extract::State, Json};
 use hookd_core::{id::MsgId, model::Message, validate};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use utoipa::ToSchema;
 
 use super::example::example_payload;
 use crate::{
     api::{
         extract::{ApiJson, ApiPath},
         load_app, load_endpoint,
+        schema::{
+            AppPath, BadRequest, EndpointPath, Errors, IdempotencyKey, PayloadTooLarge, Unavailable,
+        },
     },
     error::{ApiError, ApiResult, ValidationItem},
     worker::{self, http::Sender, request},
@@ -27,16 +31,25 @@ use crate::{
 };
 
 /// hookd's `EndpointTestIn`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointTestIn {
+    /// The event type the test event carries.
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[a-zA-Z0-9\-_.]+$",
+        example = "user.signup"
+    )]
     event_type: String,
+    /// The payload (a JSON object); absent, the event type's schema example is sent.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     payload: Option<Box<RawValue>>,
 }
 
 /// What the receiver made of the test event.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointTestOut {
     /// Whether the endpoint's success rule counts the answer as delivered.
@@ -56,6 +69,22 @@ pub struct EndpointTestOut {
 }
 
 /// `POST …/test`: 200 with the outcome, whether the receiver accepted it or not.
+#[utoipa::path(
+    post,
+    path = "/api/v1/app/{app_id}/endpoint/{endpoint_id}/test",
+    operation_id = "hookd.endpoint.test",
+    tag = "Endpoint",
+    summary = "Send Test Event",
+    description = "hookd's extension: sends one event to the endpoint now, exactly as a \
+                   delivery would be sent, waits for the answer and reports it. Nothing is \
+                   stored or retried.",
+    params(AppPath, EndpointPath, IdempotencyKey),
+    request_body = EndpointTestIn,
+    responses(
+        (status = 200, description = "The outcome, whether the receiver accepted the event or not", body = EndpointTestOut),
+        BadRequest, Errors, PayloadTooLarge, Unavailable
+    )
+)]
 pub async fn test(
     State(state): State<AppState>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,

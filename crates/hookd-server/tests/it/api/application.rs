@@ -198,6 +198,27 @@ async fn patch_changes_only_what_is_given() {
         .expect(404);
 }
 
+/// Found by Schemathesis: serde reads a JSON array as a struct's fields in order, so
+/// `[null, null]` was a PATCH that cleared `throttleRate`. A body must be an object.
+#[tokio::test]
+async fn an_array_body_is_refused_and_changes_nothing() {
+    let h = Harness::new().await;
+    h.post(
+        "/api/v1/app",
+        json!({"name": "P", "uid": "p", "throttleRate": 5}),
+    )
+    .await
+    .expect(201);
+    let r = h
+        .patch("/api/v1/app/p", json!([null, null]))
+        .await
+        .expect(422);
+    assert_eq!(r.loc(), vec!["body"]);
+    h.post("/api/v1/app", json!(["Array", 1])).await.expect(422);
+    let r = h.get("/api/v1/app/p").await.expect(200);
+    assert_eq!(r.json["throttleRate"], 5);
+}
+
 #[tokio::test]
 async fn delete_and_unknown_ids() {
     let h = Harness::new().await;
