@@ -36,6 +36,23 @@ pub const DEFAULT_PAYLOAD_RETENTION: Duration = Duration::from_secs(90 * 24 * 36
 /// disappear together.
 pub const DEFAULT_ATTEMPT_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 
+pub use url::Url;
+
+/// Why an `outbound_proxy` value was refused. It never repeats the value, which may hold a
+/// password.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("must be a URL such as http://proxy.internal:3128 (http or https, with a host)")]
+pub struct InvalidProxyUrl;
+
+/// Parses an `outbound_proxy` value: an `http://` or `https://` URL with a host, optionally
+/// with `user:password@` (sent to the proxy as basic authentication).
+pub fn outbound_proxy_url(text: &str) -> Result<Url, InvalidProxyUrl> {
+    Url::parse(text)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or(InvalidProxyUrl)
+}
+
 /// Server settings.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -80,7 +97,7 @@ pub struct ServerConfig {
     /// An HTTP proxy (`http://host:port`, optionally with `user:password@`) that every
     /// delivery goes through; `None` connects directly. The address guard still applies to
     /// the destination (see `worker::ssrf`).
-    pub outbound_proxy: Option<url::Url>,
+    pub outbound_proxy: Option<Url>,
 }
 
 impl Default for ServerConfig {

@@ -75,6 +75,14 @@ pub struct Settings {
     /// The retry policy of endpoints that set none (docs/extensions.md's `retryPolicy`
     /// object, as a TOML table or as JSON text); absent means Svix's schedule.
     pub default_retry_policy: Option<RetryPolicySetting>,
+    /// Seconds every attempt to an endpoint must have failed before it is disabled; 0 never.
+    pub endpoint_failure_disable_after_secs: u64,
+    /// Days a message's payload is kept when it sets no `payloadRetentionPeriod`.
+    pub payload_retention_days: u32,
+    /// Days attempts are kept.
+    pub attempt_retention_days: u32,
+    /// An HTTP proxy URL every delivery goes through.
+    pub outbound_proxy: Option<String>,
     /// Log filter, `tracing` syntax.
     pub log: String,
 }
@@ -106,7 +114,7 @@ impl RetryPolicySetting {
 
 /// The settings that `HOOKD_*` variables may set. Other `HOOKD_*` variables (such as
 /// `HOOKD_CONFIG`, which names the file) are not settings and are left alone.
-const ENV_KEYS: [&str; 13] = [
+const ENV_KEYS: [&str; 17] = [
     "data_dir",
     "listen",
     "database_url",
@@ -119,8 +127,15 @@ const ENV_KEYS: [&str; 13] = [
     "node_name",
     "portal_frame_ancestors",
     "default_retry_policy",
+    "endpoint_failure_disable_after_secs",
+    "payload_retention_days",
+    "attempt_retention_days",
+    "outbound_proxy",
     "log",
 ];
+
+/// Seconds in a day, for the settings counted in days.
+const DAY_SECS: u64 = 24 * 3600;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -138,8 +153,30 @@ impl Default for Settings {
             node_name: None,
             portal_frame_ancestors: StringList::default(),
             default_retry_policy: None,
+            endpoint_failure_disable_after_secs: server
+                .endpoint_failure_disable_after
+                .map_or(0, |d| d.as_secs()),
+            payload_retention_days: days(server.payload_retention),
+            attempt_retention_days: days(server.attempt_retention),
+            outbound_proxy: None,
             log: "info".into(),
         }
+    }
+}
+
+/// A whole number of days, as the settings count them.
+fn days(d: Duration) -> u32 {
+    u32::try_from(d.as_secs() / DAY_SECS).unwrap_or(u32::MAX)
+}
+
+/// The outbound proxy setting as a URL; an empty value means none.
+fn outbound_proxy(text: Option<&str>) -> anyhow::Result<Option<hookd_server::config::Url>> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        // The error never repeats the value, which may hold a password.
+        Some(text) => Ok(Some(
+            hookd_server::config::outbound_proxy_url(text).context("outbound_proxy")?,
+        )),
     }
 }
 
@@ -195,6 +232,10 @@ impl Settings {
             self.request_timeout_secs > 0,
             "request_timeout_secs must be at least 1"
         );
+        anyhow::ensure!(
+            self.payload_retention_days > 0 && self.attempt_retention_days > 0,
+            "payload_retention_days and attempt_retention_days must be at least 1"
+        );
         // Each origin lands in the portal's Content-Security-Policy, so anything that is not a
         // plain origin is refused here rather than silently dropped from the policy.
         let portal_frame_ancestors = self
@@ -226,6 +267,15 @@ impl Settings {
                 None => RetryPolicy::default(),
             },
             portal_frame_ancestors,
+            endpoint_failure_disable_after: (self.endpoint_failure_disable_after_secs > 0)
+                .then(|| Duration::from_secs(self.endpoint_failure_disable_after_secs)),
+            payload_retention: Duration::from_secs(
+                u64::from(self.payload_retention_days) * DAY_SECS,
+            ),
+            attempt_retention: Duration::from_secs(
+                u64::from(self.attempt_retention_days) * DAY_SECS,
+            ),
+            outbound_proxy: outbound_proxy(self.outbound_proxy.as_deref())?,
             ..ServerConfig::default()
         })
     }
@@ -309,6 +359,49 @@ mod tests {
                     .max_attempts(),
                 3
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn reliability_settings_from_env_with_svix_defaults() {
+        let defaults = Settings::default().server_config().unwrap();
+        assert_eq!(
+            defaults.endpoint_failure_disable_after,
+            Some(Duration::from_secs(5 * DAY_SECS)),
+            "Svix disables after five days"
+        );
+        assert_eq!(
+            defaults.payload_retention,
+            Duration::from_secs(90 * DAY_SECS)
+        );
+        assert_eq!(
+            defaults.attempt_retention,
+            Duration::from_secs(90 * DAY_SECS)
+        );
+        assert_eq!(defaults.outbound_proxy, None);
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("HOOKD_ENDPOINT_FAILURE_DISABLE_AFTER_SECS", "0");
+            jail.set_env("HOOKD_PAYLOAD_RETENTION_DAYS", "30");
+            jail.set_env("HOOKD_ATTEMPT_RETENTION_DAYS", "7");
+            jail.set_env("HOOKD_OUTBOUND_PROXY", "http://user:pw@proxy.internal:3128");
+            let s = Settings::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
+            let c = s.server_config().unwrap();
+            assert_eq!(c.endpoint_failure_disable_after, None, "0 never disables");
+            assert_eq!(c.payload_retention, Duration::from_secs(30 * DAY_SECS));
+            assert_eq!(c.attempt_retention, Duration::from_secs(7 * DAY_SECS));
+            assert_eq!(
+                c.outbound_proxy.unwrap().as_str(),
+                "http://user:pw@proxy.internal:3128/"
+            );
+            jail.set_env("HOOKD_OUTBOUND_PROXY", "socks5://secret@proxy:1080");
+            let s = Settings::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
+            let err = format!("{:#}", s.server_config().unwrap_err());
+            assert!(!err.contains("secret"), "the value is not echoed: {err}");
+            jail.set_env("HOOKD_OUTBOUND_PROXY", "");
+            jail.set_env("HOOKD_ATTEMPT_RETENTION_DAYS", "0");
+            let s = Settings::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
+            assert!(s.server_config().is_err());
             Ok(())
         });
     }

@@ -1,14 +1,17 @@
 //! Sends one prepared request ([`super::request::Outbound`]) and describes what happened.
 //!
-//! It applies the address guard, gives the request its own timeout (the endpoint's, covering
-//! connect, answer and body), and reads at most the configured number of response bytes, so an
-//! endless or slow body cannot hold a worker or grow memory; what it keeps is recorded as text
-//! of at most that many bytes ([`recordable`]: invalid UTF-8 and NUL become U+FFFD). A status
-//! that arrived decides the attempt even when the body then breaks off or times out. Redirects are not followed: a 3xx
-//! is a failed attempt (unless the endpoint lists it as a success code), as a redirect could
-//! lead past the address guard and a webhook receiver has no reason to move. Failure reasons
-//! never include the URL, which may carry a query-string secret. This module must not touch
-//! the store or decide retries.
+//! It applies the address guard (directly, or through the outbound proxy when one is
+//! configured; see `ssrf` for what is checked where), gives the request its own timeout (the
+//! endpoint's, covering name checks, connect, answer and body), and reads at most the
+//! configured number of response bytes, so an endless or slow body cannot hold a worker or
+//! grow memory; what it keeps is recorded as text of at most that many bytes
+//! ([`recordable`]: invalid UTF-8 and NUL become U+FFFD). A status that arrived decides the
+//! attempt even when the body then breaks off or times out.
+//!
+//! Redirects are not followed: a 3xx is a failed attempt (unless the endpoint lists it as a
+//! success code), as a redirect could lead past the address guard and a webhook receiver has
+//! no reason to move. Failure reasons never include the URL, which may carry a query-string
+//! secret. This module must not touch the store or decide retries.
 
 use std::{
     sync::Arc,
@@ -17,7 +20,7 @@ use std::{
 
 use super::{
     request::Outbound,
-    ssrf::{check_url_host, AddressPolicy, BlockedAddress, GuardedResolver},
+    ssrf::{check_destination, check_url_host, AddressPolicy, BlockedAddress, GuardedResolver},
 };
 use crate::config::ServerConfig;
 
@@ -40,31 +43,75 @@ pub struct AttemptReport {
     pub success: bool,
 }
 
+/// How deliveries reach receivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// hookd connects to the receiver; the client's resolver applies the address guard.
+    Direct,
+    /// Every request goes through the configured proxy, which resolves the receiver's name;
+    /// hookd checks the destination itself before sending.
+    Proxy,
+}
+
 /// The HTTP client of the delivery workers.
 #[derive(Debug, Clone)]
 pub struct Sender {
     client: reqwest::Client,
     policy: Arc<AddressPolicy>,
     response_limit: usize,
+    route: Route,
 }
 
 impl Sender {
     /// A sender configured from the server settings.
     pub fn new(config: &ServerConfig) -> Result<Self, reqwest::Error> {
         let policy = Arc::new(AddressPolicy::new(config.allowed_networks.clone()));
-        let client = reqwest::Client::builder()
+        // Proxies from the environment (HTTP_PROXY and friends) are ignored: deliveries take
+        // the route the configuration names, nothing else.
+        let builder = reqwest::Client::builder()
             .timeout(config.request_timeout)
             .connect_timeout(config.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(Arc::new(GuardedResolver::new(policy.clone())))
             .pool_max_idle_per_host(POOL_IDLE_PER_HOST)
-            .no_proxy()
-            .build()?;
+            .no_proxy();
+        let (builder, route) = match &config.outbound_proxy {
+            // The resolver only ever looks up the proxy's own name here, which the operator
+            // chose; destinations are checked by `check_destination` instead.
+            Some(proxy) => (
+                builder.proxy(reqwest::Proxy::all(proxy.as_str())?),
+                Route::Proxy,
+            ),
+            None => (
+                builder.dns_resolver(Arc::new(GuardedResolver::new(policy.clone()))),
+                Route::Direct,
+            ),
+        };
         Ok(Self {
-            client,
+            client: builder.build()?,
             policy,
             response_limit: config.response_body_limit,
+            route,
         })
+    }
+
+    /// Applies the address guard before the request, as far as it can be applied before:
+    /// fully for IP literals, and for names when the proxy (not hookd) will resolve them.
+    /// Name checks count against the request's timeout.
+    async fn check(&self, out: &Outbound) -> Result<(), String> {
+        match self.route {
+            Route::Direct => check_url_host(&self.policy, &out.url).map_err(|e| e.to_string()),
+            Route::Proxy => {
+                match tokio::time::timeout(out.timeout, check_destination(&self.policy, &out.url))
+                    .await
+                {
+                    Ok(checked) => checked.map_err(|e| e.to_string()),
+                    Err(_) => Err(format!(
+                        "no answer within the {} timeout (resolving the receiver's name)",
+                        human(out.timeout)
+                    )),
+                }
+            }
+        }
     }
 
     /// Sends `out`; `is_success` says which status codes count as delivered.
@@ -89,12 +136,15 @@ impl Sender {
     }
 
     async fn try_send(&self, out: &Outbound) -> Result<(u16, String), String> {
-        check_url_host(&self.policy, &out.url).map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        self.check(out).await?;
+        // The name check used part of the timeout; the request gets what is left.
+        let timeout = out.timeout.saturating_sub(started.elapsed());
         let mut response = self
             .client
             .post(out.url.clone())
             .headers(out.headers.clone())
-            .timeout(out.timeout)
+            .timeout(timeout)
             .body(out.body.clone())
             .send()
             .await

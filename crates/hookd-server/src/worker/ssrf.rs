@@ -2,11 +2,26 @@
 //! otherwise internal addresses unless the operator allowed those networks
 //! (`HOOKD_ALLOWED_NETWORKS`).
 //!
-//! The check runs on the *resolved* address inside the HTTP client's DNS resolver, and the
-//! client connects only to the addresses the resolver returned, so a hostname cannot resolve
-//! to a public address at check time and a private one at connect time. IP-literal URLs never
-//! reach a resolver, so [`check_url_host`] covers them before the request is built. This module
-//! must not make requests itself.
+//! What is checked where:
+//!
+//! - **Direct connections** (no `outbound_proxy`): the check runs on the *resolved* address
+//!   inside the HTTP client's DNS resolver ([`GuardedResolver`]), and the client connects only
+//!   to the addresses the resolver returned, so a hostname cannot resolve to a public address
+//!   at check time and a private one at connect time. IP-literal URLs never reach a resolver,
+//!   so [`check_url_host`] covers them before the request is built.
+//! - **Through `outbound_proxy`**: hookd connects only to the proxy, and the proxy resolves
+//!   the destination's name itself (CONNECT for `https://`, an absolute-form request for
+//!   `http://`). Before every request [`check_destination`] checks an IP literal as above, and
+//!   resolves a name with hookd's own resolver and refuses the delivery unless *every*
+//!   address it resolves to is allowed (the proxy may pick any of them), or if it does not
+//!   resolve at all (fail closed: a name hookd cannot check is not sent). What remains open is
+//!   the proxy's own, later lookup: a name whose DNS answer changes between the two (rebinding)
+//!   or differs from the proxy's point of view (split-horizon DNS) can still lead the proxy to
+//!   an internal address, so the proxy should refuse internal destinations too (for Squid,
+//!   `acl internal dst 10.0.0.0/8 …` with `http_access deny internal`). The proxy's own address
+//!   is not checked: the operator chose it, and it is usually internal.
+//!
+//! Redirects are never followed, in either mode. This module must not make requests itself.
 
 use std::{
     net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
@@ -107,6 +122,44 @@ pub fn check_url_host(policy: &AddressPolicy, url: &url::Url) -> Result<(), Bloc
     }
 }
 
+/// Why a destination reached through the outbound proxy was refused; its text is what the
+/// attempt records (it never names the host, which is part of the URL).
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum DestinationError {
+    /// The destination is, or resolves to, a blocked address.
+    #[error(transparent)]
+    Blocked(#[from] BlockedAddress),
+    /// The destination's name did not resolve, so its address could not be checked.
+    #[error("the receiver's host name did not resolve, so its address could not be checked")]
+    Unresolved,
+}
+
+/// Checks the destination of a request that goes through the outbound proxy: an IP literal
+/// directly, a name by resolving it here and requiring every address it resolves to to be
+/// allowed. See the module documentation for what this cannot see.
+pub async fn check_destination(
+    policy: &AddressPolicy,
+    url: &url::Url,
+) -> Result<(), DestinationError> {
+    let host = match url.host() {
+        Some(url::Host::Domain(name)) => name.to_owned(),
+        Some(_) => return Ok(check_url_host(policy, url)?),
+        None => return Err(DestinationError::Unresolved),
+    };
+    let port = url.port_or_known_default().unwrap_or(0);
+    let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .map_err(|_| DestinationError::Unresolved)?
+        .collect();
+    if resolved.is_empty() {
+        return Err(DestinationError::Unresolved);
+    }
+    for addr in resolved {
+        policy.check(addr.ip())?;
+    }
+    Ok(())
+}
+
 /// A DNS resolver for the HTTP client that drops refused addresses, and fails with
 /// [`BlockedAddress`] when none is left.
 #[derive(Debug, Clone)]
@@ -201,6 +254,50 @@ mod tests {
         );
         assert!(blocked(&p, "http://10.0.0.1/"));
         assert!(blocked(&p, "http://[::1]/"));
+    }
+
+    #[tokio::test]
+    async fn destinations_behind_a_proxy_need_every_address_allowed() {
+        let url = |u: &str| url::Url::parse(u).unwrap();
+        let closed = AddressPolicy::default();
+        assert!(matches!(
+            check_destination(&closed, &url("http://127.0.0.1:9/")).await,
+            Err(DestinationError::Blocked(_))
+        ));
+        assert!(matches!(
+            check_destination(&closed, &url("http://localhost:9/")).await,
+            Err(DestinationError::Blocked(_))
+        ));
+        assert_eq!(
+            check_destination(&closed, &url("http://93.184.216.34/")).await,
+            Ok(())
+        );
+        assert_eq!(
+            check_destination(&closed, &url("http://name.invalid/")).await,
+            Err(DestinationError::Unresolved),
+            "a name that does not resolve is refused, not passed to the proxy"
+        );
+        // localhost resolves to 127.0.0.1 and often ::1 as well: allowing only one of them is
+        // not enough when the proxy may use either.
+        let v4_only = AddressPolicy::new(vec!["127.0.0.0/8".parse().unwrap()]);
+        let both = AddressPolicy::new(vec![
+            "127.0.0.0/8".parse().unwrap(),
+            "::1/128".parse().unwrap(),
+        ]);
+        let resolves_to_v6 = tokio::net::lookup_host(("localhost", 9))
+            .await
+            .unwrap()
+            .any(|a| a.is_ipv6());
+        assert_eq!(
+            check_destination(&v4_only, &url("http://localhost:9/"))
+                .await
+                .is_ok(),
+            !resolves_to_v6
+        );
+        assert_eq!(
+            check_destination(&both, &url("http://localhost:9/")).await,
+            Ok(())
+        );
     }
 
     #[tokio::test]

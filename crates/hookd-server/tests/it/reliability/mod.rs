@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 mod health;
+mod proxy;
 mod retention;
 
 use std::{any::Any, collections::BTreeMap, sync::Arc, time::Duration};
