@@ -13,6 +13,7 @@ mod browser;
 mod common;
 mod console;
 mod delivery;
+mod hostile;
 mod openapi;
 mod reliability;
 mod seeds;
