@@ -389,6 +389,17 @@ mod tests {
     use crate::clock::{Clock, ManualClock};
     use rand::{rngs::StdRng, SeedableRng};
 
+    /// Found by the retry_policy fuzz target: without correctly rounded float parsing, this
+    /// jitter read back from its own JSON was one ulp away from the value written.
+    #[test]
+    fn floats_survive_a_round_trip_through_json() {
+        let text = r#"{"type": "delays", "delaysSecs": [11000], "jitter": 0.0000000000000000015383743387281304229}"#;
+        let policy: RetryPolicy = serde_json::from_str(text).unwrap();
+        let again: RetryPolicy =
+            serde_json::from_str(&serde_json::to_string(&policy).unwrap()).unwrap();
+        assert_eq!(again, policy);
+    }
+
     fn policy(json: &str) -> RetryPolicy {
         let p: RetryPolicy = serde_json::from_str(json).unwrap();
         assert_eq!(p.validate(&["p"]), vec![], "{json} should be valid");
