@@ -287,6 +287,23 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         msg: &Message,
         only_endpoint: Option<&EndpointId>,
     ) -> StoreResult<u32>;
+    /// Writes several messages as [`Store::create_message`] does (without `only_endpoint`), in
+    /// as few transactions as the store can: this is the group commit behind concurrent
+    /// publishes. Each message succeeds or fails on its own (a taken `eventId` fails only that
+    /// message, with `Conflict`); the outer error means the whole batch failed and nothing was
+    /// written. The default writes them one by one.
+    async fn create_messages(&self, msgs: &[Message]) -> StoreResult<Vec<StoreResult<u32>>> {
+        let mut out = Vec::with_capacity(msgs.len());
+        for msg in msgs {
+            out.push(self.create_message(msg, None).await);
+        }
+        Ok(out)
+    }
+    /// How many write transactions this store can usefully run at once: 1 for a single-writer
+    /// database, more for one that commits concurrently. Batching callers size themselves by it.
+    fn write_parallelism(&self) -> usize {
+        1
+    }
     /// Finds a message of `app` by id, else by `eventId`.
     async fn get_message(&self, app: &AppId, id_or_event_id: &str) -> StoreResult<Option<Message>>;
     /// Lists an application's messages by id.

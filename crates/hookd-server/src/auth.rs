@@ -86,8 +86,8 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<To
         })?;
     let hash = hookd_core::token::hash_text(text);
     let token = state
-        .store
-        .token_by_hash(&hash)
+        .lookups
+        .token(state.store.as_ref(), &hash)
         .await?
         .ok_or_else(|| ApiError::Unauthorized(BAD_CREDENTIALS.into()))?;
     let now = state.clock.now();
@@ -124,7 +124,7 @@ async fn authorize(state: &AppState, parts: &mut Parts, token: &Token) -> ApiRes
             };
             // An app token learns nothing about other applications: a foreign app and a missing
             // one are refused alike.
-            match state.store.get_app(&wanted).await? {
+            match state.lookups.app(state.store.as_ref(), &wanted).await? {
                 Some(app) if &app.id == own_app => Ok(()),
                 _ => Err(denied()),
             }

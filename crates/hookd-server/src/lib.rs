@@ -8,11 +8,13 @@
 
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod idempotency;
 pub mod maintenance;
+pub mod publish;
 pub mod ui;
 pub mod worker;
 
@@ -30,6 +32,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Server settings.
     pub config: Arc<config::ServerConfig>,
+    /// Cached token and application lookups.
+    pub lookups: Arc<cache::LookupCache>,
+    /// Group-commit writer of publishes.
+    pub publisher: publish::Publisher,
     /// Wakes the delivery workers in this process when new work becomes due now (a message
     /// published, a resend, a recover), so they do not wait for their next poll.
     pub wake: Arc<Notify>,
@@ -39,6 +45,8 @@ impl AppState {
     /// A state over `store` with `clock` and `config`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: config::ServerConfig) -> Self {
         Self {
+            publisher: publish::Publisher::spawn(store.clone()),
+            lookups: Arc::default(),
             store,
             clock,
             config: Arc::new(config),

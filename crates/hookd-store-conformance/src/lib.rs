@@ -87,6 +87,7 @@ macro_rules! conformance_tests {
             messages::message_event_id_conflicts,
             messages::message_fans_out_to_accepting_endpoints,
             messages::message_to_only_endpoint,
+            messages::message_batch_fans_out_and_isolates_conflicts,
             messages::messages_paginate,
             messages::message_list_filters,
             deliveries::endpoint_deliveries_list_and_filter,

@@ -114,6 +114,10 @@ impl Store for SqliteStore {
     ) -> StoreResult<u32> {
         messages::create(self, msg, only_endpoint).await
     }
+    async fn create_messages(&self, msgs: &[Message]) -> StoreResult<Vec<StoreResult<u32>>> {
+        messages::create_many(self, msgs).await
+    }
+
     async fn get_message(&self, app: &AppId, id_or_event_id: &str) -> StoreResult<Option<Message>> {
         messages::get(self, app, id_or_event_id).await
     }

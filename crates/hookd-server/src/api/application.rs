@@ -289,6 +289,8 @@ pub async fn upsert(
             app.metadata = input.metadata;
             app.updated_at = now;
             state.store.update_app(&app).await?;
+            state.lookups.forget_app(&app.id);
+            state.lookups.forget_app(&app.id);
             Ok((StatusCode::OK, Json(app.into())))
         }
         None => {
@@ -357,6 +359,7 @@ pub async fn patch(
     }
     app.updated_at = state.clock.now();
     state.store.update_app(&app).await?;
+    state.lookups.forget_app(&app.id);
     Ok(Json(app.into()))
 }
 
@@ -376,6 +379,7 @@ pub async fn delete(
     ApiPath(app_id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     let app = load_app(&state, &app_id).await?;
+    state.lookups.forget_app(&app.id);
     if state.store.delete_app(&app.id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -136,5 +136,6 @@ pub async fn logout(
         ));
     }
     state.store.delete_token(&caller.token.id).await?;
+    state.lookups.forget_token(&caller.token.hash);
     Ok(StatusCode::NO_CONTENT)
 }

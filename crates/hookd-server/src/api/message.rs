@@ -183,7 +183,7 @@ pub(crate) async fn app_or_create(
     create: Option<ApplicationIn>,
 ) -> ApiResult<Application> {
     path_key("app_id", app_id)?;
-    if let Some(app) = state.store.get_app(app_id).await? {
+    if let Some(app) = state.lookups.app(state.store.as_ref(), app_id).await? {
         return Ok(app);
     }
     let Some(mut input) = create else {
@@ -290,8 +290,8 @@ pub async fn create(
         created_at: now,
     };
     let deliveries = state
-        .store
-        .create_message(&msg, None)
+        .publisher
+        .publish(state.store.as_ref(), msg.clone())
         .await
         .map_err(|e| match e {
             StoreError::Conflict(_) => {

@@ -224,8 +224,8 @@ async fn limit_body(State(state): State<AppState>, req: Request, next: Next) -> 
 pub(crate) async fn load_app(state: &AppState, id_or_uid: &str) -> ApiResult<Application> {
     extract::path_key("app_id", id_or_uid)?;
     state
-        .store
-        .get_app(id_or_uid)
+        .lookups
+        .app(state.store.as_ref(), id_or_uid)
         .await?
         .ok_or_else(ApiError::not_found)
 }

@@ -401,3 +401,95 @@ pub async fn message_list_filters(store: Arc<dyn Store>) {
     )
     .await;
 }
+
+/// A batch of messages (group commit) fans out exactly as single publishes do, across
+/// applications; a taken `eventId`, whether taken before the batch or earlier in the same
+/// batch, fails that message alone and leaves no trace of it.
+pub async fn message_batch_fans_out_and_isolates_conflicts(store: Arc<dyn Store>) {
+    let mut fx = Fixture::new();
+    let app = fx.create_app(&*store).await;
+    let other = fx.create_app(&*store).await;
+    let all = fx.create_endpoint(&*store, &app.id).await;
+    let typed = fx
+        .create_endpoint_with(&*store, &app.id, |e| {
+            e.event_types = Some(vec!["a.b".into()])
+        })
+        .await;
+    fx.create_endpoint_with(&*store, &app.id, |e| e.disabled = true)
+        .await;
+    let theirs = fx.create_endpoint(&*store, &other.id).await;
+
+    let mut taken = fx.message(&app.id, "a.b");
+    taken.event_id = Some("evt-taken".into());
+    store.create_message(&taken, None).await.unwrap();
+
+    let first = fx.message(&app.id, "a.b");
+    let mut duplicate_of_existing = fx.message(&app.id, "a.b");
+    duplicate_of_existing.event_id = Some("evt-taken".into());
+    let mut in_batch = fx.message(&app.id, "x.y");
+    in_batch.event_id = Some("evt-batch".into());
+    let mut duplicate_in_batch = fx.message(&app.id, "a.b");
+    duplicate_in_batch.event_id = Some("evt-batch".into());
+    let for_other = fx.message(&other.id, "a.b");
+    let batch = vec![
+        first.clone(),
+        duplicate_of_existing.clone(),
+        in_batch.clone(),
+        duplicate_in_batch.clone(),
+        for_other.clone(),
+    ];
+
+    let results = store.create_messages(&batch).await.unwrap();
+    assert_eq!(results.len(), batch.len());
+    assert_eq!(
+        results[0].as_ref().unwrap(),
+        &2,
+        "to the catch-all and the typed endpoint"
+    );
+    assert!(
+        matches!(results[1], Err(StoreError::Conflict(_))),
+        "{:?}",
+        results[1]
+    );
+    assert_eq!(
+        results[2].as_ref().unwrap(),
+        &1,
+        "x.y only reaches the catch-all endpoint"
+    );
+    assert!(
+        matches!(results[3], Err(StoreError::Conflict(_))),
+        "{:?}",
+        results[3]
+    );
+    assert_eq!(results[4].as_ref().unwrap(), &1);
+
+    assert_eq!(
+        targets(&*store, &app.id, &first.id).await,
+        BTreeSet::from([all.id.clone(), typed.id.clone()])
+    );
+    assert_eq!(
+        targets(&*store, &app.id, &in_batch.id).await,
+        BTreeSet::from([all.id.clone()])
+    );
+    assert_eq!(
+        targets(&*store, &other.id, &for_other.id).await,
+        BTreeSet::from([theirs.id.clone()])
+    );
+    for refused in [&duplicate_of_existing, &duplicate_in_batch] {
+        assert!(store
+            .get_message(&app.id, refused.id.as_str())
+            .await
+            .unwrap()
+            .is_none());
+        assert!(targets(&*store, &app.id, &refused.id).await.is_empty());
+    }
+    let kept = store
+        .get_message(&app.id, "evt-batch")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        kept.id, in_batch.id,
+        "the first message with the eventId wins"
+    );
+}

@@ -81,11 +81,13 @@ fn base(rx: &crate::common::receiver::Receiver) -> String {
 
 #[tokio::test]
 async fn the_envelope_and_the_url_secret_arrive_exactly() {
-    let w = World::at("2016-09-26T07:15:30Z").await;
+    let mut w = World::at("2016-09-26T07:15:30Z").await;
     let mut rx = w.receiver(&[]).await;
     setup(&w, &base(&rx)).await;
     let msg = publish(&w).await;
     let seen = rx.wait_requests(1).await;
+    // The attempt is read back below: wait until it is recorded, not just sent.
+    w.wait_completed(1).await;
     let req = &seen[0];
     assert_eq!(
         req.uri, PATH,
