@@ -75,6 +75,10 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 /// `max_connections` of 100. The work listener holds one more connection of its own.
 const POOL_SIZE: u32 = 5;
 
+/// Concurrent publish batches (group commits) per process: fewer than the pool, so claims,
+/// completions and API reads always find a connection.
+pub(crate) const PUBLISH_WRITERS: usize = 2;
+
 /// How long a caller waits for a pooled connection before the operation fails as unavailable.
 /// Shorter than the timeouts of typical webhook publishers, so that an overloaded database
 /// turns into a prompt "try again" answer instead of a request the client gave up on.

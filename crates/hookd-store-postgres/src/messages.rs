@@ -198,3 +198,109 @@ pub(crate) async fn expunge_content(
         .map_err(error::map)?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Messages per multi-row `INSERT`: 7 bound values each stays far below PostgreSQL's limit of
+/// 65,535 parameters per statement.
+const MESSAGE_ROWS_PER_STATEMENT: usize = 1000;
+
+/// Group commit: all messages in one transaction, one commit (one WAL flush) for the batch,
+/// with a handful of statements whatever its size — multi-row inserts of the messages (a taken
+/// `eventId` is skipped by `ON CONFLICT DO NOTHING` and reported for that message alone), one
+/// read of the endpoints of every application involved (`FOR KEY SHARE`, as in [`create`]),
+/// one insert of all deliveries from arrays, and one `NOTIFY`.
+pub(crate) async fn create_many(
+    store: &PgStore,
+    msgs: &[Message],
+) -> StoreResult<Vec<StoreResult<u32>>> {
+    use std::collections::{HashMap, HashSet};
+
+    let mut tx = store.begin().await?;
+    let mut inserted: HashSet<String> = HashSet::with_capacity(msgs.len());
+    for chunk in msgs.chunks(MESSAGE_ROWS_PER_STATEMENT) {
+        let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+            "INSERT INTO messages (id, app_id, event_id, event_type, payload, channels, created_at) ",
+        );
+        qb.push_values(chunk, |mut row, msg| {
+            row.push_bind(msg.id.as_str())
+                .push_bind(msg.app_id.as_str())
+                .push_bind(msg.event_id.as_deref())
+                .push_bind(&msg.event_type)
+                .push_bind(msg.payload.as_deref())
+                .push_bind(msg.channels.as_deref())
+                .push_bind(ms(msg.created_at));
+        });
+        qb.push(" ON CONFLICT DO NOTHING RETURNING id");
+        let ids: Vec<String> = qb
+            .build_query_scalar()
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(error::map)?;
+        inserted.extend(ids);
+    }
+
+    let apps: Vec<String> = msgs
+        .iter()
+        .map(|m| m.app_id.as_str().to_owned())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut endpoints: HashMap<String, Vec<hookd_core::model::Endpoint>> = HashMap::new();
+    let rows = sqlx::query(&format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM endpoints e \
+         WHERE e.app_id = ANY($1) AND NOT e.disabled FOR KEY SHARE"
+    ))
+    .bind(&apps)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(error::map)?;
+    for row in &rows {
+        let ep = codec::endpoint(row)?;
+        endpoints
+            .entry(ep.app_id.as_str().to_owned())
+            .or_default()
+            .push(ep);
+    }
+
+    let mut results = Vec::with_capacity(msgs.len());
+    let (mut d_msg, mut d_ep, mut d_app, mut d_at) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for msg in msgs {
+        if !inserted.contains(msg.id.as_str()) {
+            results.push(Err(hookd_core::store::StoreError::Conflict(
+                "eventId".into(),
+            )));
+            continue;
+        }
+        let mut n = 0u32;
+        for ep in endpoints.get(msg.app_id.as_str()).into_iter().flatten() {
+            if ep.accepts(&msg.event_type, msg.channels.as_deref()) {
+                d_msg.push(msg.id.as_str().to_owned());
+                d_ep.push(ep.id.as_str().to_owned());
+                d_app.push(msg.app_id.as_str().to_owned());
+                d_at.push(ms(msg.created_at));
+                n = n.saturating_add(1);
+            }
+        }
+        results.push(Ok(n));
+    }
+    if !d_msg.is_empty() {
+        sqlx::query(
+            "INSERT INTO deliveries (msg_id, endpoint_id, app_id, state, attempts, \
+             next_attempt_at, trigger_type, created_at, updated_at) \
+             SELECT m, e, a, $5, 0, t, $6, t, t \
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[]) AS d(m, e, a, t)",
+        )
+        .bind(&d_msg)
+        .bind(&d_ep)
+        .bind(&d_app)
+        .bind(&d_at)
+        .bind(DeliveryState::Pending.as_str())
+        .bind(TriggerType::Scheduled.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(error::map)?;
+        notify::work_available(&mut tx, store).await?;
+    }
+    tx.commit().await.map_err(error::map)?;
+    Ok(results)
+}

@@ -110,6 +110,14 @@ impl Store for PgStore {
     ) -> StoreResult<u32> {
         messages::create(self, msg, only_endpoint).await
     }
+    async fn create_messages(&self, msgs: &[Message]) -> StoreResult<Vec<StoreResult<u32>>> {
+        messages::create_many(self, msgs).await
+    }
+    /// Several publish batches may commit at once (PostgreSQL commits concurrently and groups
+    /// WAL flushes); one connection of the pool stays free for claims and reads.
+    fn write_parallelism(&self) -> usize {
+        crate::PUBLISH_WRITERS
+    }
     async fn get_message(&self, app: &AppId, id_or_event_id: &str) -> StoreResult<Option<Message>> {
         messages::get(self, app, id_or_event_id).await
     }
