@@ -199,7 +199,7 @@ pub(crate) async fn expunge_content(
     Ok(done.rows_affected() > 0)
 }
 
-/// Messages per multi-row `INSERT`: 7 bound values each stays far below PostgreSQL's limit of
+/// Messages per multi-row `INSERT`: 8 bound values each stays far below PostgreSQL's limit of
 /// 65,535 parameters per statement.
 const MESSAGE_ROWS_PER_STATEMENT: usize = 1000;
 
@@ -218,7 +218,8 @@ pub(crate) async fn create_many(
     let mut inserted: HashSet<String> = HashSet::with_capacity(msgs.len());
     for chunk in msgs.chunks(MESSAGE_ROWS_PER_STATEMENT) {
         let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-            "INSERT INTO messages (id, app_id, event_id, event_type, payload, channels, created_at) ",
+            "INSERT INTO messages (id, app_id, event_id, event_type, payload, channels, \
+             payload_expires_at, created_at) ",
         );
         qb.push_values(chunk, |mut row, msg| {
             row.push_bind(msg.id.as_str())
@@ -227,6 +228,7 @@ pub(crate) async fn create_many(
                 .push_bind(&msg.event_type)
                 .push_bind(msg.payload.as_deref())
                 .push_bind(msg.channels.as_deref())
+                .push_bind(msg.payload_expires_at.map(ms))
                 .push_bind(ms(msg.created_at));
         });
         qb.push(" ON CONFLICT DO NOTHING RETURNING id");

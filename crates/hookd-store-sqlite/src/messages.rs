@@ -201,7 +201,7 @@ pub(crate) async fn expunge_content(
     Ok(done.rows_affected() > 0)
 }
 
-/// Messages per multi-row `INSERT`: 7 bound values each keeps a statement far below SQLite's
+/// Messages per multi-row `INSERT`: 8 bound values each keeps a statement far below SQLite's
 /// limit of 32,766 variables.
 const MESSAGE_ROWS_PER_STATEMENT: usize = 500;
 /// Deliveries per multi-row `INSERT`, 8 bound values each; same reasoning.
@@ -224,7 +224,7 @@ pub(crate) async fn create_many(
     for chunk in msgs.chunks(MESSAGE_ROWS_PER_STATEMENT) {
         let mut qb = QueryBuilder::<Sqlite>::new(
             "INSERT INTO messages (id, app_id, event_id, event_type, payload, channels, \
-             created_at) ",
+             payload_expires_at, created_at) ",
         );
         let mut channels = Vec::with_capacity(chunk.len());
         for msg in chunk {
@@ -237,6 +237,7 @@ pub(crate) async fn create_many(
                 .push_bind(&msg.event_type)
                 .push_bind(msg.payload.as_deref())
                 .push_bind(channels)
+                .push_bind(msg.payload_expires_at.map(ms))
                 .push_bind(ms(msg.created_at));
         });
         qb.push(" ON CONFLICT DO NOTHING RETURNING id");

@@ -492,4 +492,13 @@ pub async fn message_batch_fans_out_and_isolates_conflicts(store: Arc<dyn Store>
         kept.id, in_batch.id,
         "the first message with the eventId wins"
     );
+    let read = store
+        .get_message(&app.id, first.id.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        read, first,
+        "a batched message reads back exactly as a single one does"
+    );
 }
