@@ -96,19 +96,32 @@ async fn kill_run(
     );
 
     // No attempt is recorded twice for one HTTP request: per pair, the attempts on record
-    // never outnumber the requests the receiver saw. Without kills every request is recorded,
-    // so the two are equal.
-    let recorded = recorded_attempts(&api, &cluster[0].url(), &app_id, ENDPOINTS).await;
-    let requests = receiver.requests();
-    for (pair, seen) in &requests {
-        let on_record = recorded.get(pair).copied().unwrap_or(0);
-        assert!(
-            on_record <= *seen,
-            "{pair:?}: {on_record} attempts recorded for {seen} requests"
-        );
-        if kills == 0 {
-            assert_eq!(on_record, *seen, "{pair:?}: every request is recorded once");
+    // never outnumber the requests the receiver saw. The attempts are read first and the
+    // receiver's counts after, so a request still arriving cannot make the check unfair.
+    // Without kills every request is recorded, so the two become equal once the last
+    // completions are written; over HTTP there is no signal for that, so this polls the API
+    // with a deadline.
+    let deadline = std::time::Instant::now() + DELIVERY_DEADLINE;
+    loop {
+        let recorded = recorded_attempts(&api, &cluster[0].url(), &app_id, ENDPOINTS).await;
+        let requests = receiver.requests();
+        let mut all_recorded = true;
+        for (pair, seen) in &requests {
+            let on_record = recorded.get(pair).copied().unwrap_or(0);
+            assert!(
+                on_record <= *seen,
+                "{pair:?}: {on_record} attempts recorded for {seen} requests"
+            );
+            all_recorded &= on_record == *seen;
         }
+        if kills > 0 || all_recorded {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "some requests were never recorded as attempts"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
