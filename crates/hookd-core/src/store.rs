@@ -163,6 +163,60 @@ pub struct Completion {
     pub now: Timestamp,
 }
 
+/// How one batch of completions moves one endpoint's health ([`Endpoint::failing_since`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthChange {
+    /// The endpoint.
+    pub endpoint_id: EndpointId,
+    /// Whether the batch saw a success for it, which ends any failing period before it.
+    pub reset: bool,
+    /// The first failure after the batch's last success (or in the whole batch, without one).
+    pub since: Option<Timestamp>,
+}
+
+impl HealthChange {
+    /// The endpoint's `failing_since` after this change, given the one it had.
+    pub fn apply(&self, current: Option<Timestamp>) -> Option<Timestamp> {
+        if self.reset {
+            self.since
+        } else {
+            current.or(self.since)
+        }
+    }
+}
+
+/// Folds the attempts of a batch's completions that held their lease (`held`, by position)
+/// into one [`HealthChange`] per endpoint, in batch order: a success resets the failing
+/// period, the first failure after it starts one. Sorted by endpoint id, so a store can lock
+/// the endpoints in a fixed order. This is the store contract's "health in batch order",
+/// written once for every store.
+pub fn health_changes(batch: &[Completion], held: &[bool]) -> Vec<HealthChange> {
+    let mut folded: std::collections::BTreeMap<&EndpointId, (bool, Option<Timestamp>)> =
+        std::collections::BTreeMap::new();
+    for (c, held) in batch.iter().zip(held) {
+        let Outcome::Attempted { attempt, .. } = &c.outcome else {
+            continue;
+        };
+        if !held {
+            continue;
+        }
+        let entry = folded.entry(&attempt.endpoint_id).or_default();
+        if attempt.status == MessageStatus::Success {
+            *entry = (true, None);
+        } else if entry.1.is_none() {
+            entry.1 = Some(attempt.created_at);
+        }
+    }
+    folded
+        .into_iter()
+        .map(|(id, (reset, since))| HealthChange {
+            endpoint_id: id.clone(),
+            reset,
+            since,
+        })
+        .collect()
+}
+
 /// The state of an idempotency key when a request with it arrives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdempotencyBegin {
@@ -451,4 +505,80 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn idempotency_abandon(&self, key: &str) -> StoreResult<()>;
     /// Deletes records created before `before`; returns how many.
     async fn idempotency_prune(&self, before: Timestamp) -> StoreResult<u64>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        clock::{Clock, ManualClock},
+        delivery::{Transition, TriggerType},
+        id::{AppId, AttemptId},
+    };
+
+    fn completion(ep: &str, at: Timestamp, ok: bool) -> Completion {
+        Completion {
+            msg_id: MsgId::from_trusted("msg_1"),
+            endpoint_id: EndpointId::from_trusted(ep),
+            lease_token: "t".into(),
+            outcome: Outcome::Attempted {
+                attempt: Attempt {
+                    id: AttemptId::from_trusted("atmpt_1"),
+                    msg_id: MsgId::from_trusted("msg_1"),
+                    endpoint_id: EndpointId::from_trusted(ep),
+                    app_id: AppId::from_trusted("app_1"),
+                    url: "https://x".into(),
+                    status: if ok {
+                        MessageStatus::Success
+                    } else {
+                        MessageStatus::Fail
+                    },
+                    response_status_code: if ok { 200 } else { 500 },
+                    response: None,
+                    response_duration_ms: 1,
+                    trigger_type: TriggerType::Scheduled,
+                    created_at: at,
+                },
+                transition: Transition::Succeeded,
+            },
+            now: at,
+        }
+    }
+
+    #[test]
+    fn health_folds_held_attempts_in_batch_order() {
+        let t0 = ManualClock::at_epoch().now();
+        let t = |s: i64| t0 + chrono::Duration::seconds(s);
+        let batch = [
+            completion("ep_b", t(1), false),
+            completion("ep_b", t(2), true),
+            completion("ep_b", t(3), false),
+            completion("ep_b", t(4), false),
+            completion("ep_a", t(5), false),
+            completion("ep_a", t(6), false),
+            completion("ep_c", t(7), true),
+            completion("ep_d", t(8), false),
+        ];
+        let held = [true, true, true, true, true, true, true, false];
+        let change = |id: &str, reset, since| HealthChange {
+            endpoint_id: EndpointId::from_trusted(id),
+            reset,
+            since,
+        };
+        // Sorted by id; ep_d's only completion lost its lease and counts for nothing.
+        let changes = health_changes(&batch, &held);
+        assert_eq!(
+            changes,
+            vec![
+                change("ep_a", false, Some(t(5))),
+                change("ep_b", true, Some(t(3))),
+                change("ep_c", true, None),
+            ]
+        );
+        // Only failures: an earlier start stays; a success restarts from the batch.
+        assert_eq!(changes[0].apply(Some(t0)), Some(t0));
+        assert_eq!(changes[0].apply(None), Some(t(5)));
+        assert_eq!(changes[1].apply(Some(t0)), Some(t(3)));
+        assert_eq!(changes[2].apply(Some(t0)), None);
+    }
 }

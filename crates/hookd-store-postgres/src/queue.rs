@@ -11,12 +11,12 @@
 //! This module must not decide where a delivery goes after an attempt: the worker computes the
 //! [`hookd_core::delivery::Transition`] and this module only applies it under the guard.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use hookd_core::{
-    delivery::{DeliveryState, MessageStatus, TriggerType},
+    delivery::{DeliveryState, TriggerType},
     id::{AppId, EndpointId, MsgId},
-    store::{ClaimRequest, Claimed, Completion, Outcome, StoreError, StoreResult},
+    store::{health_changes, ClaimRequest, Claimed, Completion, Outcome, StoreError, StoreResult},
     Timestamp,
 };
 use sqlx::PgConnection;
@@ -339,31 +339,14 @@ struct Health {
 }
 
 impl Health {
-    /// Folds the attempts of the completions that held their lease (`held`, by position) in
-    /// batch order, as the SQLite store applies them one by one: a success resets the failing
-    /// period, the first failure after it (or after the start) starts one. Sorted by endpoint
-    /// id, for [`HEALTH_SQL`]'s lock order.
+    /// The changes [`health_changes`] folds from the completions that held their lease,
+    /// already sorted by endpoint id for [`HEALTH_SQL`]'s lock order.
     fn of(batch: &[Completion], held: &[bool]) -> Health {
-        let mut folded: BTreeMap<&str, (bool, Option<i64>)> = BTreeMap::new();
-        for (c, held) in batch.iter().zip(held) {
-            let Outcome::Attempted { attempt, .. } = &c.outcome else {
-                continue;
-            };
-            if !held {
-                continue;
-            }
-            let entry = folded.entry(attempt.endpoint_id.as_str()).or_default();
-            if attempt.status == MessageStatus::Success {
-                *entry = (true, None);
-            } else if entry.1.is_none() {
-                entry.1 = Some(ms(attempt.created_at));
-            }
-        }
         let mut h = Health::default();
-        for (id, (reset, since)) in folded {
-            h.id.push(id.to_owned());
-            h.reset.push(reset);
-            h.since.push(since);
+        for change in health_changes(batch, held) {
+            h.id.push(change.endpoint_id.to_string());
+            h.reset.push(change.reset);
+            h.since.push(change.since.map(ms));
         }
         h
     }
@@ -577,59 +560,6 @@ mod tests {
         assert_eq!(t.state, vec!["canceled", "succeeded", "succeeded"]);
         assert_eq!(t.attempted, vec![false, true, true]);
         assert_eq!(a.id, vec!["atmpt_1", "atmpt_2"]);
-    }
-
-    #[test]
-    fn health_folds_held_attempts_in_batch_order() {
-        use hookd_core::{delivery::Transition, id::AttemptId, model::Attempt};
-        let completion = |ep: &str, at: i64, ok: bool| Completion {
-            msg_id: MsgId::from_trusted("msg_1"),
-            endpoint_id: EndpointId::from_trusted(ep),
-            lease_token: "t".into(),
-            outcome: Outcome::Attempted {
-                attempt: Attempt {
-                    id: AttemptId::from_trusted("atmpt_1"),
-                    msg_id: MsgId::from_trusted("msg_1"),
-                    endpoint_id: EndpointId::from_trusted(ep),
-                    app_id: AppId::from_trusted("app_1"),
-                    url: "https://x".into(),
-                    status: if ok {
-                        MessageStatus::Success
-                    } else {
-                        MessageStatus::Fail
-                    },
-                    response_status_code: if ok { 200 } else { 500 },
-                    response: None,
-                    response_duration_ms: 1,
-                    trigger_type: TriggerType::Scheduled,
-                    created_at: codec::ts(at).unwrap(),
-                },
-                transition: Transition::Succeeded,
-            },
-            now: codec::ts(at).unwrap(),
-        };
-        let batch = [
-            completion("ep_b", 1, false),
-            completion("ep_b", 2, true),
-            completion("ep_b", 3, false),
-            completion("ep_b", 4, false),
-            completion("ep_a", 5, false),
-            completion("ep_a", 6, false),
-            completion("ep_c", 7, true),
-            completion("ep_d", 8, false),
-        ];
-        let held = [true, true, true, true, true, true, true, false];
-        assert_eq!(
-            Health::of(&batch, &held),
-            Health {
-                // Sorted by id; ep_d's only completion lost its lease and counts for nothing.
-                id: vec!["ep_a".into(), "ep_b".into(), "ep_c".into()],
-                // ep_a only failed: its period starts at 5 unless it had started before.
-                // ep_b failed since 3, after its success at 2. ep_c recovered.
-                reset: vec![false, true, true],
-                since: vec![Some(5), Some(3), None],
-            }
-        );
     }
 
     #[test]

@@ -9,10 +9,9 @@
 use std::collections::HashMap;
 
 use hookd_core::{
-    delivery::{DeliveryState, MessageStatus, TriggerType},
+    delivery::{DeliveryState, TriggerType},
     id::{AppId, EndpointId, MsgId},
-    model::Attempt,
-    store::{ClaimRequest, Claimed, Completion, Outcome, StoreError, StoreResult},
+    store::{health_changes, ClaimRequest, Claimed, Completion, Outcome, StoreError, StoreResult},
     Timestamp,
 };
 use sqlx::{Row, SqliteConnection};
@@ -123,26 +122,19 @@ pub(crate) async fn claim_due(
     Ok(claimed.into_iter().map(|(_, c)| c).collect())
 }
 
-/// Moves the endpoint's health after an attempt of a completion that held its lease: the
-/// first failure after a success starts the failing period, a success ends it. Each statement
-/// changes the row only when the value really changes, so a healthy endpoint's successes do
-/// not rewrite it on every delivery.
-async fn record_health(tx: &mut SqliteConnection, attempt: &Attempt) -> StoreResult<()> {
-    let query = if attempt.status == MessageStatus::Success {
-        sqlx::query(
-            "UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL",
-        )
-    } else {
-        sqlx::query("UPDATE endpoints SET failing_since = ? WHERE id = ? AND failing_since IS NULL")
-            .bind(ms(attempt.created_at))
-    };
-    query
-        .bind(attempt.endpoint_id.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(error::map)?;
-    Ok(())
-}
+/// Moves the health of the endpoints a batch attempted, from a JSON array of
+/// `[endpoint id, reset (0 or 1), since (ms or null)]` (see [`health_changes`]): a reset sets
+/// the failing period to `since` (none, or the first failure after the batch's last
+/// success); otherwise it starts at `since` unless it had already started. One statement per
+/// batch, and only rows whose value really changes are written, so a healthy endpoint's
+/// successes cost no write.
+const HEALTH_SQL: &str = "\
+    UPDATE endpoints AS e SET failing_since = \
+        CASE WHEN h.reset THEN h.since ELSE COALESCE(e.failing_since, h.since) END \
+    FROM (SELECT value ->> 0 AS id, value ->> 1 AS reset, value ->> 2 AS since \
+          FROM json_each(?)) AS h \
+    WHERE e.id = h.id AND e.failing_since IS NOT \
+        (CASE WHEN h.reset THEN h.since ELSE COALESCE(e.failing_since, h.since) END)";
 
 /// Applies one completion inside the batch's transaction; true if it still held its lease.
 async fn complete_one(tx: &mut SqliteConnection, c: &Completion) -> StoreResult<bool> {
@@ -196,9 +188,6 @@ async fn complete_one(tx: &mut SqliteConnection, c: &Completion) -> StoreResult<
             .execute(&mut *tx)
             .await
             .map_err(error::map)?;
-            if changed > 0 {
-                record_health(tx, attempt).await?;
-            }
             changed
         }
         Outcome::Deferred { until } => sqlx::query(&format!(
@@ -240,6 +229,23 @@ pub(crate) async fn complete(store: &SqliteStore, batch: &[Completion]) -> Store
     let mut held = Vec::with_capacity(batch.len());
     for c in batch {
         held.push(complete_one(&mut tx, c).await?);
+    }
+    let changes: Vec<(String, u8, Option<i64>)> = health_changes(batch, &held)
+        .into_iter()
+        .map(|h| {
+            (
+                h.endpoint_id.to_string(),
+                u8::from(h.reset),
+                h.since.map(ms),
+            )
+        })
+        .collect();
+    if !changes.is_empty() {
+        sqlx::query(HEALTH_SQL)
+            .bind(to_json(&changes)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(error::map)?;
     }
     tx.commit().await.map_err(error::map)?;
     Ok(held)
