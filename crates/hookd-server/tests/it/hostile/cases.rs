@@ -89,6 +89,13 @@ async fn a_huge_body_is_cut_at_the_limit_and_not_read_further(backend: Backend) 
         written < HUGE / 4,
         "the receiver wrote {written} bytes before hookd hung up"
     );
+    // The README's Reliability figures.
+    eprintln!(
+        "huge body ({backend:?}): kept {} bytes; the receiver wrote {written} of {HUGE} bytes \
+         before hookd hung up, in {} ms",
+        body(&attempt).len(),
+        attempt.response_duration_ms
+    );
 }
 
 /// A 200 whose chunked body never ends: the attempt is judged by its status (delivered), keeps
@@ -118,7 +125,13 @@ async fn an_endless_body_is_judged_by_its_status_and_not_read_to_the_end() {
         took < timeout / 2,
         "stopped reading at the limit, not at the timeout: {took:?}"
     );
-    assert!(rx.report().await < HUGE, "the receiver was cut off");
+    let written = rx.report().await;
+    assert!(written < HUGE, "the receiver was cut off");
+    eprintln!(
+        "endless body: delivered (200) in {} ms with a {timeout:?} timeout; the receiver \
+         wrote {written} bytes before hookd hung up",
+        attempt.response_duration_ms
+    );
 }
 
 /// A 503 whose body arrives a byte every 20 ms: the attempt ends at the 1 s timeout with the
@@ -149,6 +162,11 @@ async fn a_slow_drip_body_ends_at_the_timeout() {
         body(&attempt).starts_with('.') && body(&attempt).len() < 100,
         "the drops that came: {:?}",
         body(&attempt)
+    );
+    eprintln!(
+        "slow drip: ended after {} ms with a {timeout:?} timeout, {} bytes kept",
+        attempt.response_duration_ms,
+        body(&attempt).len()
     );
 }
 
@@ -311,5 +329,10 @@ async fn an_endless_header_is_refused_not_buffered() {
     assert!(
         written < HUGE / 4,
         "the receiver wrote {written} bytes before hookd hung up"
+    );
+    eprintln!(
+        "endless header: refused after {written} bytes written, in {} ms ({})",
+        attempt.response_duration_ms,
+        body(&attempt)
     );
 }
