@@ -1,5 +1,7 @@
 //! Server settings with their documented defaults. The binary layers a config file,
-//! `HOOKD_*` environment variables and flags on top; this module only holds the values.
+//! `HOOKD_*` environment variables and flags on top; this module holds the values, and parses
+//! only the one whose shape the server defines (`outbound_proxy`). It must not read files or
+//! the environment.
 
 use std::time::Duration;
 
