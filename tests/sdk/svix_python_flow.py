@@ -44,7 +44,8 @@ def run(url, token, receiver, report):
     client.event_type.create(EventTypeIn(name="invoice.paid", description="An invoice was paid"))
     check("event type listed", any(e.name == "invoice.paid" for e in client.event_type.list().data))
 
-    ep = client.endpoint.create(app.id, EndpointIn(url=receiver.url + "/hooks", event_types=["invoice.paid"], uid="main"))
+    ep = client.endpoint.create(app.id, EndpointIn(url=receiver.url + "/hooks", event_types=["invoice.paid"], uid="main",
+                                                   headers={"X-Tenant": "acme"}))
     check("endpoint created with filter", ep.event_types == ["invoice.paid"], repr(ep))
     secret = client.endpoint.get_secret(app.id, ep.id).key
     check("secret is whsec_", secret.startswith("whsec_"))
@@ -56,6 +57,7 @@ def run(url, token, receiver, report):
     path, headers, body = receiver.next()
     check("webhook went to the endpoint's path", path == "/hooks", path)
     check("webhook-id is the message id", headers.get("webhook-id") == msg.id)
+    check("headers given at endpoint creation are sent", headers.get("x-tenant") == "acme", repr(headers))
     verified = Webhook(secret).verify(body, headers)
     check("standard webhooks verifier accepts the delivery", verified == payload, repr(verified))
 

@@ -94,7 +94,7 @@ pub struct EndpointHeadersOut {
     sensitive: BTreeSet<String>,
 }
 
-fn check_name(checks: &mut Checks, name: &str) {
+pub(super) fn check_name(checks: &mut Checks, name: &str) {
     let loc = ["body", "headers", name];
     if checks
         .check(validate::custom_header_name(&loc, name))
@@ -113,7 +113,7 @@ fn check_name(checks: &mut Checks, name: &str) {
     }
 }
 
-fn check_value(checks: &mut Checks, name: &str, value: &str) {
+pub(super) fn check_value(checks: &mut Checks, name: &str, value: &str) {
     let loc = ["body", "headers", name];
     checks.check(validate::custom_header_value(&loc, value));
     if value.len() > MAX_HEADER_VALUE_LEN {

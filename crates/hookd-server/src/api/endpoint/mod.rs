@@ -120,6 +120,11 @@ pub struct EndpointIn {
     #[serde(default)]
     #[schema(value_type = BTreeMap<String, String>)]
     metadata: Metadata,
+    /// Custom headers sent with every delivery, as the headers routes set them. Newer Svix
+    /// SDKs send this on create; on `PUT` it is ignored (the headers routes change them).
+    #[serde(default)]
+    #[schema(value_type = BTreeMap<String, String>, example = json!({"X-Example": "123"}))]
+    headers: BTreeMap<String, String>,
     /// hookd's extensions (see `docs/extensions.md`).
     #[serde(default)]
     #[schema(value_type = Option<EndpointOptionsSchema>)]
@@ -337,6 +342,8 @@ struct EndpointFields {
     event_types: Option<Vec<String>>,
     channels: Option<Vec<String>>,
     metadata: Metadata,
+    /// Custom headers, applied only when the endpoint is created.
+    headers: BTreeMap<String, String>,
     /// The options given, parsed but not yet checked against the URL and stored secrets.
     options: Option<EndpointOptions>,
 }
@@ -379,6 +386,10 @@ impl EndpointIn {
             wire::uid(checks, &["body", "uid"], uid, EndpointId::PREFIX);
         }
         let url = check_url(checks, &self.url);
+        for (name, value) in &self.headers {
+            headers::check_name(checks, name);
+            headers::check_value(checks, name, value);
+        }
         let fields = EndpointFields {
             description: self.description,
             throttle_rate: self.throttle_rate.or(self.rate_limit),
@@ -388,6 +399,7 @@ impl EndpointIn {
             event_types: check_event_types(checks, self.event_types.or(self.filter_types)),
             channels: check_channels(checks, self.channels),
             metadata: self.metadata,
+            headers: self.headers,
             options,
         };
         Ok((fields, self.secret))
@@ -474,7 +486,7 @@ fn new_endpoint(
         event_types: fields.event_types,
         channels: fields.channels,
         metadata: fields.metadata,
-        headers: BTreeMap::new(),
+        headers: fields.headers,
         secret,
         old_secrets: Vec::new(),
         options: fields.options.unwrap_or_default(),

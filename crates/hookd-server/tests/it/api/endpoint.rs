@@ -592,3 +592,46 @@ async fn stats_count_deliveries_by_status() {
         .expect(422);
     h.get("/api/v1/app/a/endpoint/zzz/stats").await.expect(404);
 }
+
+/// Newer Svix SDKs send `headers` when creating an endpoint; they become its custom headers,
+/// checked as the headers routes check them. `PUT` leaves them alone.
+#[tokio::test]
+async fn headers_given_at_creation_are_kept_and_checked() {
+    let h = Harness::new().await;
+    h.app("a").await;
+    let ep = h
+        .endpoint(
+            "a",
+            json!({"url": "https://e.com", "uid": "e", "headers": {"X-Tenant": "acme"}}),
+        )
+        .await;
+    let id = ep["id"].as_str().unwrap();
+    let path = format!("/api/v1/app/a/endpoint/{id}/headers");
+    let r = h.get(&path).await.expect(200);
+    assert_eq!(r.json["headers"], json!({"X-Tenant": "acme"}));
+
+    h.put(
+        &format!("/api/v1/app/a/endpoint/{id}"),
+        json!({"url": "https://e.com/v2"}),
+    )
+    .await
+    .expect(200);
+    let r = h.get(&path).await.expect(200);
+    assert_eq!(
+        r.json["headers"],
+        json!({"X-Tenant": "acme"}),
+        "PUT keeps them"
+    );
+
+    let r = h
+        .post(
+            "/api/v1/app/a/endpoint",
+            json!({"url": "https://e.com", "headers": {"svix-id": "forged"}}),
+        )
+        .await
+        .expect(422);
+    assert_eq!(
+        r.json["detail"][0]["loc"],
+        json!(["body", "headers", "svix-id"])
+    );
+}
