@@ -301,6 +301,34 @@ impl AttemptBucket {
             .unwrap_or(DURATION_BIN_UPPER_MS.len() - 1)
     }
 
+    /// Folds grouped counts — `(bucket start, attempt succeeded, duration bin, count)`, ordered
+    /// by bucket start — into buckets, oldest first. Stores group in SQL and share this fold,
+    /// so a chart reads the same whichever database is behind it.
+    pub fn fold(rows: impl IntoIterator<Item = (Timestamp, bool, i64, i64)>) -> Vec<AttemptBucket> {
+        let mut out: Vec<AttemptBucket> = Vec::new();
+        for (start, success, bin, n) in rows {
+            if out.last().is_none_or(|b| b.start != start) {
+                out.push(AttemptBucket {
+                    start,
+                    ..AttemptBucket::default()
+                });
+            }
+            let bucket = out.last_mut().expect("pushed above");
+            if success {
+                bucket.success += n;
+            } else {
+                bucket.fail += n;
+            }
+            if let Some(slot) = usize::try_from(bin)
+                .ok()
+                .and_then(|b| bucket.duration_bins.get_mut(b))
+            {
+                *slot += n;
+            }
+        }
+        out
+    }
+
     /// The upper bound of the bin that holds the `q` quantile (0 to 1) of this bucket's
     /// durations, or `None` for an empty bucket.
     pub fn quantile_upper_ms(&self, q: f64) -> Option<i64> {
@@ -388,6 +416,32 @@ mod tests {
         b.duration_bins[5] = 10;
         assert_eq!(b.quantile_upper_ms(0.5), Some(10));
         assert_eq!(b.quantile_upper_ms(0.99), Some(250));
+    }
+
+    #[test]
+    fn grouped_counts_fold_into_buckets() {
+        let t0 = ManualClock::at_epoch().now();
+        let t1 = t0 + Duration::minutes(1);
+        let buckets = AttemptBucket::fold([
+            (t0, true, 1, 3),
+            (t0, false, 11, 2),
+            (t1, true, 0, 1),
+            (t1, true, 99, 4),
+        ]);
+        assert_eq!(buckets.len(), 2);
+        assert_eq!(
+            (buckets[0].start, buckets[0].success, buckets[0].fail),
+            (t0, 3, 2)
+        );
+        assert_eq!(
+            (buckets[0].duration_bins[1], buckets[0].duration_bins[11]),
+            (3, 2)
+        );
+        assert_eq!(
+            (buckets[1].success, buckets[1].duration_bins[0]),
+            (5, 1),
+            "an unknown bin counts only toward the outcome"
+        );
     }
 
     #[test]

@@ -85,32 +85,14 @@ pub(crate) async fn attempt_buckets(
         .fetch_all(&store.read)
         .await
         .map_err(error::map)?;
-    let mut out: Vec<AttemptBucket> = Vec::new();
+    let mut counts = Vec::with_capacity(rows.len());
     for row in rows {
         let start: i64 = row.try_get("bucket").map_err(error::map)?;
         let status: i64 = row.try_get("status").map_err(error::map)?;
         let bin: i64 = row.try_get("bin").map_err(error::map)?;
         let n: i64 = row.try_get("n").map_err(error::map)?;
-        let start = ts(start)?;
-        if out.last().is_none_or(|b| b.start != start) {
-            out.push(AttemptBucket {
-                start,
-                ..AttemptBucket::default()
-            });
-        }
-        let bucket = out.last_mut().expect("pushed above");
         // Attempt status 0 is success; everything else recorded is a failure.
-        if status == 0 {
-            bucket.success += n;
-        } else {
-            bucket.fail += n;
-        }
-        if let Some(slot) = usize::try_from(bin)
-            .ok()
-            .and_then(|b| bucket.duration_bins.get_mut(b))
-        {
-            *slot += n;
-        }
+        counts.push((ts(start)?, status == 0, bin, n));
     }
-    Ok(out)
+    Ok(AttemptBucket::fold(counts))
 }
