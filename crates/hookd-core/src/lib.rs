@@ -17,6 +17,7 @@ pub mod model;
 pub mod options;
 pub mod page;
 pub mod retry;
+pub mod seal;
 pub mod signing;
 pub mod store;
 pub mod throttle;

@@ -145,6 +145,16 @@ impl<T> Page<T> {
             done: self.done,
         }
     }
+
+    /// [`Self::map`] with a fallible `f`: the first error is the result.
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        Ok(Page {
+            data: self.data.into_iter().map(f).collect::<Result<_, E>>()?,
+            iterator: self.iterator,
+            prev_iterator: self.prev_iterator,
+            done: self.done,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -163,6 +163,18 @@ pub struct Completion {
     pub now: Timestamp,
 }
 
+/// What one call of [`Store::reseal_endpoint_secrets`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResealBatch {
+    /// The last endpoint id examined, to pass as `after` next time; `None` when no endpoint
+    /// was left to examine.
+    pub last: Option<EndpointId>,
+    /// Endpoints examined.
+    pub examined: u64,
+    /// Endpoints whose stored secrets were rewritten.
+    pub resealed: u64,
+}
+
 /// How one batch of completions moves one endpoint's health ([`Endpoint::failing_since`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HealthChange {
@@ -313,6 +325,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// `ep.failing_since` is not written: the store keeps its own value, or clears it when
     /// `ep.disabled` differs from the stored flag.
     async fn update_endpoint(&self, ep: &Endpoint) -> StoreResult<()>;
+    /// Rewrites, under the primary key of the store's [`crate::seal::Sealer`], the stored
+    /// secrets of up to `limit` endpoints whose ids come after `after` (in id order), leaving
+    /// those already sealed under it alone. Each row is rewritten only if it still holds what
+    /// was read (so a concurrent rotation is never undone). A store without a sealer
+    /// examines nothing.
+    async fn reseal_endpoint_secrets(
+        &self,
+        after: Option<&EndpointId>,
+        limit: u32,
+    ) -> StoreResult<ResealBatch>;
     /// Deletes an endpoint with its deliveries and attempts; true if it existed.
     async fn delete_endpoint(&self, app: &AppId, id: &EndpointId) -> StoreResult<bool>;
     /// Disables the endpoint if it is enabled and has been failing since `failing_before` or

@@ -132,7 +132,37 @@ async fn authorize(state: &AppState, parts: &mut Parts, token: &Token) -> ApiRes
     }
 }
 
-/// The middleware: authenticates, authorizes, and hands the [`Caller`] on.
+/// Counts the request against its token's and its application's rate limits. The application
+/// is the one the route's `{app_id}` resolves to (so an id and a uid share one budget); an
+/// application token's requests count against its own application everywhere.
+async fn rate_limit(state: &AppState, parts: &mut Parts, token: &Token) -> ApiResult<()> {
+    let app_id = match &token.scope {
+        TokenScope::App(own) => Some(own.to_string()),
+        TokenScope::Admin => {
+            let wanted = RawPathParams::from_request_parts(parts, state)
+                .await
+                .ok()
+                .and_then(|params| {
+                    params
+                        .iter()
+                        .find(|(name, _)| *name == "app_id")
+                        .map(|(_, value)| value.to_owned())
+                });
+            match wanted {
+                // An unknown application is the handler's 404 to give; it has no budget.
+                Some(wanted) => state
+                    .lookups
+                    .app(state.store.as_ref(), &wanted)
+                    .await?
+                    .map(|app| app.id.to_string()),
+                None => None,
+            }
+        }
+    };
+    state.limits.check_request(&token.hash, app_id.as_deref())
+}
+
+/// The middleware: authenticates, authorizes, applies the rate limits, and hands the [`Caller`] on.
 pub async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
     let token = match authenticate(&state, &parts.headers).await {
@@ -140,6 +170,9 @@ pub async fn require_token(State(state): State<AppState>, req: Request, next: Ne
         Err(e) => return e.into_response(),
     };
     if let Err(e) = authorize(&state, &mut parts, &token).await {
+        return e.into_response();
+    }
+    if let Err(e) = rate_limit(&state, &mut parts, &token).await {
         return e.into_response();
     }
     parts.extensions.insert(Caller { token });

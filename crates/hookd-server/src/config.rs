@@ -38,6 +38,22 @@ pub const DEFAULT_PAYLOAD_RETENTION: Duration = Duration::from_secs(90 * 24 * 36
 /// disappear together.
 pub const DEFAULT_ATTEMPT_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 
+/// Requests per second one token may make, by default: far above what one client of one
+/// process needs (a publishing loop at full speed reaches a few thousand), so only a runaway
+/// client meets it.
+pub const DEFAULT_API_RATE_LIMIT_PER_TOKEN: u32 = 10_000;
+/// Requests per second addressed to one application, by default, whichever tokens make them:
+/// the same ceiling as a token's, so that an application's tenants (portal tokens) and its
+/// operator together cannot exceed what one runaway client could.
+pub const DEFAULT_API_RATE_LIMIT_PER_APP: u32 = 10_000;
+/// Failed authentications one client address may make per minute, by default. Real clients
+/// with a wrong token fail a handful of times before someone looks; a guesser needs millions.
+pub const DEFAULT_AUTH_FAILURES_PER_MINUTE: u32 = 30;
+/// How long a SIGTERM waits for in-flight deliveries before it abandons them and releases
+/// their claims: inside the 30 s a typical orchestrator (Kubernetes' default
+/// `terminationGracePeriodSeconds`) allows, with room left for the final store writes.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
 pub use url::Url;
 
 /// Why an `outbound_proxy` value was refused. It never repeats the value, which may hold a
@@ -100,6 +116,17 @@ pub struct ServerConfig {
     /// delivery goes through; `None` connects directly. The address guard still applies to
     /// the destination (see `worker::ssrf`).
     pub outbound_proxy: Option<Url>,
+    /// Requests per second (with bursts of one second's worth) that one token may make;
+    /// `None` is unlimited.
+    pub api_rate_limit_per_token: Option<crate::ratelimit::RateLimit>,
+    /// Requests per second addressed to one application; `None` is unlimited.
+    pub api_rate_limit_per_app: Option<crate::ratelimit::RateLimit>,
+    /// Failed authentications per minute one client address may make before all its requests
+    /// are refused for a while; `None` is unlimited.
+    pub auth_failures_per_minute: Option<std::num::NonZeroU32>,
+    /// How long shutdown waits for in-flight deliveries before releasing them to be retried
+    /// (by this process after a restart, or by another one at once).
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ServerConfig {
@@ -122,6 +149,12 @@ impl Default for ServerConfig {
             payload_retention: DEFAULT_PAYLOAD_RETENTION,
             attempt_retention: DEFAULT_ATTEMPT_RETENTION,
             outbound_proxy: None,
+            api_rate_limit_per_token: std::num::NonZeroU32::new(DEFAULT_API_RATE_LIMIT_PER_TOKEN)
+                .map(crate::ratelimit::RateLimit::per_second),
+            api_rate_limit_per_app: std::num::NonZeroU32::new(DEFAULT_API_RATE_LIMIT_PER_APP)
+                .map(crate::ratelimit::RateLimit::per_second),
+            auth_failures_per_minute: std::num::NonZeroU32::new(DEFAULT_AUTH_FAILURES_PER_MINUTE),
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
         }
     }
 }

@@ -86,6 +86,14 @@ pub enum ApiError {
     /// The body exceeds the configured limit (413).
     #[error("payload too large")]
     PayloadTooLarge,
+    /// A rate limit refused the request (429); the caller may retry after `retry_after`.
+    #[error("rate limited: {detail}")]
+    TooManyRequests {
+        /// Which limit, for a person (never a token or another tenant's name).
+        detail: String,
+        /// When a retry can succeed, sent as `Retry-After` (whole seconds, rounded up).
+        retry_after: std::time::Duration,
+    },
     /// The storage cannot be reached; worth retrying later (503).
     #[error("storage unavailable")]
     Unavailable(#[source] StoreError),
@@ -134,6 +142,7 @@ impl ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -177,6 +186,21 @@ pub struct ValidationBody<'a> {
     detail: &'a [ValidationItem],
 }
 
+/// What a 503 suggests as `Retry-After`: a database failover or restart typically takes
+/// seconds, and clients that come back sooner only add load to a recovering server.
+pub const UNAVAILABLE_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Adds `Retry-After` in whole seconds, rounded up and at least 1, so that a client never
+/// reads "0" and retries in a tight loop.
+fn with_retry_after(mut response: Response, after: std::time::Duration) -> Response {
+    let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+    response.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from(secs.max(1)),
+    );
+    response
+}
+
 /// Writes the full error chain of a 5xx to the log; the caller only sees a generic detail.
 fn log_server_error(err: &ApiError) {
     let mut chain = String::new();
@@ -206,11 +230,18 @@ impl IntoResponse for ApiError {
                 (status, Json(ValidationBody { detail: items })).into_response()
             }
             Self::PayloadTooLarge => standard("payload_too_large", "Request payload is too large."),
+            Self::TooManyRequests {
+                detail,
+                retry_after,
+            } => with_retry_after(standard("rate_limited", detail), *retry_after),
             Self::Unavailable(_) => {
                 log_server_error(&self);
-                standard(
-                    "service_unavailable",
-                    "The storage is temporarily unavailable; please retry later.",
+                with_retry_after(
+                    standard(
+                        "service_unavailable",
+                        "The storage is temporarily unavailable; please retry later.",
+                    ),
+                    UNAVAILABLE_RETRY_AFTER,
                 )
             }
             Self::Internal(_) => {

@@ -15,6 +15,7 @@ pub mod error;
 pub mod idempotency;
 pub mod maintenance;
 pub mod publish;
+pub mod ratelimit;
 pub mod ui;
 pub mod worker;
 
@@ -34,6 +35,8 @@ pub struct AppState {
     pub config: Arc<config::ServerConfig>,
     /// Cached token and application lookups.
     pub lookups: Arc<cache::LookupCache>,
+    /// The API's rate limits (per token, per application, failed authentication).
+    pub limits: Arc<ratelimit::ApiLimits>,
     /// Group-commit writer of publishes.
     pub publisher: publish::Publisher,
     /// Wakes the delivery workers in this process when new work becomes due now (a message
@@ -47,6 +50,11 @@ impl AppState {
         Self {
             publisher: publish::Publisher::spawn(store.clone()),
             lookups: Arc::default(),
+            limits: Arc::new(ratelimit::ApiLimits::new(
+                config.api_rate_limit_per_token,
+                config.api_rate_limit_per_app,
+                config.auth_failures_per_minute,
+            )),
             store,
             clock,
             config: Arc::new(config),

@@ -1,4 +1,5 @@
-//! Periodic housekeeping of one process: pruning expired idempotency records, and retention —
+//! Periodic housekeeping of one process: pruning expired idempotency records and the rate
+//! limiters' idle state, and retention —
 //! removing message payloads past their expiry (as an expunge does: the message stays, its
 //! payload becomes `NULL` and the API shows `{"expired": true}`) and deleting attempts older
 //! than `attempt_retention` (deliveries keep their states and attempt counts).
@@ -23,6 +24,11 @@ use crate::AppState;
 /// How often housekeeping runs. Retention is counted in days and idempotency records only need
 /// to go eventually; an hour keeps the tables close to their promised size without adding load.
 const INTERVAL: Duration = Duration::from_secs(3600);
+
+/// How often the API's rate limiters forget clients whose budgets are full again. Their state
+/// grows with each distinct client address; pruning every minute keeps it to the clients of
+/// the last minutes, whatever an attacker cycling through addresses does.
+const LIMITER_PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Rows one retention statement changes at most: enough that a backlog of millions clears in
 /// minutes, few enough that one statement takes milliseconds, not seconds, even with
@@ -111,8 +117,15 @@ pub async fn run_retention(
 pub fn spawn(state: AppState) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(INTERVAL);
+        let mut limiter_tick = tokio::time::interval(LIMITER_PRUNE_INTERVAL);
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = limiter_tick.tick() => {
+                    state.limits.prune();
+                    continue;
+                }
+            }
             let ttl = chrono::Duration::from_std(state.config.idempotency_ttl)
                 .unwrap_or(chrono::Duration::days(1));
             match state.store.idempotency_prune(state.clock.now() - ttl).await {

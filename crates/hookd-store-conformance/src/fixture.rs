@@ -35,9 +35,9 @@ pub const PAYLOAD_RETENTION: Duration = Duration::days(90);
 pub const CLAIM_ALL: u32 = 1_000;
 
 /// A valid `whsec_` secret (stores do not validate secrets, but the data should be realistic).
-const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+pub const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 /// A second valid secret, for rotated-out secrets.
-const OLD_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub const OLD_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// Builds test data on a manual clock.
 #[derive(Debug)]

@@ -27,6 +27,7 @@ use hookd_core::store::Store;
 pub mod cases;
 pub mod check;
 pub mod fixture;
+pub mod sealing;
 
 /// A store under test, together with whatever must outlive it (a temporary directory, a
 /// database container handle…), which is dropped only after the case has finished.

@@ -117,6 +117,21 @@ pub(crate) fn old_secrets_json(secrets: &[OldSecret]) -> Json<Vec<StoredOldSecre
     )
 }
 
+/// Old secrets back from their JSON text.
+pub(crate) fn old_secrets_from_json(text: &str) -> StoreResult<Vec<OldSecret>> {
+    let stored: Vec<StoredOldSecret> =
+        serde_json::from_str(text).map_err(|e| corrupt(format!("old_secrets: {e}")))?;
+    stored
+        .into_iter()
+        .map(|s| {
+            Ok(OldSecret {
+                key: s.key,
+                expires_at: ts(s.expires_at)?,
+            })
+        })
+        .collect()
+}
+
 /// A throttle rate as an INTEGER parameter (the API bounds it to `u16`).
 pub(crate) fn rate(rate: Option<u16>) -> Option<i32> {
     rate.map(i32::from)

@@ -8,7 +8,7 @@ use hookd_core::{
     id::{AppId, EndpointId},
     model::Endpoint,
     page::{ListQuery, Page},
-    store::{StoreError, StoreResult},
+    store::{ResealBatch, StoreError, StoreResult},
     Timestamp,
 };
 use sqlx::{types::Json, QueryBuilder};
@@ -166,4 +166,49 @@ pub(crate) async fn delete(store: &PgStore, app: &AppId, id: &EndpointId) -> Sto
         .await
         .map_err(error::map)?;
     Ok(done.rows_affected() > 0)
+}
+
+/// Reseals one batch of endpoints' secrets (see `Store::reseal_endpoint_secrets`). Each row is
+/// read, resealed in memory and written back only if its secret columns are unchanged, so a
+/// rotation that lands in between wins and is resealed by the next run instead.
+pub(crate) async fn reseal(
+    store: &PgStore,
+    after: Option<&EndpointId>,
+    limit: u32,
+) -> StoreResult<ResealBatch> {
+    let Some(sealer) = store.sealer.as_deref() else {
+        return Ok(ResealBatch::default());
+    };
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT id, secret, old_secrets::text FROM endpoints WHERE id > $1 ORDER BY id LIMIT $2",
+    )
+    .bind(after.map_or("", |id| id.as_str()))
+    .bind(i64::from(limit.max(1)))
+    .fetch_all(&store.pool)
+    .await
+    .map_err(error::map)?;
+    let mut batch = ResealBatch::default();
+    for (id, secret, old_json) in rows {
+        let old = codec::old_secrets_from_json(&old_json)?;
+        // The thread-local generator must not live across the await below.
+        let resealed = sealer.reseal(&id, &secret, &old, &mut rand::thread_rng())?;
+        if let Some((new_secret, new_old)) = resealed {
+            let written = sqlx::query(
+                "UPDATE endpoints SET secret = $1, old_secrets = $2 \
+                 WHERE id = $3 AND secret = $4 AND old_secrets = $5::jsonb",
+            )
+            .bind(&new_secret)
+            .bind(old_secrets_json(&new_old))
+            .bind(&id)
+            .bind(&secret)
+            .bind(&old_json)
+            .execute(&store.pool)
+            .await
+            .map_err(error::map)?;
+            batch.resealed += written.rows_affected();
+        }
+        batch.examined += 1;
+        batch.last = Some(EndpointId::from_trusted(id.clone()));
+    }
+    Ok(batch)
 }

@@ -134,6 +134,9 @@ pub struct PgStore {
     /// Changed by [`PgStore::close`] and dropped with the last clone; either tells the
     /// listener tasks to stop.
     shutdown: Arc<watch::Sender<()>>,
+    /// Seals endpoint secrets as they are written and opens them as they are read; `None`
+    /// keeps them as plain text (see `hookd_core::seal`).
+    sealer: Option<Arc<hookd_core::seal::Sealer>>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -195,7 +198,14 @@ impl PgStore {
             options,
             instance: instance.into(),
             shutdown: Arc::new(shutdown),
+            sealer: None,
         })
+    }
+
+    /// This store with endpoint secrets sealed at rest under `sealer` (or not, with `None`).
+    pub fn with_sealer(mut self, sealer: Option<Arc<hookd_core::seal::Sealer>>) -> Self {
+        self.sealer = sealer;
+        self
     }
 
     /// Stops the work listeners and closes the pool, waiting for connections in use to be

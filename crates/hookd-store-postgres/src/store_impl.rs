@@ -13,7 +13,7 @@ use hookd_core::{
     page::{ListQuery, Page},
     store::{
         AttemptFilter, BucketQuery, ClaimRequest, Claimed, Completion, DeliveryFilter,
-        IdempotencyBegin, MessageFilter, Store, StoreResult, WorkCallback,
+        IdempotencyBegin, MessageFilter, ResealBatch, Store, StoreResult, WorkCallback,
     },
     Timestamp,
 };
@@ -22,6 +22,18 @@ use crate::{
     apps, deliveries, endpoints, event_types, idempotency, limits, messages, notify, queue,
     retention, tokens, PgStore,
 };
+
+impl PgStore {
+    /// `ep` as it is written: with its secrets sealed when this store has a sealer.
+    fn sealed<'a>(&self, ep: &'a Endpoint) -> std::borrow::Cow<'a, Endpoint> {
+        hookd_core::seal::seal_for_store(self.sealer.as_deref(), ep, &mut rand::thread_rng())
+    }
+
+    /// `ep` as read, with its secrets opened when this store has a sealer.
+    fn opened(&self, ep: Endpoint) -> StoreResult<Endpoint> {
+        hookd_core::seal::open_from_store(self.sealer.as_deref(), ep)
+    }
+}
 
 #[async_trait]
 impl Store for PgStore {
@@ -79,16 +91,28 @@ impl Store for PgStore {
     }
 
     async fn create_endpoint(&self, ep: &Endpoint) -> StoreResult<()> {
-        endpoints::create(self, ep).await
+        endpoints::create(self, &self.sealed(ep)).await
     }
     async fn get_endpoint(&self, app: &AppId, id_or_uid: &str) -> StoreResult<Option<Endpoint>> {
-        endpoints::get(self, app, id_or_uid).await
+        endpoints::get(self, app, id_or_uid)
+            .await?
+            .map(|ep| self.opened(ep))
+            .transpose()
     }
     async fn list_endpoints(&self, app: &AppId, query: &ListQuery) -> StoreResult<Page<Endpoint>> {
-        endpoints::list(self, app, query).await
+        endpoints::list(self, app, query)
+            .await?
+            .try_map(|ep| self.opened(ep))
     }
     async fn update_endpoint(&self, ep: &Endpoint) -> StoreResult<()> {
-        endpoints::update(self, ep).await
+        endpoints::update(self, &self.sealed(ep)).await
+    }
+    async fn reseal_endpoint_secrets(
+        &self,
+        after: Option<&EndpointId>,
+        limit: u32,
+    ) -> StoreResult<ResealBatch> {
+        endpoints::reseal(self, after, limit).await
     }
     async fn delete_endpoint(&self, app: &AppId, id: &EndpointId) -> StoreResult<bool> {
         endpoints::delete(self, app, id).await
@@ -155,7 +179,9 @@ impl Store for PgStore {
         msg: &MsgId,
         query: &ListQuery,
     ) -> StoreResult<Page<(Endpoint, Delivery)>> {
-        deliveries::list_message_deliveries(self, app, msg, query).await
+        deliveries::list_message_deliveries(self, app, msg, query)
+            .await?
+            .try_map(|(ep, d)| Ok((self.opened(ep)?, d)))
     }
     async fn list_attempts_by_endpoint(
         &self,
@@ -202,7 +228,14 @@ impl Store for PgStore {
     }
 
     async fn claim_due(&self, req: &ClaimRequest<'_>) -> StoreResult<Vec<Claimed>> {
-        queue::claim_due(self, req).await
+        queue::claim_due(self, req)
+            .await?
+            .into_iter()
+            .map(|mut c| {
+                c.endpoint = self.opened(c.endpoint)?;
+                Ok(c)
+            })
+            .collect()
     }
     async fn complete(&self, batch: &[Completion]) -> StoreResult<Vec<bool>> {
         queue::complete(self, batch).await

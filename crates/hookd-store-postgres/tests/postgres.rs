@@ -544,3 +544,42 @@ async fn a_store_recovers_after_its_sessions_are_terminated() {
         "the next call works on a new session"
     );
 }
+
+/// The shared sealing case (`hookd_store_conformance::sealing`) on one database reopened
+/// under different keys.
+#[tokio::test]
+async fn secrets_are_sealed_at_rest_and_rotated() {
+    let db = TestDatabase::create().await;
+    let options = db.options();
+    hookd_store_conformance::sealing::secrets_sealed_at_rest_and_rotated(
+        |sealer| {
+            let options = options.clone();
+            async move {
+                let store = PgStore::connect_with(options)
+                    .await
+                    .unwrap()
+                    .with_sealer(sealer);
+                Arc::new(store) as Arc<dyn Store>
+            }
+        },
+        || {
+            let options = options.clone();
+            async move {
+                let mut conn: PgConnection = options.connect().await.unwrap();
+                let rows: Vec<(String, String)> =
+                    sqlx::query_as("SELECT secret, old_secrets::text FROM endpoints")
+                        .fetch_all(&mut conn)
+                        .await
+                        .unwrap();
+                let mut out = vec![];
+                for (secret, old) in rows {
+                    out.push(secret);
+                    let old: Vec<serde_json::Value> = serde_json::from_str(&old).unwrap();
+                    out.extend(old.iter().map(|o| o["key"].as_str().unwrap().to_owned()));
+                }
+                out
+            }
+        },
+    )
+    .await;
+}

@@ -125,6 +125,20 @@ pub(crate) fn old_secrets_json(secrets: &[OldSecret]) -> StoreResult<String> {
     to_json(&stored)
 }
 
+/// Old secrets back from their JSON text.
+pub(crate) fn old_secrets_from_json(text: &str) -> StoreResult<Vec<OldSecret>> {
+    let stored: Vec<StoredOldSecret> = from_json(text, "old_secrets")?;
+    stored
+        .into_iter()
+        .map(|s| {
+            Ok(OldSecret {
+                key: s.key,
+                expires_at: ts(s.expires_at)?,
+            })
+        })
+        .collect()
+}
+
 /// An optional list as JSON text, `NULL` when absent (absent means "all", not "none").
 pub(crate) fn opt_list_json(list: Option<&Vec<String>>) -> StoreResult<Option<String>> {
     list.map(to_json).transpose()

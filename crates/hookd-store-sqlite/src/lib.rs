@@ -112,6 +112,9 @@ pub struct SqliteStore {
     write: SqlitePool,
     /// Read-only connections for everything that does not write.
     read: SqlitePool,
+    /// Seals endpoint secrets as they are written and opens them as they are read; `None`
+    /// keeps them as plain text (see `hookd_core::seal`).
+    sealer: Option<std::sync::Arc<hookd_core::seal::Sealer>>,
 }
 
 impl SqliteStore {
@@ -166,7 +169,17 @@ impl SqliteStore {
             .await
             .map_err(open_err)?;
         tracing::info!(path = %path.display(), "opened SQLite store");
-        Ok(SqliteStore { write, read })
+        Ok(SqliteStore {
+            write,
+            read,
+            sealer: None,
+        })
+    }
+
+    /// This store with endpoint secrets sealed at rest under `sealer` (or not, with `None`).
+    pub fn with_sealer(mut self, sealer: Option<std::sync::Arc<hookd_core::seal::Sealer>>) -> Self {
+        self.sealer = sealer;
+        self
     }
 
     /// Closes both pools, waiting for connections in use to be returned. Closing the last

@@ -146,3 +146,44 @@ async fn reads_proceed_while_another_writer_holds_the_lock() {
     assert_eq!(read, Some(a));
     tx.rollback().await.unwrap();
 }
+
+/// The shared sealing case (`hookd_store_conformance::sealing`) on one SQLite file reopened
+/// under different keys.
+#[tokio::test]
+async fn secrets_are_sealed_at_rest_and_rotated() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("hookd.db");
+    hookd_store_conformance::sealing::secrets_sealed_at_rest_and_rotated(
+        |sealer| {
+            let path = path.clone();
+            async move {
+                let store = SqliteStore::open(&path).await.unwrap().with_sealer(sealer);
+                Arc::new(store) as Arc<dyn Store>
+            }
+        },
+        || {
+            let path = path.clone();
+            async move {
+                let mut conn = raw(&path).await;
+                let rows: Vec<(String, String)> =
+                    sqlx::query_as("SELECT secret, old_secrets FROM endpoints")
+                        .fetch_all(&mut conn)
+                        .await
+                        .unwrap();
+                secret_texts(rows)
+            }
+        },
+    )
+    .await;
+}
+
+/// Each stored secret text: the current secret, and each old secret's `key` in the JSON list.
+fn secret_texts(rows: Vec<(String, String)>) -> Vec<String> {
+    let mut out = vec![];
+    for (secret, old) in rows {
+        out.push(secret);
+        let old: Vec<serde_json::Value> = serde_json::from_str(&old).unwrap();
+        out.extend(old.iter().map(|o| o["key"].as_str().unwrap().to_owned()));
+    }
+    out
+}

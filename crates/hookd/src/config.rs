@@ -2,7 +2,7 @@
 //! optional TOML file (`--config` / `HOOKD_CONFIG`), then `HOOKD_*` environment variables, then
 //! command-line flags. This module only reads and validates settings; it opens nothing.
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, time::Duration};
 
 use anyhow::Context as _;
 use figment::{
@@ -10,7 +10,7 @@ use figment::{
     Figment,
 };
 use hookd_core::retry::RetryPolicy;
-use hookd_server::config::ServerConfig;
+use hookd_server::{config::ServerConfig, ratelimit::RateLimit};
 use serde::{Deserialize, Serialize};
 
 /// A list given either as a TOML array or as one comma-separated string (environment).
@@ -83,8 +83,31 @@ pub struct Settings {
     pub attempt_retention_days: u32,
     /// An HTTP proxy URL every delivery goes through.
     pub outbound_proxy: Option<String>,
+    /// Requests per second one API token may make; 0 is unlimited.
+    pub api_rate_limit_per_token: u32,
+    /// Requests per second addressed to one application; 0 is unlimited.
+    pub api_rate_limit_per_app: u32,
+    /// Failed authentications per minute one client address may make; 0 is unlimited.
+    pub auth_failures_per_minute: u32,
+    /// Seconds a SIGTERM waits for in-flight deliveries before releasing them.
+    pub shutdown_grace_secs: u64,
+    /// Keys that seal endpoint secrets at rest: base64 of 32 bytes each, comma-separated, the
+    /// primary (sealing) key first. Absent stores secrets as plain text.
+    pub encryption_key: Option<KeySetting>,
     /// Log filter, `tracing` syntax.
     pub log: String,
+}
+
+/// The encryption key setting, kept out of `Debug` output (and so out of any log line or
+/// error that prints the settings).
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(transparent)]
+pub struct KeySetting(pub String);
+
+impl std::fmt::Debug for KeySetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeySetting(<redacted>)")
+    }
 }
 
 /// A retry policy given as a table (config file) or as JSON text (environment, flags).
@@ -114,7 +137,7 @@ impl RetryPolicySetting {
 
 /// The settings that `HOOKD_*` variables may set. Other `HOOKD_*` variables (such as
 /// `HOOKD_CONFIG`, which names the file) are not settings and are left alone.
-const ENV_KEYS: [&str; 17] = [
+const ENV_KEYS: [&str; 22] = [
     "data_dir",
     "listen",
     "database_url",
@@ -131,6 +154,11 @@ const ENV_KEYS: [&str; 17] = [
     "payload_retention_days",
     "attempt_retention_days",
     "outbound_proxy",
+    "api_rate_limit_per_token",
+    "api_rate_limit_per_app",
+    "auth_failures_per_minute",
+    "shutdown_grace_secs",
+    "encryption_key",
     "log",
 ];
 
@@ -159,6 +187,15 @@ impl Default for Settings {
             payload_retention_days: days(server.payload_retention),
             attempt_retention_days: days(server.attempt_retention),
             outbound_proxy: None,
+            api_rate_limit_per_token: server
+                .api_rate_limit_per_token
+                .map_or(0, |l| l.per_second.get()),
+            api_rate_limit_per_app: server
+                .api_rate_limit_per_app
+                .map_or(0, |l| l.per_second.get()),
+            auth_failures_per_minute: server.auth_failures_per_minute.map_or(0, |n| n.get()),
+            shutdown_grace_secs: server.shutdown_grace.as_secs(),
+            encryption_key: None,
             log: "info".into(),
         }
     }
@@ -214,6 +251,16 @@ impl Settings {
             .merge(Serialized::defaults(flags))
             .extract()
             .context("invalid configuration")
+    }
+
+    /// The sealer of endpoint secrets, if keys are configured. Errors never repeat a key.
+    pub fn sealer(&self) -> anyhow::Result<Option<std::sync::Arc<hookd_core::seal::Sealer>>> {
+        match self.encryption_key.as_ref().map(|k| k.0.trim()) {
+            None | Some("") => Ok(None),
+            Some(keys) => Ok(Some(std::sync::Arc::new(
+                hookd_core::seal::Sealer::from_keys(keys).context("encryption_key")?,
+            ))),
+        }
     }
 
     /// The server settings these produce.
@@ -276,6 +323,12 @@ impl Settings {
                 u64::from(self.attempt_retention_days) * DAY_SECS,
             ),
             outbound_proxy: outbound_proxy(self.outbound_proxy.as_deref())?,
+            api_rate_limit_per_token: NonZeroU32::new(self.api_rate_limit_per_token)
+                .map(RateLimit::per_second),
+            api_rate_limit_per_app: NonZeroU32::new(self.api_rate_limit_per_app)
+                .map(RateLimit::per_second),
+            auth_failures_per_minute: NonZeroU32::new(self.auth_failures_per_minute),
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
             ..ServerConfig::default()
         })
     }
@@ -402,6 +455,45 @@ mod tests {
             jail.set_env("HOOKD_ATTEMPT_RETENTION_DAYS", "0");
             let s = Settings::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
             assert!(s.server_config().is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn limits_grace_and_keys_from_env() {
+        let defaults = Settings::default().server_config().unwrap();
+        assert!(defaults.api_rate_limit_per_token.is_some(), "on by default");
+        assert!(
+            Settings::default().sealer().unwrap().is_none(),
+            "off by default"
+        );
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("HOOKD_API_RATE_LIMIT_PER_TOKEN", "0");
+            jail.set_env("HOOKD_API_RATE_LIMIT_PER_APP", "50");
+            jail.set_env("HOOKD_AUTH_FAILURES_PER_MINUTE", "5");
+            jail.set_env("HOOKD_SHUTDOWN_GRACE_SECS", "3");
+            jail.set_env(
+                "HOOKD_ENCRYPTION_KEY",
+                "HxwdHhsaGRgXFhUUExIREA8ODQwLCgkIBwYFBAMCAQA=,AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+            );
+            let s = Settings::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
+            let c = s.server_config().unwrap();
+            assert_eq!(c.api_rate_limit_per_token, None, "0 is unlimited");
+            assert_eq!(c.api_rate_limit_per_app.unwrap().per_second.get(), 50);
+            assert_eq!(c.auth_failures_per_minute.unwrap().get(), 5);
+            assert_eq!(c.shutdown_grace, Duration::from_secs(3));
+            assert!(s.sealer().unwrap().is_some());
+            assert!(
+                !format!("{s:?}").contains("HxwdHhsa"),
+                "keys stay out of Debug"
+            );
+            jail.set_env("HOOKD_ENCRYPTION_KEY", "c2VjcmV0LWJ1dC1zaG9ydA==");
+            let s = Settings::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
+            let err = format!("{:#}", s.sealer().unwrap_err());
+            assert!(
+                err.contains("32 bytes") && !err.contains("c2VjcmV0"),
+                "{err}"
+            );
             Ok(())
         });
     }

@@ -1,5 +1,6 @@
 //! The `hookd` binary: `hookd serve` runs the API and the delivery workers on the configured
-//! store; `hookd token create` mints an admin token. It owns process concerns only —
+//! store; `hookd token create` mints an admin token; `hookd secrets reseal` rewrites endpoint
+//! secrets under the current encryption key. It owns process concerns only —
 //! configuration, logging, signals, printing — and must not contain API or delivery logic.
 
 mod config;
@@ -65,6 +66,18 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage the encryption of endpoint secrets at rest.
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SecretsCommand {
+    /// Rewrite every endpoint's stored secrets under the first key of HOOKD_ENCRYPTION_KEY
+    /// (sealing plain ones, moving ones sealed under older keys). Safe while hookd serves.
+    Reseal,
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,6 +120,18 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         match cli.command {
             Command::Serve { .. } => serve(settings).await,
+            Command::Secrets {
+                command: SecretsCommand::Reseal,
+            } => {
+                anyhow::ensure!(
+                    settings.encryption_key.is_some(),
+                    "no encryption_key is configured (HOOKD_ENCRYPTION_KEY): nothing to seal with"
+                );
+                let store = open_store(&settings).await?;
+                let (examined, resealed) = reseal(store.as_ref()).await?;
+                println!("examined {examined} endpoints, resealed {resealed}");
+                Ok(())
+            }
             Command::Token {
                 command: TokenCommand::Create { name },
             } => {
@@ -122,13 +147,37 @@ fn main() -> anyhow::Result<()> {
     })
 }
 
+/// Endpoints a reseal rewrites per store call: small enough that each call is quick beside
+/// live traffic, large enough that a hundred thousand endpoints take seconds.
+const RESEAL_BATCH: u32 = 500;
+
+/// Reseals every endpoint's secrets, batch by batch; answers (examined, resealed).
+async fn reseal(store: &dyn Store) -> anyhow::Result<(u64, u64)> {
+    let (mut examined, mut resealed) = (0u64, 0u64);
+    let mut after = None;
+    loop {
+        let batch = store
+            .reseal_endpoint_secrets(after.as_ref(), RESEAL_BATCH)
+            .await
+            .context("resealing endpoint secrets")?;
+        examined += batch.examined;
+        resealed += batch.resealed;
+        match batch.last {
+            Some(last) => after = Some(last),
+            None => return Ok((examined, resealed)),
+        }
+    }
+}
+
 async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let sealer = settings.sealer()?;
     let path = match settings.database_url.as_deref().filter(|u| !u.is_empty()) {
         None => settings.data_dir.join(SQLITE_FILE),
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             let store = PgStore::connect(url)
                 .await
-                .context("connecting to PostgreSQL")?;
+                .context("connecting to PostgreSQL")?
+                .with_sealer(sealer);
             tracing::info!("PostgreSQL store connected");
             return Ok(Arc::new(store));
         }
@@ -140,7 +189,8 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     };
     let store = SqliteStore::open(&path)
         .await
-        .with_context(|| format!("opening the SQLite database at {}", path.display()))?;
+        .with_context(|| format!("opening the SQLite database at {}", path.display()))?
+        .with_sealer(sealer);
     tracing::info!(path = %path.display(), "SQLite store opened");
     Ok(Arc::new(store))
 }

@@ -5,12 +5,14 @@
 //! [`router`] builds one axum `Router` with one module per resource (as the Svix server is laid
 //! out): [`application`], [`event_type`], [`endpoint`] (with its sub-resources), [`message`],
 //! [`attempt`], [`auth`] and [`health`]. Every request passes, outermost first:
-//! 1. the body limit ([`limit_body`]): a body over `config.max_body_bytes` is a 413 before
+//! 1. the failed-authentication guard ([`crate::ratelimit::fail_guard`]): a client address that
+//!    failed authentication too often is refused with 429 before anything else;
+//! 2. the body limit ([`limit_body`]): a body over `config.max_body_bytes` is a 413 before
 //!    anything reads it further;
-//! 2. authentication and authorization ([`crate::auth::require_token`]), on every route but the
-//!    health checks;
-//! 3. `Idempotency-Key` handling ([`crate::idempotency::idempotency`]) for POSTs;
-//! 4. the handler, which parses its input with the extractors of [`extract`] into wire types,
+//! 3. authentication, authorization and the per-token and per-application rate limits
+//!    ([`crate::auth::require_token`]), on every route but the health checks;
+//! 4. `Idempotency-Key` handling ([`crate::idempotency::idempotency`]) for POSTs;
+//! 5. the handler, which parses its input with the extractors of [`extract`] into wire types,
 //!    validates them into domain types, calls the store, and maps the result back to wire
 //!    types.
 //!
@@ -161,6 +163,12 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::ui::router())
         .fallback(unknown_route)
         .layer(from_fn_with_state(state.clone(), limit_body))
+        // Outermost: a client that keeps failing authentication is refused before its body
+        // is even read.
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::ratelimit::fail_guard,
+        ))
         .with_state(state)
 }
 
@@ -178,9 +186,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let service = service(state);
+    // Connection info gives each request its client address, which the failed-authentication
+    // limit is keyed by.
     axum::serve(
         listener,
-        axum::ServiceExt::<Request>::into_make_service(service),
+        axum::ServiceExt::<Request>::into_make_service_with_connect_info::<std::net::SocketAddr>(
+            service,
+        ),
     )
     .with_graceful_shutdown(shutdown)
     .await

@@ -77,6 +77,11 @@ pub enum WorkerError {
 #[derive(Debug)]
 pub struct WorkerHandle {
     shutdown: watch::Sender<bool>,
+    /// Set when the shutdown grace has run out: in-flight attempts stop waiting for their
+    /// receivers and release their deliveries.
+    abort: watch::Sender<bool>,
+    /// How long [`WorkerHandle::shutdown`] lets in-flight attempts finish.
+    grace: Duration,
     dispatcher: JoinHandle<()>,
     completed: watch::Receiver<u64>,
 }
@@ -94,11 +99,26 @@ impl WorkerHandle {
         let _ = self.completed.wait_for(|c| *c >= n).await;
     }
 
-    /// Stops claiming, lets in-flight attempts finish (each is bounded by the HTTP timeout),
-    /// writes their completions and returns.
+    /// Stops claiming and lets in-flight attempts finish for up to `config.shutdown_grace`.
+    /// Attempts still waiting on their receivers then are abandoned and their deliveries
+    /// released (put back as due now, with no attempt counted), so that another process, or
+    /// this one after a restart, sends them at once instead of waiting for their leases to
+    /// expire. Returns once every completion and release is written, so shutdown takes at
+    /// most the grace plus one store write.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
-        let _ = self.dispatcher.await;
+        let mut dispatcher = self.dispatcher;
+        if tokio::time::timeout(self.grace, &mut dispatcher)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                grace_secs = self.grace.as_secs(),
+                "deliveries still in flight after the shutdown grace; releasing them"
+            );
+            let _ = self.abort.send(true);
+            let _ = dispatcher.await;
+        }
     }
 }
 
@@ -160,6 +180,8 @@ struct Ctx {
     sender: http::Sender,
     completions: mpsc::Sender<Pending>,
     envelopes: EnvelopeCache,
+    /// Becomes `true` when shutdown gives up on in-flight attempts.
+    abort: watch::Receiver<bool>,
 }
 
 /// Starts the workers of this process.
@@ -168,11 +190,13 @@ pub fn spawn(state: AppState) -> Result<WorkerHandle, WorkerError> {
     let (completions, completion_rx) = mpsc::channel(COMPLETION_QUEUE);
     let (completed_tx, completed) = watch::channel(0u64);
     let (shutdown, shutdown_rx) = watch::channel(false);
+    let (abort, abort_rx) = watch::channel(false);
     let ctx = Arc::new(Ctx {
         state: state.clone(),
         sender,
         completions,
         envelopes: EnvelopeCache::default(),
+        abort: abort_rx,
     });
     let completer = tokio::spawn(complete_loop(state.clone(), completion_rx, completed_tx));
     let dispatcher = tokio::spawn(async move {
@@ -183,6 +207,8 @@ pub fn spawn(state: AppState) -> Result<WorkerHandle, WorkerError> {
     });
     Ok(WorkerHandle {
         shutdown,
+        abort,
+        grace: state.config.shutdown_grace,
         dispatcher,
         completed,
     })
@@ -311,7 +337,17 @@ async fn attempt(ctx: &Ctx, claimed: Claimed, slot: OwnedSemaphorePermit) {
             .get(&ctx.state, &claimed.endpoint, &claimed.message.event_type)
             .await
         {
-            Ok(envelope) => attempted(ctx, &claimed, envelope.as_ref(), now).await,
+            Ok(envelope) => {
+                let mut abort = ctx.abort.clone();
+                tokio::select! {
+                    outcome = attempted(ctx, &claimed, envelope.as_ref(), now) => outcome,
+                    // Shutdown gave up waiting: the request is dropped (the receiver may have
+                    // got it, which at-least-once allows) and the delivery is due again now.
+                    _ = abort.wait_for(|a| *a) => Outcome::Deferred {
+                        until: ctx.state.clock.now(),
+                    },
+                }
+            }
             Err(err) => {
                 tracing::warn!(error = %err, "reading the event type's envelope failed; the delivery waits");
                 Outcome::Deferred {

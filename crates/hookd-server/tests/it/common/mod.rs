@@ -492,6 +492,14 @@ impl Store for FlakyStore {
         self.check()?;
         self.inner.update_endpoint(ep).await
     }
+    async fn reseal_endpoint_secrets(
+        &self,
+        after: Option<&EndpointId>,
+        limit: u32,
+    ) -> StoreResult<hookd_core::store::ResealBatch> {
+        self.check()?;
+        self.inner.reseal_endpoint_secrets(after, limit).await
+    }
 
     async fn delete_endpoint(&self, app: &AppId, id: &EndpointId) -> StoreResult<bool> {
         self.check()?;

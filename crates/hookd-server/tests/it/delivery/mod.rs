@@ -517,3 +517,51 @@ async fn during_rotation_both_secrets_sign() {
     assert!(verify(&seen[0], SECRET));
     assert!(verify(&seen[0], OLD));
 }
+
+#[tokio::test]
+async fn shutdown_releases_deliveries_still_in_flight_after_the_grace() {
+    let mut w = world(|c| {
+        c.request_timeout = Duration::from_secs(60);
+        c.shutdown_grace = Duration::from_millis(200);
+    })
+    .await;
+    let mut rx = Receiver::start(&[Answer::Slow(Duration::from_secs(60))]).await;
+    w.endpoint(rx.url("/hang"), |_| {}).await;
+    let msg = w.publish("{}").await;
+    // The request is in flight, and its receiver will not answer within the grace.
+    rx.wait_requests(1).await;
+    let started = std::time::Instant::now();
+    w.stop_workers().await;
+    // Bounded by the grace, not by the 60 s HTTP timeout (the margin is for slow machines).
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    let d = w.delivery(&msg.id).await;
+    assert_eq!(
+        d.state,
+        DeliveryState::Pending,
+        "released, not left claimed"
+    );
+    assert_eq!(
+        d.attempts, 0,
+        "an abandoned request is not a counted attempt"
+    );
+    assert!(w.attempts(&msg.id).await.is_empty());
+    // Due now: the next process claims it at once instead of waiting for the lease.
+    assert!(!nothing_claimable(&w, ChronoDuration::zero()).await);
+}
+
+#[tokio::test]
+async fn shutdown_waits_for_attempts_that_finish_within_the_grace() {
+    let mut w = world(|c| c.shutdown_grace = Duration::from_secs(30)).await;
+    let mut rx = Receiver::start(&[Answer::Slow(Duration::from_millis(300))]).await;
+    w.endpoint(rx.url("/slowish"), |_| {}).await;
+    let msg = w.publish("{}").await;
+    rx.wait_requests(1).await;
+    w.stop_workers().await;
+    let d = w.delivery(&msg.id).await;
+    assert_eq!(d.state, DeliveryState::Succeeded, "finished, not abandoned");
+    assert_eq!(w.attempts(&msg.id).await.len(), 1);
+}
