@@ -36,27 +36,35 @@ use governor::{clock::Clock as _, DefaultKeyedRateLimiter, Quota};
 
 use crate::{error::ApiError, AppState};
 
-/// A limit as an operator configures it: `per_second` requests on average, with bursts of up
-/// to `burst` at once.
+/// A limit: bursts of up to `burst` requests, refilled at one request per `refill_every`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
-    /// Sustained requests per second.
-    pub per_second: NonZeroU32,
     /// Requests allowed at once after a quiet period.
     pub burst: NonZeroU32,
+    /// How long one more request takes to become available.
+    pub refill_every: Duration,
 }
 
 impl RateLimit {
-    /// `per_second` sustained, with bursts of one second's worth.
-    pub fn per_second(per_second: NonZeroU32) -> Self {
+    /// `n` requests per second sustained, with bursts of one second's worth: what an operator
+    /// configures.
+    pub fn per_second(n: NonZeroU32) -> Self {
         Self {
-            per_second,
-            burst: per_second,
+            burst: n,
+            refill_every: Duration::from_secs(1) / n.get(),
         }
     }
 
+    /// The sustained rate, in requests per second (rounded down, at least 1).
+    pub fn per_second_rate(self) -> u32 {
+        let per_sec = Duration::from_secs(1).as_nanos() / self.refill_every.as_nanos().max(1);
+        u32::try_from(per_sec).unwrap_or(u32::MAX).max(1)
+    }
+
     fn quota(self) -> Quota {
-        Quota::per_second(self.per_second).allow_burst(self.burst)
+        Quota::with_period(self.refill_every)
+            .unwrap_or_else(|| Quota::per_second(self.burst))
+            .allow_burst(self.burst)
     }
 }
 
@@ -219,23 +227,38 @@ mod tests {
         NonZeroU32::new(v).unwrap()
     }
 
+    /// A limit that does not refill within any test's run, so counts are exact.
+    fn burst_only(burst: u32) -> RateLimit {
+        RateLimit {
+            burst: n(burst),
+            refill_every: Duration::from_secs(3600),
+        }
+    }
+
+    #[test]
+    fn per_second_limits_refill_evenly() {
+        let l = RateLimit::per_second(n(4));
+        assert_eq!(l.refill_every, Duration::from_millis(250));
+        assert_eq!(l.per_second_rate(), 4);
+    }
+
     #[test]
     fn token_limit_counts_per_token() {
-        let limits = ApiLimits::new(Some(RateLimit::per_second(n(2))), None, None);
+        let limits = ApiLimits::new(Some(burst_only(2)), None, None);
         assert!(limits.check_request("a", None).is_ok());
         assert!(limits.check_request("a", None).is_ok());
         let err = limits.check_request("a", None).unwrap_err();
         let ApiError::TooManyRequests { retry_after, .. } = err else {
             panic!("{err:?}");
         };
-        assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_secs(1));
+        assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_secs(3600));
         // Another token has its own budget.
         assert!(limits.check_request("b", None).is_ok());
     }
 
     #[test]
     fn app_limit_is_shared_by_every_token() {
-        let limits = ApiLimits::new(None, Some(RateLimit::per_second(n(1))), None);
+        let limits = ApiLimits::new(None, Some(burst_only(1)), None);
         assert!(limits.check_request("a", Some("app_1")).is_ok());
         assert!(limits.check_request("b", Some("app_1")).is_err());
         assert!(limits.check_request("b", Some("app_2")).is_ok());

@@ -189,10 +189,10 @@ impl Default for Settings {
             outbound_proxy: None,
             api_rate_limit_per_token: server
                 .api_rate_limit_per_token
-                .map_or(0, |l| l.per_second.get()),
+                .map_or(0, RateLimit::per_second_rate),
             api_rate_limit_per_app: server
                 .api_rate_limit_per_app
-                .map_or(0, |l| l.per_second.get()),
+                .map_or(0, RateLimit::per_second_rate),
             auth_failures_per_minute: server.auth_failures_per_minute.map_or(0, |n| n.get()),
             shutdown_grace_secs: server.shutdown_grace.as_secs(),
             encryption_key: None,
@@ -479,7 +479,7 @@ mod tests {
             let s = Settings::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
             let c = s.server_config().unwrap();
             assert_eq!(c.api_rate_limit_per_token, None, "0 is unlimited");
-            assert_eq!(c.api_rate_limit_per_app.unwrap().per_second.get(), 50);
+            assert_eq!(c.api_rate_limit_per_app.unwrap().per_second_rate(), 50);
             assert_eq!(c.auth_failures_per_minute.unwrap().get(), 5);
             assert_eq!(c.shutdown_grace, Duration::from_secs(3));
             assert!(s.sealer().unwrap().is_some());

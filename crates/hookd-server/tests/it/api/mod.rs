@@ -10,3 +10,4 @@ mod event_type;
 mod health;
 mod message;
 mod protocol;
+mod ratelimit;
