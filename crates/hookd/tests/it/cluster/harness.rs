@@ -94,6 +94,8 @@ pub struct Node {
     child: Option<Child>,
     /// The admin token this start printed, if it was the first start.
     pub printed_token: Option<String>,
+    /// Settings beyond the harness's own, as `HOOKD_*` variables, for every (re)start.
+    pub env: Vec<(String, String)>,
 }
 
 fn free_port() -> u16 {
@@ -107,12 +109,21 @@ fn free_port() -> u16 {
 impl Node {
     /// Starts a node and waits until it listens.
     pub fn start(name: &str, backend: &Backend) -> Self {
+        Self::start_with(name, backend, &[])
+    }
+
+    /// Starts a node with extra `HOOKD_*` settings and waits until it listens.
+    pub fn start_with(name: &str, backend: &Backend, env: &[(&str, &str)]) -> Self {
         let mut node = Node {
             name: name.into(),
             backend: backend.clone(),
             port: free_port(),
             child: None,
             printed_token: None,
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         };
         node.spawn();
         node
@@ -147,6 +158,7 @@ impl Node {
         .env("HOOKD_WORKER_CONCURRENCY", WORKER_CONCURRENCY.to_string())
         .env("HOOKD_NODE_NAME", &self.name)
         .env("HOOKD_LOG", "warn")
+        .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
         let mut child = cmd.spawn().expect("start hookd");
@@ -174,6 +186,36 @@ impl Node {
             child.kill().unwrap();
             child.wait().unwrap();
         }
+    }
+
+    /// SIGTERM, as an orchestrator stops a process, then waits up to `patience` for it to
+    /// exit. Answers the exit status and how long the exit took; panics if it did not exit.
+    pub fn terminate(&mut self, patience: Duration) -> (std::process::ExitStatus, Duration) {
+        let mut child = self.child.take().expect("the node is running");
+        let pid = child.id().to_string();
+        let started = std::time::Instant::now();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait());
+        });
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+        match rx.recv_timeout(patience) {
+            Ok(status) => (status.expect("wait for hookd"), started.elapsed()),
+            Err(_) => {
+                let _ = Command::new("kill").args(["-KILL", &pid]).status();
+                panic!("hookd did not exit within {patience:?} of SIGTERM");
+            }
+        }
+    }
+
+    /// Starts the process again (after a kill or a terminate) on the same port and data.
+    pub fn start_again(&mut self) {
+        assert!(self.child.is_none(), "the node is still running");
+        self.spawn();
     }
 
     /// Starts the process again on the same port and data.

@@ -4,7 +4,7 @@
 //! answered 2xx is delivered to every endpoint, with valid signatures; duplicates (allowed by
 //! at-least-once) stay within what was in flight when a process died.
 
-mod harness;
+pub(crate) mod harness;
 
 use std::time::Duration;
 
