@@ -485,6 +485,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         until: Option<Timestamp>,
         now: Timestamp,
     ) -> StoreResult<u64>;
+    /// Puts every delivery still claimed under `lease_token` back as due at `now`, without
+    /// counting an attempt, and answers how many. A worker whose `claim_due` failed calls this
+    /// with that call's token once the store answers again: the claim may have committed
+    /// although its answer was lost, and what it holds would otherwise wait for its lease.
+    async fn release_claims(&self, lease_token: &str, now: Timestamp) -> StoreResult<u64>;
     /// The earliest `next_attempt_at` of any claimable delivery, or expiry of any lease, so a
     /// worker can sleep exactly until then.
     async fn next_due_at(&self) -> StoreResult<Option<Timestamp>>;

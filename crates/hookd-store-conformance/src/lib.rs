@@ -103,6 +103,7 @@ macro_rules! conformance_tests {
             queue::complete_deferred_and_canceled,
             queue::complete_after_endpoint_deleted,
             queue::resend_makes_delivery_due_now,
+            queue::lost_claims_are_released_by_token,
             queue::recover_window,
             queue::endpoint_stats_count_by_status,
             queue::next_due_at_tracks_queue,

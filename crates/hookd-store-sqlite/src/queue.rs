@@ -337,6 +337,28 @@ pub(crate) async fn next_due_at(store: &SqliteStore) -> StoreResult<Option<Times
     due.map(codec::ts).transpose()
 }
 
+/// Releases what a lost claim may hold (see `Store::release_claims`): its deliveries are due
+/// again now, with no attempt counted.
+pub(crate) async fn release_claims(
+    store: &SqliteStore,
+    lease_token: &str,
+    now: Timestamp,
+) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "UPDATE deliveries SET state = ?1, next_attempt_at = ?2, lease_token = NULL, \
+         lease_owner = NULL, lease_expires_at = NULL, updated_at = ?2 \
+         WHERE state = ?3 AND lease_token = ?4",
+    )
+    .bind(DeliveryState::Pending.as_str())
+    .bind(ms(now))
+    .bind(DeliveryState::Claimed.as_str())
+    .bind(lease_token)
+    .execute(&store.write)
+    .await
+    .map_err(error::map)?;
+    Ok(done.rows_affected())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -259,6 +259,9 @@ impl Store for SqliteStore {
     ) -> StoreResult<u64> {
         queue::recover(self, app, endpoint, since, until, now).await
     }
+    async fn release_claims(&self, lease_token: &str, now: Timestamp) -> StoreResult<u64> {
+        queue::release_claims(self, lease_token, now).await
+    }
     async fn next_due_at(&self) -> StoreResult<Option<Timestamp>> {
         queue::next_due_at(self).await
     }

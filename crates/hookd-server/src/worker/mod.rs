@@ -229,9 +229,16 @@ async fn dispatch_loop(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
     {
         tracing::warn!(error = %err, "cannot hear about other processes' work; relying on polling");
     }
+    // Tokens of claims that failed: each may have committed with its answer lost, holding
+    // deliveries nobody works on until their leases expire. They are released as soon as the
+    // store answers again. Bounded: a store that fails for long adds one token per backoff.
+    let mut in_doubt: Vec<String> = Vec::new();
     loop {
         if *shutdown.borrow() {
             break;
+        }
+        if !in_doubt.is_empty() {
+            release_in_doubt(&ctx.state, &mut in_doubt).await;
         }
         let first = tokio::select! {
             permit = slots.clone().acquire_owned() => match permit {
@@ -253,6 +260,9 @@ async fn dispatch_loop(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
             Ok(claimed) => claimed,
             Err(err) => {
                 tracing::warn!(error = %err, source = ?std::error::Error::source(&err), "claiming deliveries failed");
+                if in_doubt.len() < MAX_IN_DOUBT_CLAIMS {
+                    in_doubt.push(lease_token);
+                }
                 drop(first);
                 tokio::select! {
                     _ = tokio::time::sleep(STORE_RETRY_BACKOFF) => {},
@@ -292,6 +302,29 @@ async fn dispatch_loop(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
     // Wait for every in-flight attempt: they hold all the permits between them.
     let total = u32::try_from(config.worker_concurrency.max(1)).unwrap_or(u32::MAX);
     let _ = slots.acquire_many(total).await;
+}
+
+/// Failed claims remembered for release at most. Past this (a store down for many minutes),
+/// further lost claims simply wait for their leases, as they would without this mechanism.
+const MAX_IN_DOUBT_CLAIMS: usize = 1024;
+
+/// Releases the deliveries that failed claims may hold (see `Store::release_claims`), keeping
+/// the tokens the store could not be asked about yet.
+async fn release_in_doubt(state: &AppState, in_doubt: &mut Vec<String>) {
+    let mut still = Vec::new();
+    for token in in_doubt.drain(..) {
+        match state.store.release_claims(&token, state.clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(
+                    released = n,
+                    "released deliveries of a claim whose answer was lost"
+                )
+            }
+            Err(_) => still.push(token),
+        }
+    }
+    *in_doubt = still;
 }
 
 /// How long the dispatcher may sleep when it found nothing more to do: until the next

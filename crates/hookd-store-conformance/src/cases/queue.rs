@@ -745,3 +745,43 @@ pub async fn concurrent_claims_never_overlap(store: Arc<dyn Store>) {
     }
     assert_eq!(total, MESSAGES * 2);
 }
+
+/// A claim whose answer was lost can be released by its token: its deliveries are due again
+/// at once, with no attempt counted; other claims are untouched.
+pub async fn lost_claims_are_released_by_token(store: Arc<dyn Store>) {
+    let mut fx = Fixture::new();
+    let app = fx.create_app(&*store).await;
+    let ep = fx.create_endpoint(&*store, &app.id).await;
+    let lost_msg = fx.publish(&*store, &app.id, "a").await;
+    let lost_token = fx.lease_token();
+    let lost = store
+        .claim_due(&fx.claim_request(&lost_token, 1))
+        .await
+        .unwrap();
+    assert_eq!(lost.len(), 1);
+    let kept_msg = fx.publish(&*store, &app.id, "a").await;
+    let kept = fx.claim(&*store, CLAIM_ALL).await;
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].message.id, kept_msg.id);
+
+    fx.advance(Duration::seconds(1));
+    let now = fx.now();
+    assert_eq!(store.release_claims(&lost_token, now).await.unwrap(), 1);
+    let d = existing_delivery(&*store, &app.id, &lost_msg.id, &ep.id).await;
+    assert_eq!(d.state, DeliveryState::Pending);
+    assert_eq!(d.next_attempt_at, Some(now));
+    assert_eq!(d.attempts, 0);
+    let d = existing_delivery(&*store, &app.id, &kept_msg.id, &ep.id).await;
+    assert_eq!(
+        d.state,
+        DeliveryState::Claimed,
+        "another claim is untouched"
+    );
+    // Releasing again, or an unknown token, changes nothing.
+    assert_eq!(store.release_claims(&lost_token, now).await.unwrap(), 0);
+    assert_eq!(store.release_claims("lease-unknown", now).await.unwrap(), 0);
+    // The released delivery is claimable at once, long before the lost lease would expire.
+    let again = fx.claim(&*store, CLAIM_ALL).await;
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].message.id, lost_msg.id);
+}

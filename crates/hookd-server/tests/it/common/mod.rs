@@ -671,6 +671,10 @@ impl Store for FlakyStore {
         self.inner.recover(app, endpoint, since, until, now).await
     }
 
+    async fn release_claims(&self, lease_token: &str, now: Timestamp) -> StoreResult<u64> {
+        self.check()?;
+        self.inner.release_claims(lease_token, now).await
+    }
     async fn next_due_at(&self) -> StoreResult<Option<Timestamp>> {
         self.check()?;
         self.inner.next_due_at().await
