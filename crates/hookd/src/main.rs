@@ -1,5 +1,5 @@
 //! The `hookd` binary: `hookd serve` runs the API and the delivery workers on the configured
-//! store; `hookd token create` mints an admin token; `hookd secrets reseal` rewrites endpoint
+//! store; `hookd token create` mints an admin token and `hookd token revoke` revokes one; `hookd secrets reseal` rewrites endpoint
 //! secrets under the current encryption key. It owns process concerns only —
 //! configuration, logging, signals, printing — and must not contain API or delivery logic.
 
@@ -88,6 +88,12 @@ enum TokenCommand {
         #[arg(long, default_value = "created with hookd token create")]
         name: String,
     },
+    /// Revoke a token (admin or application) given its text; it stops working at once on
+    /// this process and within a second on others (their lookup caches).
+    Revoke {
+        /// The token's text, as it was printed when minted.
+        token: String,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -130,6 +136,18 @@ fn main() -> anyhow::Result<()> {
                 let store = open_store(&settings).await?;
                 let (examined, resealed) = reseal(store.as_ref()).await?;
                 println!("examined {examined} endpoints, resealed {resealed}");
+                Ok(())
+            }
+            Command::Token {
+                command: TokenCommand::Revoke { token: text },
+            } => {
+                let store = open_store(&settings).await?;
+                let token = store
+                    .token_by_hash(&token::hash_text(text.trim()))
+                    .await?
+                    .context("no such token (already revoked, or never minted here)")?;
+                store.delete_token(&token.id).await?;
+                println!("revoked token {} ({})", token.id, token.name);
                 Ok(())
             }
             Command::Token {

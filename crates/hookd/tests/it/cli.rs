@@ -145,3 +145,40 @@ fn bad_configuration_is_refused_with_a_clear_message() {
         "{stderr}"
     );
 }
+
+/// Runs `hookd <args> --data-dir dir`; answers (success, stdout, stderr).
+fn run(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env("HOOKD_LOG", "warn")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn token_revoke_stops_a_token_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let mint = || {
+        let (ok, stdout, stderr) = run(dir.path(), &["token", "create"]);
+        assert!(ok, "{stderr}");
+        stdout.lines().last().unwrap().trim().to_owned()
+    };
+    let (kept, revoked) = (mint(), mint());
+    let (ok, stdout, stderr) = run(dir.path(), &["token", "revoke", &revoked]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.starts_with("revoked token "), "{stdout}");
+    let server = serve(dir.path());
+    assert_eq!(get(&format!("{}/api/v1/app", server.url), &revoked), 401);
+    assert_eq!(get(&format!("{}/api/v1/app", server.url), &kept), 200);
+    // Revoking again is refused with a reason, not a silent success.
+    let (ok, _, stderr) = run(dir.path(), &["token", "revoke", &revoked]);
+    assert!(!ok);
+    assert!(stderr.contains("no such token"), "{stderr}");
+}
