@@ -65,7 +65,13 @@ def free_port():
 
 def start_hookd(binary, data_dir):
     port = free_port()
-    env = dict(os.environ, HOOKD_LOG="warn", HOOKD_REQUEST_TIMEOUT_SECS="2")
+    # The fuzzer sends requests without or with wrong tokens on purpose (its `ignored_auth`
+    # check), thousands of them from one address: with the failed-authentication limit on,
+    # every later case would meet a 429 and test nothing. The limit has its own tests
+    # (`cargo nextest run -p hookd-server ratelimit`); the per-token and per-application
+    # limits stay on at their defaults.
+    env = dict(os.environ, HOOKD_LOG="warn", HOOKD_REQUEST_TIMEOUT_SECS="2",
+               HOOKD_AUTH_FAILURES_PER_MINUTE="0")
     proc = subprocess.Popen(
         [binary, "serve", "--data-dir", data_dir, "--listen", f"127.0.0.1:{port}"],
         stdout=subprocess.PIPE, text=True, env=env,
