@@ -100,6 +100,7 @@ macro_rules! conformance_tests {
             queue::complete_applies_transitions,
             queue::stale_completion_records_attempt_only,
             queue::repeated_completion_is_harmless,
+            queue::batch_with_a_delivery_twice_judges_each_by_its_lease,
             queue::complete_deferred_and_canceled,
             queue::complete_after_endpoint_deleted,
             queue::resend_makes_delivery_due_now,

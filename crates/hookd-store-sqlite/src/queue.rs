@@ -137,6 +137,7 @@ const HEALTH_SQL: &str = "\
         (CASE WHEN h.reset THEN h.since ELSE COALESCE(e.failing_since, h.since) END)";
 
 /// Applies one completion inside the batch's transaction; true if it still held its lease.
+/// Used for a delivery's second and later completions within one batch (see [`complete`]).
 async fn complete_one(tx: &mut SqliteConnection, c: &Completion) -> StoreResult<bool> {
     let now = ms(c.now);
     let changed = match &c.outcome {
@@ -221,14 +222,118 @@ async fn complete_one(tx: &mut SqliteConnection, c: &Completion) -> StoreResult<
     Ok(changed > 0)
 }
 
+/// Applies a batch's state changes in one statement, from a JSON array of
+/// `[msg id, endpoint id, lease token, state, next attempt (ms or null), attempted (0/1),
+/// now (ms)]`, each under the lease guard, and returns the deliveries it changed (whose
+/// completions held their lease). A delivery may appear only once (see [`complete`]).
+const COMPLETE_SQL: &str = "\
+    UPDATE deliveries AS d SET state = c.state, next_attempt_at = c.next, \
+        attempts = d.attempts + c.attempted, \
+        trigger_type = CASE WHEN c.attempted = 1 THEN ?2 ELSE d.trigger_type END, \
+        lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = c.now \
+    FROM (SELECT value ->> 0 AS msg_id, value ->> 1 AS endpoint_id, value ->> 2 AS lease_token, \
+                 value ->> 3 AS state, value ->> 4 AS next, value ->> 5 AS attempted, \
+                 value ->> 6 AS now \
+          FROM json_each(?1)) AS c \
+    WHERE d.msg_id = c.msg_id AND d.endpoint_id = c.endpoint_id \
+      AND d.state = 'claimed' AND d.lease_token = c.lease_token \
+    RETURNING msg_id, endpoint_id";
+
+/// Records a batch's attempts in one statement, from a JSON array of
+/// `[id, msg id, endpoint id, app id, url, status, response status code, response, duration
+/// ms, trigger type, created at ms]`. As in [`complete_one`]: an attempt is recorded even when
+/// its lease was lost, skipped when its delivery is gone, and a known id is ignored.
+const ATTEMPTS_SQL: &str = "\
+    INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, status, \
+        response_status_code, response, response_duration_ms, trigger_type, created_at) \
+    SELECT a.value ->> 0, a.value ->> 1, a.value ->> 2, a.value ->> 3, a.value ->> 4, \
+        a.value ->> 5, a.value ->> 6, a.value ->> 7, a.value ->> 8, a.value ->> 9, \
+        a.value ->> 10 \
+    FROM json_each(?1) AS a \
+    WHERE EXISTS (SELECT 1 FROM deliveries \
+        WHERE msg_id = a.value ->> 1 AND endpoint_id = a.value ->> 2) \
+    ON CONFLICT (id) DO NOTHING";
+
+/// One row of [`COMPLETE_SQL`]'s JSON.
+type CompleteRow<'a> = (&'a str, &'a str, &'a str, &'a str, Option<i64>, u8, i64);
+
+/// Writes a batch of completions in one transaction. The common case, each delivery once in
+/// the batch, costs three statements whatever the batch size (state changes, attempts,
+/// health), because every statement on SQLite's one write connection is a hand-off to its
+/// thread and back, which is most of a completion's cost (ARCHITECTURE, "Where the time
+/// goes"). A delivery that appears again in the same batch (a retried report, or two claims
+/// of it) is applied after the rest, one completion at a time, in batch order, so each is
+/// judged by its own lease as if alone.
 pub(crate) async fn complete(store: &SqliteStore, batch: &[Completion]) -> StoreResult<Vec<bool>> {
     if batch.is_empty() {
         return Ok(Vec::new());
     }
-    let mut tx = store.begin_write().await?;
-    let mut held = Vec::with_capacity(batch.len());
+    let mut first_seen = std::collections::HashSet::with_capacity(batch.len());
+    let mut rows: Vec<CompleteRow<'_>> = Vec::with_capacity(batch.len());
+    let mut attempts = Vec::new();
+    let mut in_statement = Vec::with_capacity(batch.len());
     for c in batch {
-        held.push(complete_one(&mut tx, c).await?);
+        let first = first_seen.insert((c.msg_id.as_str(), c.endpoint_id.as_str()));
+        in_statement.push(first);
+        if !first {
+            continue;
+        }
+        let (state, next, attempted) = match &c.outcome {
+            Outcome::Attempted {
+                attempt,
+                transition,
+            } => {
+                attempts.push(serde_json::json!([
+                    attempt.id.as_str(),
+                    attempt.msg_id.as_str(),
+                    attempt.endpoint_id.as_str(),
+                    attempt.app_id.as_str(),
+                    attempt.url,
+                    i64::from(attempt.status.code()),
+                    i64::from(attempt.response_status_code),
+                    attempt.response,
+                    attempt.response_duration_ms,
+                    attempt.trigger_type.as_str(),
+                    ms(attempt.created_at),
+                ]));
+                (transition.state(), transition.next_attempt_at().map(ms), 1)
+            }
+            Outcome::Deferred { until } => (DeliveryState::Pending, Some(ms(*until)), 0),
+            Outcome::Canceled => (DeliveryState::Canceled, None, 0),
+        };
+        rows.push((
+            c.msg_id.as_str(),
+            c.endpoint_id.as_str(),
+            &c.lease_token,
+            state.as_str(),
+            next,
+            attempted,
+            ms(c.now),
+        ));
+    }
+    let mut tx = store.begin_write().await?;
+    let changed: std::collections::HashSet<(String, String)> = sqlx::query_as(COMPLETE_SQL)
+        .bind(to_json(&rows)?)
+        .bind(TriggerType::Scheduled.as_str())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(error::map)?
+        .into_iter()
+        .collect();
+    if !attempts.is_empty() {
+        sqlx::query(ATTEMPTS_SQL)
+            .bind(to_json(&attempts)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(error::map)?;
+    }
+    let mut held = Vec::with_capacity(batch.len());
+    for (c, first) in batch.iter().zip(&in_statement) {
+        held.push(if *first {
+            changed.contains(&(c.msg_id.to_string(), c.endpoint_id.to_string()))
+        } else {
+            complete_one(&mut tx, c).await?
+        });
     }
     let changes: Vec<(String, u8, Option<i64>)> = health_changes(batch, &held)
         .into_iter()

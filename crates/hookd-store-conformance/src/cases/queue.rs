@@ -785,3 +785,83 @@ pub async fn lost_claims_are_released_by_token(store: Arc<dyn Store>) {
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].message.id, lost_msg.id);
 }
+
+/// One batch may carry a delivery twice (a report retried after an unclear error, or a stale
+/// claim's report beside the new claim's): each is judged by its own lease, in batch order,
+/// as if it came alone, and the other deliveries of the batch are unaffected.
+pub async fn batch_with_a_delivery_twice_judges_each_by_its_lease(store: Arc<dyn Store>) {
+    let mut fx = Fixture::new();
+    let app = fx.create_app(&*store).await;
+    let ep = fx.create_endpoint(&*store, &app.id).await;
+    let twice = fx.publish(&*store, &app.id, "a").await;
+    let once = fx.publish(&*store, &app.id, "a").await;
+    let stale = fx.claim(&*store, CLAIM_ALL).await;
+    assert_eq!(stale.len(), 2);
+    let stale_twice = stale
+        .iter()
+        .find(|c| c.message.id == twice.id)
+        .unwrap()
+        .clone();
+    let claimed_once = stale
+        .iter()
+        .find(|c| c.message.id == once.id)
+        .unwrap()
+        .clone();
+    // The lease on `twice` expires and it is claimed again under a new token.
+    fx.advance(LEASE + Duration::seconds(1));
+    let token = fx.lease_token();
+    let mut req = fx.claim_request(&token, CLAIM_ALL);
+    req.lease = Duration::hours(1);
+    let fresh = store.claim_due(&req).await.unwrap();
+    let fresh_twice = fresh
+        .iter()
+        .find(|c| c.message.id == twice.id)
+        .unwrap()
+        .clone();
+
+    let stale_attempt = fx.attempt(&stale_twice, 500);
+    let fresh_attempt = fx.attempt(&fresh_twice, 200);
+    let once_attempt = fx.attempt(&claimed_once, 200);
+    let batch = vec![
+        fx.completion(
+            &stale_twice,
+            Outcome::Attempted {
+                attempt: stale_attempt.clone(),
+                transition: Transition::RetryAt(fx.now() + Duration::seconds(5)),
+            },
+        ),
+        fx.completion(
+            &fresh_twice,
+            Outcome::Attempted {
+                attempt: fresh_attempt.clone(),
+                transition: Transition::Succeeded,
+            },
+        ),
+        fx.completion(
+            &claimed_once,
+            Outcome::Attempted {
+                attempt: once_attempt.clone(),
+                transition: Transition::Succeeded,
+            },
+        ),
+    ];
+    let held = store.complete(&batch).await.unwrap();
+    // `once` may or may not still be held, depending on whether the second claim took it
+    // over too (its lease expired as well); `twice` is decided by the tokens.
+    assert!(!held[0], "the stale report lost its lease");
+    assert!(held[1], "the fresh report holds it");
+    let d = existing_delivery(&*store, &app.id, &twice.id, &ep.id).await;
+    assert_eq!(d.state, DeliveryState::Succeeded);
+    assert_eq!(d.attempts, 1, "only the held report moves the delivery");
+    let recorded = store
+        .list_attempts_by_msg(&app.id, &twice.id, &AttemptFilter::default(), &everything())
+        .await
+        .unwrap();
+    assert_eq!(
+        recorded.data.len(),
+        2,
+        "both attempts happened and are recorded"
+    );
+    let d = existing_delivery(&*store, &app.id, &once.id, &ep.id).await;
+    assert_eq!(d.state == DeliveryState::Succeeded, held[2]);
+}
