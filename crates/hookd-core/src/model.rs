@@ -218,7 +218,40 @@ pub struct Attempt {
     pub trigger_type: TriggerType,
     /// When the attempt started.
     pub created_at: Timestamp,
+    /// What was sent, as recorded with the attempt; `None` for attempts recorded before hookd
+    /// kept requests, and for attempts that never got as far as a request.
+    pub request: Option<SentRequest>,
 }
+
+/// The request of an attempt, as recorded: enough to show exactly what the receiver got
+/// without storing the payload a second time. The body is the message's payload as it was
+/// sent, rendered through `envelope` when one applied, so expunging or expiring the payload
+/// removes it from every attempt's record too.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SentRequest {
+    /// Every header sent, in order, with secret values (authentication schemes' headers,
+    /// credentials among the custom headers) replaced by [`MASKED`].
+    pub headers: Vec<(String, String)>,
+    /// The envelope the body was rendered through, as it was at the time; `None` when the
+    /// payload was sent as published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub envelope: Option<crate::envelope::Envelope>,
+}
+
+/// Headers whose values are never shown (lower case), Svix's list: the headers API answers
+/// their names only, and recorded requests mask their values.
+pub const SENSITIVE_HEADERS: [&str; 6] = [
+    "x-auth-token",
+    "x-api-key",
+    "www-authenticate",
+    "authorization",
+    "proxy-authenticate",
+    "proxy-authorization",
+];
+
+/// What a recorded header shows instead of a secret value.
+pub const MASKED: &str = "••••••";
 
 /// What an API token may reach.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,7 +13,8 @@ use hookd_core::{
     delivery::{is_success_status, MessageStatus, Transition},
     id::{AppId, AttemptId, EndpointId, MsgId, TokenId},
     model::{
-        Application, Attempt, Endpoint, EventType, Message, Metadata, OldSecret, Token, TokenScope,
+        Application, Attempt, Endpoint, EventType, Message, Metadata, OldSecret, SentRequest,
+        Token, TokenScope, MASKED,
     },
     store::{ClaimRequest, Claimed, Completion, Outcome, Store},
     token, Timestamp,
@@ -286,6 +287,20 @@ impl Fixture {
             response_duration_ms: 42,
             trigger_type: claimed.delivery.trigger,
             created_at: now,
+            // Every other attempt went through an envelope, so both shapes round-trip.
+            request: Some(SentRequest {
+                headers: vec![
+                    ("content-type".into(), "application/json".into()),
+                    ("webhook-id".into(), claimed.delivery.msg_id.to_string()),
+                    ("authorization".into(), MASKED.into()),
+                ],
+                envelope: (now.timestamp_subsec_millis() % 2 == 0).then(|| {
+                    serde_json::from_value(serde_json::json!({
+                        "template": {"data": "{{msg.payload}}", "id": "{{msg.id}}"}
+                    }))
+                    .expect("a valid envelope")
+                }),
+            }),
         }
     }
 

@@ -110,13 +110,13 @@ const COMPLETE_SQL: &str = "\
 /// first report already recorded it.
 const RECORD_ATTEMPTS_SQL: &str = "\
     INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, status, response_status_code, \
-        response, response_duration_ms, trigger_type, created_at) \
+        response, response_duration_ms, trigger_type, created_at, request) \
     SELECT a.id, a.msg_id, a.endpoint_id, a.app_id, a.url, a.status, a.code, a.response, \
-        a.duration, a.trigger_type, a.created_at \
+        a.duration, a.trigger_type, a.created_at, a.request::jsonb \
     FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int2[], \
-                $7::int2[], $8::text[], $9::int8[], $10::text[], $11::int8[]) \
+                $7::int2[], $8::text[], $9::int8[], $10::text[], $11::int8[], $12::text[]) \
         AS a(id, msg_id, endpoint_id, app_id, url, status, code, response, duration, \
-             trigger_type, created_at) \
+             trigger_type, created_at, request) \
     WHERE EXISTS (SELECT 1 FROM deliveries d \
                   WHERE d.msg_id = a.msg_id AND d.endpoint_id = a.endpoint_id) \
     ON CONFLICT (id) DO NOTHING";
@@ -203,6 +203,8 @@ struct Attempts {
     duration: Vec<i64>,
     trigger_type: Vec<&'static str>,
     created_at: Vec<i64>,
+    /// `SentRequest` as JSON text, cast to JSONB by the statement.
+    request: Vec<Option<String>>,
 }
 
 /// Splits a batch into its state changes and its attempts.
@@ -240,6 +242,13 @@ fn split(batch: &[Completion]) -> (Transitions, Attempts) {
                     a.duration.push(attempt.response_duration_ms);
                     a.trigger_type.push(attempt.trigger_type.as_str());
                     a.created_at.push(ms(attempt.created_at));
+                    // Serializing strings and an envelope cannot fail.
+                    a.request.push(
+                        attempt
+                            .request
+                            .as_ref()
+                            .and_then(|r| serde_json::to_string(r).ok()),
+                    );
                 }
                 (
                     transition.state(),
@@ -306,6 +315,7 @@ pub(crate) async fn complete(store: &PgStore, batch: &[Completion]) -> StoreResu
             .bind(&a.duration)
             .bind(&a.trigger_type)
             .bind(&a.created_at)
+            .bind(&a.request)
             .execute(&mut *tx)
             .await
             .map_err(error::map)?;
@@ -562,6 +572,7 @@ mod tests {
                         response_duration_ms: 1,
                         trigger_type: TriggerType::Scheduled,
                         created_at: now,
+                        request: None,
                     },
                     transition: Transition::Succeeded,
                 },

@@ -64,7 +64,8 @@ pub(crate) const ATTEMPT_COLUMNS: &str = "at.id AS at_id, at.msg_id AS at_msg_id
      at.endpoint_id AS at_endpoint_id, at.app_id AS at_app_id, at.url AS at_url, \
      at.status AS at_status, at.response_status_code AS at_response_status_code, \
      at.response AS at_response, at.response_duration_ms AS at_response_duration_ms, \
-     at.trigger_type AS at_trigger_type, at.created_at AS at_created_at";
+     at.trigger_type AS at_trigger_type, at.created_at AS at_created_at, \
+     at.request AS at_request";
 
 /// A token's columns, aliased `t_*`, from `tokens t`.
 pub(crate) const TOKEN_COLUMNS: &str = "t.id AS t_id, t.hash AS t_hash, t.app_id AS t_app_id, \
@@ -306,6 +307,7 @@ pub(crate) fn attempt(row: &SqliteRow) -> StoreResult<Attempt> {
         response_duration_ms: get(row, "at_response_duration_ms")?,
         trigger_type: get_trigger(row, "at_trigger_type")?,
         created_at: get_ts(row, "at_created_at")?,
+        request: get_opt_json(row, "at_request")?,
     })
 }
 

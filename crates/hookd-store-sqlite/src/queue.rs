@@ -170,8 +170,9 @@ async fn complete_one(tx: &mut SqliteConnection, c: &Completion) -> StoreResult<
             // ignored: the first report already recorded it.
             sqlx::query(
                 "INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, status, \
-                 response_status_code, response, response_duration_ms, trigger_type, created_at) \
-                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 WHERE EXISTS \
+                 response_status_code, response, response_duration_ms, trigger_type, created_at, \
+                 request) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 WHERE EXISTS \
                  (SELECT 1 FROM deliveries WHERE msg_id = ?2 AND endpoint_id = ?3) \
                  ON CONFLICT (id) DO NOTHING",
             )
@@ -186,6 +187,7 @@ async fn complete_one(tx: &mut SqliteConnection, c: &Completion) -> StoreResult<
             .bind(attempt.response_duration_ms)
             .bind(attempt.trigger_type.as_str())
             .bind(ms(attempt.created_at))
+            .bind(attempt.request.as_ref().map(to_json).transpose()?)
             .execute(&mut *tx)
             .await
             .map_err(error::map)?;
@@ -241,14 +243,15 @@ const COMPLETE_SQL: &str = "\
 
 /// Records a batch's attempts in one statement, from a JSON array of
 /// `[id, msg id, endpoint id, app id, url, status, response status code, response, duration
-/// ms, trigger type, created at ms]`. As in [`complete_one`]: an attempt is recorded even when
+/// ms, trigger type, created at ms, request (JSON text or null)]`. As in [`complete_one`]: an attempt is recorded even when
 /// its lease was lost, skipped when its delivery is gone, and a known id is ignored.
 const ATTEMPTS_SQL: &str = "\
     INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, status, \
-        response_status_code, response, response_duration_ms, trigger_type, created_at) \
+        response_status_code, response, response_duration_ms, trigger_type, created_at, \
+        request) \
     SELECT a.value ->> 0, a.value ->> 1, a.value ->> 2, a.value ->> 3, a.value ->> 4, \
         a.value ->> 5, a.value ->> 6, a.value ->> 7, a.value ->> 8, a.value ->> 9, \
-        a.value ->> 10 \
+        a.value ->> 10, a.value ->> 11 \
     FROM json_each(?1) AS a \
     WHERE EXISTS (SELECT 1 FROM deliveries \
         WHERE msg_id = a.value ->> 1 AND endpoint_id = a.value ->> 2) \
@@ -295,6 +298,7 @@ pub(crate) async fn complete(store: &SqliteStore, batch: &[Completion]) -> Store
                     attempt.response_duration_ms,
                     attempt.trigger_type.as_str(),
                     ms(attempt.created_at),
+                    attempt.request.as_ref().map(to_json).transpose()?,
                 ]));
                 (transition.state(), transition.next_attempt_at().map(ms), 1)
             }

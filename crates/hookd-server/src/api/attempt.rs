@@ -284,6 +284,103 @@ pub async fn get(
     Ok(Json(MessageAttemptOut::new(attempt, true)))
 }
 
+/// One header of a recorded request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SentHeaderOut {
+    /// The header name, lower case.
+    name: String,
+    /// Its value, or `••••••` for a secret.
+    value: String,
+}
+
+/// hookd's `SentRequestOut`: what an attempt sent, as recorded with it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SentRequestOut {
+    /// Whether the attempt recorded its request; `false` for attempts recorded before hookd
+    /// kept requests, and for attempts that failed before a request could be built.
+    recorded: bool,
+    /// Always `POST`.
+    #[schema(example = "POST")]
+    method: &'static str,
+    /// Where it went (query secrets `REDACTED`).
+    url: String,
+    /// Every header sent, in order, secret values masked.
+    headers: Vec<SentHeaderOut>,
+    /// The body sent: the message's payload, rendered through the envelope that applied at
+    /// the time; `null` when it cannot be shown (see `bodyNote`).
+    body: Option<String>,
+    /// Whether the body went through an envelope.
+    enveloped: bool,
+    /// Why `body` is `null`, or what to know about it.
+    body_note: Option<String>,
+}
+
+/// `GET /api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}/request`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}/request",
+    operation_id = "hookd.message-attempt.request",
+    tag = "hookd",
+    summary = "Get Attempt Request",
+    description = "hookd's extension: the request an attempt sent, as recorded with it \
+                   (headers with secret values masked, and the body). The body is the \
+                   message's payload rendered through the envelope recorded with the \
+                   attempt, so it disappears when the payload is expunged or expires.",
+    params(AppPath, MsgPath, AttemptPath),
+    responses((status = 200, body = SentRequestOut), Errors, Unavailable)
+)]
+pub async fn get_request(
+    State(state): State<AppState>,
+    ApiPath((app_id, msg_id, attempt_id)): ApiPath<(String, String, String)>,
+) -> ApiResult<Json<SentRequestOut>> {
+    let (msg, attempt) = load_attempt(&state, &app_id, &msg_id, &attempt_id).await?;
+    let Some(sent) = attempt.request else {
+        return Ok(Json(SentRequestOut {
+            recorded: false,
+            method: "POST",
+            url: attempt.url,
+            headers: Vec::new(),
+            body: None,
+            enveloped: false,
+            body_note: Some(
+                "This attempt did not record its request (it predates request recording, or \
+                 no request could be built)."
+                    .into(),
+            ),
+        }));
+    };
+    let enveloped = sent.envelope.is_some();
+    let (body, body_note) = if msg.payload.is_none() {
+        (
+            None,
+            Some("The message's payload was expunged or has expired.".to_owned()),
+        )
+    } else if let Some(envelope) = &sent.envelope {
+        let app = load_app(&state, &app_id).await?;
+        let endpoint = load_endpoint(&state, &app, attempt.endpoint_id.as_str()).await?;
+        match crate::worker::request::body(&endpoint, &msg, Some(envelope)) {
+            Ok(body) => (Some(body), None),
+            Err(e) => (None, Some(e.to_string())),
+        }
+    } else {
+        (msg.payload.clone(), None)
+    };
+    Ok(Json(SentRequestOut {
+        recorded: true,
+        method: "POST",
+        url: attempt.url,
+        headers: sent
+            .headers
+            .into_iter()
+            .map(|(name, value)| SentHeaderOut { name, value })
+            .collect(),
+        body,
+        enveloped,
+        body_note,
+    }))
+}
+
 /// `DELETE /api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}/content`. 204.
 #[utoipa::path(
     delete,

@@ -112,6 +112,7 @@ fn authenticated_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(message::get))
         .routes(routes!(message::expunge_content))
         .routes(routes!(attempt::get))
+        .routes(routes!(attempt::get_request))
         .routes(routes!(attempt::expunge_content))
         .routes(routes!(attempt::list_attempted_destinations))
         .routes(routes!(attempt::resend))

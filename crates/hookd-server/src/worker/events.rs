@@ -260,6 +260,7 @@ mod tests {
                     response_duration_ms: 1,
                     trigger_type: TriggerType::Scheduled,
                     created_at: at,
+                    request: None,
                 },
                 transition,
             },

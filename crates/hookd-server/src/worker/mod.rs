@@ -39,7 +39,7 @@ use hookd_core::{
     delivery::{after_attempt, AttemptOutcome, MessageStatus},
     envelope::Envelope,
     id::AttemptId,
-    model::{Attempt, Endpoint},
+    model::{Attempt, Endpoint, SentRequest},
     store::{ClaimRequest, Claimed, Completion, Outcome, StoreResult},
     token, Timestamp,
 };
@@ -420,7 +420,7 @@ async fn attempted(
 ) -> Outcome {
     let endpoint = &claimed.endpoint;
     let options = &endpoint.options;
-    let report = match request::build(
+    let (report, sent) = match request::build(
         endpoint,
         &claimed.message,
         envelope,
@@ -428,16 +428,25 @@ async fn attempted(
         ctx.state.config.request_timeout,
     ) {
         Ok(out) => {
-            ctx.sender
+            let sent = SentRequest {
+                headers: out.recorded_headers(),
+                envelope: envelope.cloned(),
+            };
+            let report = ctx
+                .sender
                 .send(&out, |status| options.is_success(status))
-                .await
+                .await;
+            (report, Some(sent))
         }
-        Err(err) => http::AttemptReport {
-            status_code: 0,
-            response: err.to_string(),
-            duration_ms: 0,
-            success: false,
-        },
+        Err(err) => (
+            http::AttemptReport {
+                status_code: 0,
+                response: err.to_string(),
+                duration_ms: 0,
+                success: false,
+            },
+            None,
+        ),
     };
     let (status, result) = if report.success {
         (MessageStatus::Success, AttemptOutcome::Success)
@@ -457,6 +466,7 @@ async fn attempted(
         response_duration_ms: report.duration_ms,
         trigger_type: claimed.delivery.trigger,
         created_at: now,
+        request: sent,
     };
     let policy = options
         .retry_policy

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use hookd_core::{
     envelope::{Context, Envelope, TemplateError},
-    model::{Endpoint, Message},
+    model::{Endpoint, Message, MASKED, SENSITIVE_HEADERS},
     signing, Timestamp,
 };
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, USER_AGENT};
@@ -54,6 +54,27 @@ pub struct Outbound {
     pub body: String,
     /// How long the receiver may take, body included.
     pub timeout: Duration,
+}
+
+impl Outbound {
+    /// The headers as an attempt records them: every header, in order, with the values of
+    /// secrets (authentication schemes' headers, and custom headers Svix counts as sensitive)
+    /// replaced by [`MASKED`]. Signatures are kept: they prove nothing without the secret
+    /// and are what a receiver debugging a verification failure needs to see.
+    pub fn recorded_headers(&self) -> Vec<(String, String)> {
+        self.headers
+            .iter()
+            .map(|(name, value)| {
+                let secret = value.is_sensitive() || SENSITIVE_HEADERS.contains(&name.as_str());
+                let shown = if secret {
+                    MASKED.to_owned()
+                } else {
+                    String::from_utf8_lossy(value.as_bytes()).into_owned()
+                };
+                (name.as_str().to_owned(), shown)
+            })
+            .collect()
+    }
 }
 
 fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), BuildError> {
@@ -230,5 +251,35 @@ mod tests {
         assert_eq!(out.timeout, Duration::from_secs(30));
         assert_eq!(out.url.as_str(), "https://c.example/hook?secret=a%2Fb");
         assert_eq!(out.display_url, "https://c.example/hook?secret=REDACTED");
+        let recorded = out.recorded_headers();
+        assert!(recorded.contains(&("postpress-auth".into(), MASKED.into())));
+        assert!(!recorded.iter().any(|(_, v)| v == "k"), "{recorded:?}");
+    }
+
+    #[test]
+    fn recorded_headers_mask_credentials_and_keep_the_rest() {
+        let mut ep = endpoint("{}");
+        ep.headers
+            .insert("Authorization".into(), "Bearer s3cret".into());
+        let out = build(
+            &ep,
+            &message(),
+            None,
+            ep.created_at,
+            Duration::from_secs(15),
+        )
+        .unwrap();
+        let recorded = out.recorded_headers();
+        let get = |n: &str| {
+            recorded
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(get("authorization"), Some(MASKED));
+        assert_eq!(get("x-tenant"), Some("acme"));
+        assert_eq!(get("webhook-id"), Some("msg_1"));
+        assert!(get("webhook-signature").unwrap().starts_with("v1,"));
+        assert_eq!(recorded.len(), out.headers.len());
     }
 }

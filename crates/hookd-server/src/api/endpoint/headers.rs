@@ -23,15 +23,7 @@ use crate::{
     AppState,
 };
 
-/// Headers whose values are never shown (lower case), Svix's list.
-const SENSITIVE_HEADERS: [&str; 6] = [
-    "x-auth-token",
-    "x-api-key",
-    "www-authenticate",
-    "authorization",
-    "proxy-authenticate",
-    "proxy-authorization",
-];
+use hookd_core::model::SENSITIVE_HEADERS;
 
 /// Headers a user may not set (lower case), beyond those `hookd_core::validate` reserves: Svix's
 /// list of hop-by-hop, caching and content headers whose meaning the sender owns.

@@ -319,6 +319,7 @@ impl Harness {
                 response_duration_ms: 12,
                 trigger_type: c.delivery.trigger,
                 created_at: now,
+                request: None,
             };
             attempts.push(attempt.clone());
             batch.push(Completion {

@@ -565,3 +565,42 @@ async fn shutdown_waits_for_attempts_that_finish_within_the_grace() {
     assert_eq!(d.state, DeliveryState::Succeeded, "finished, not abandoned");
     assert_eq!(w.attempts(&msg.id).await.len(), 1);
 }
+
+#[tokio::test]
+async fn an_attempt_records_the_headers_it_sent_with_credentials_masked() {
+    let mut w = world(|_| {}).await;
+    let mut rx = Receiver::start(&[Answer::Status(200)]).await;
+    w.endpoint(rx.url("/rec"), |e| {
+        e.headers.insert("X-Tenant".into(), "acme".into());
+        e.headers
+            .insert("Authorization".into(), "Bearer s3cret".into());
+        e.options = serde_json::from_str(
+            r#"{"auth":[{"type":"staticHeader","header":"X-Partner-Key","value":"pk_live"}]}"#,
+        )
+        .unwrap();
+    })
+    .await;
+    let msg = w.publish(r#"{"n": 1}"#).await;
+    let seen = rx.wait_requests(1).await;
+    w.wait_completed(1).await;
+    let attempt = w.attempts(&msg.id).await.remove(0);
+    let sent = attempt.request.expect("the request is recorded");
+    assert_eq!(sent.envelope, None, "sent as published");
+    let get = |n: &str| {
+        sent.headers
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(get("authorization"), Some(hookd_core::model::MASKED));
+    assert_eq!(get("x-partner-key"), Some(hookd_core::model::MASKED));
+    assert_eq!(seen[0].header("x-partner-key"), "pk_live", "sent in full");
+    for (name, value) in &sent.headers {
+        if value != hookd_core::model::MASKED {
+            assert_eq!(seen[0].header(name), value, "{name}");
+        }
+    }
+    assert_eq!(get("x-tenant"), Some("acme"));
+    let recorded = format!("{:?}", sent.headers);
+    assert!(!recorded.contains("s3cret") && !recorded.contains("pk_live"));
+}

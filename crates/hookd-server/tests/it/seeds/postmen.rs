@@ -132,6 +132,44 @@ async fn the_envelope_and_the_url_secret_arrive_exactly() {
     assert!(!shown.contains("s3cr"), "{shown}");
     assert_eq!(attempts.json["data"][0]["url"], redacted);
 
+    // The attempt recorded exactly what was sent: the enveloped body byte for byte, and every
+    // header the receiver got, with its value.
+    let attempt_id = attempts.json["data"][0]["id"].as_str().unwrap();
+    let sent =
+        w.h.get(&format!(
+            "/api/v1/app/account-1/msg/{msg}/attempt/{attempt_id}/request"
+        ))
+        .await
+        .expect(200);
+    assert_eq!(sent.json["recorded"], true);
+    assert_eq!(sent.json["enveloped"], true);
+    assert_eq!(sent.json["url"], redacted);
+    assert_eq!(
+        sent.json["body"].as_str().unwrap().as_bytes(),
+        &req.body[..],
+        "the recorded body is the body sent"
+    );
+    let recorded: Vec<(String, String)> = sent.json["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["name"].as_str().unwrap().to_owned(),
+                h["value"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for (name, value) in &recorded {
+        assert_eq!(req.header(name), value, "{name}");
+    }
+    let mut names: Vec<String> = recorded.iter().map(|(n, _)| n.clone()).collect();
+    names.sort();
+    // The receiver also sees transport headers (host, content-length…) that hookd's HTTP
+    // client adds; everything hookd itself set is recorded.
+    assert!(names.iter().all(|n| req.header_names().contains(n)));
+    assert!(names.contains(&"content-type".to_owned()) && names.contains(&"user-agent".to_owned()));
+
     // A dashboard that sends the redacted URL back (with another change) keeps the secret.
     w.h.put(
         "/api/v1/app/account-1/endpoint/webhook-1",
