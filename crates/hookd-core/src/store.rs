@@ -129,6 +129,10 @@ pub struct ClaimRequest<'a> {
 }
 
 /// What became of a claimed delivery.
+// Most outcomes are attempts, so boxing the large variant would add an allocation to nearly
+// every delivery to save space on the rare deferral; outcomes are short-lived and bounded in
+// number by the worker slots.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// An attempt was made; record it and move the delivery per the transition.
