@@ -294,7 +294,7 @@ impl Fixture {
                     ("webhook-id".into(), claimed.delivery.msg_id.to_string()),
                     ("authorization".into(), MASKED.into()),
                 ],
-                envelope: (now.timestamp_subsec_millis() % 2 == 0).then(|| {
+                envelope: now.timestamp_subsec_millis().is_multiple_of(2).then(|| {
                     serde_json::from_value(serde_json::json!({
                         "template": {"data": "{{msg.payload}}", "id": "{{msg.id}}"}
                     }))
