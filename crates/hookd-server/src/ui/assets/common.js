@@ -2,7 +2,7 @@
 // from sessionStorage), readable errors from the API's {code, detail} and 422 detail[] shapes,
 // a DOM builder that never parses data as HTML, flash messages, form checks that mirror the
 // API's, pagination over iterator/prevIterator, masked secrets, hash routing, and the
-// reconstruction of the request hookd sends for an attempt (attempts do not record it).
+// request an attempt sent (as recorded, or reconstructed for attempts that predate recording).
 'use strict';
 
 window.hk = (function () {
@@ -569,10 +569,52 @@ window.hk = (function () {
     return { method: 'POST', url: attempt.url, headers: rows, body: msg.payload, notes: notes };
   }
 
-  function attemptDetails(attempt, msg, endpointHeaders, userAgent, actions, options) {
+  // The request part of an attempt's details: derived from the message and the endpoint's
+  // current settings, for attempts that did not record their request.
+  function derivedRequestPart(attempt, msg, endpointHeaders, userAgent, options) {
     const req = derivedRequest(msg, attempt, endpointHeaders, userAgent, options);
+    return h('div.request-derived',
+      h('p.note', 'This attempt did not record its request: this is reconstructed from the message and the endpoint\'s current headers and options. Signatures and sensitive values are masked.'),
+      req.notes.map((n) => h('p.muted.small', n)),
+      h('p.mono.break', req.method + ' ' + req.url),
+      h('div.table-wrap', h('table.headers', h('tbody', req.headers.map((r) =>
+        h('tr', h('td.mono', r[0]), h('td.mono.break', r[1]), h('td.muted.small', r[2])))))),
+      h('pre.request-body', pretty(req.body)));
+  }
+
+  // The request part of an attempt's details, as the attempt recorded it.
+  function recordedRequestPart(sent) {
+    return h('div.request-recorded',
+      h('p.muted.small', 'As recorded when the attempt was made; secret values are masked.' +
+        (sent.enveloped ? ' The body went through an envelope.' : '')),
+      h('p.mono.break', sent.method + ' ' + sent.url),
+      h('div.table-wrap', h('table.headers', h('tbody', sent.headers.map((r) =>
+        h('tr', h('td.mono', r.name), h('td.mono.break', r.value)))))),
+      sent.body === null
+        ? h('p.muted.request-body-note', sent.bodyNote || 'The body is not available.')
+        : h('pre.request-body', pretty(sent.body)));
+  }
+
+  // One attempt, collapsed: opening it loads the request it recorded (once).
+  function attemptDetails(attempt, msg, endpointHeaders, userAgent, actions, options, appId) {
     const ok = attempt.status === 0;
-    return h('details.attempt', { 'data-attempt': attempt.id },
+    const request = h('div.request', h('p.muted.small', 'Loading the request…'));
+    let loaded = false;
+    const load = async () => {
+      if (loaded) return;
+      loaded = true;
+      try {
+        const sent = await api('GET', '/api/v1/app/' + encodeURIComponent(appId) + '/msg/' +
+          encodeURIComponent(msg.id) + '/attempt/' + encodeURIComponent(attempt.id) + '/request');
+        clear(request).appendChild(sent.recorded
+          ? recordedRequestPart(sent)
+          : derivedRequestPart(attempt, msg, endpointHeaders, userAgent, options));
+      } catch (e) {
+        loaded = false;
+        clear(request).appendChild(h('p.form-error', { role: 'alert' }, e.message));
+      }
+    };
+    const details = h('details.attempt', { 'data-attempt': attempt.id },
       h('summary',
         badge(attempt.status),
         h('span.mono', attempt.responseStatusCode ? 'HTTP ' + attempt.responseStatusCode : 'no response'),
@@ -583,15 +625,18 @@ window.hk = (function () {
       h('div',
         actions || null,
         h('h4', 'Request sent'),
-        h('p.note', 'hookd does not record requests: this is reconstructed from the message and the endpoint\'s current headers and options. Signatures and sensitive values are masked.'),
-        req.notes.map((n) => h('p.muted.small', n)),
-        h('p.mono.break', req.method + ' ' + req.url),
-        h('div.table-wrap', h('table.headers', h('tbody', req.headers.map((r) =>
-          h('tr', h('td.mono', r[0]), h('td.mono.break', r[1]), h('td.muted.small', r[2])))))),
-        h('pre.request-body', pretty(req.body)),
+        request,
         h('h4', 'Response received'),
         h('p', ok ? 'Delivered: ' : 'Failed: ', attempt.responseStatusCode ? 'HTTP ' + attempt.responseStatusCode : 'no response (status 0)', ' in ' + attempt.responseDurationMs + ' ms'),
         h('pre.response-body', attempt.response === '' ? '(empty body)' : pretty(attempt.response))));
+    details.addEventListener('toggle', () => {
+      if (details.open) load();
+    });
+    // Opened by the caller before it is shown (a refresh keeps open what was open).
+    queueMicrotask(() => {
+      if (details.open) load();
+    });
+    return details;
   }
 
   // ---- Shared pieces of both consoles ----

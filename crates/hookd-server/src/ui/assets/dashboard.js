@@ -547,7 +547,7 @@
         const b = h('button.small.resend', { type: 'button' }, 'Resend this attempt');
         b.addEventListener('click', () => resend(b, a.endpointId));
         const [headers, options] = await endpointInfo(a.endpointId);
-        const details = hk.attemptDetails(a, msg, headers, session && session.userAgent, h('div.row', b), options);
+        const details = hk.attemptDetails(a, msg, headers, session && session.userAgent, h('div.row', b), options, app.id);
         // A refresh keeps open what the operator opened.
         if (openAttempts.has(a.id)) details.open = true;
         details.addEventListener('toggle', () => (details.open ? openAttempts.add(a.id) : openAttempts.delete(a.id)));

@@ -169,7 +169,7 @@
         ]);
         hk.clear(attempts);
         if (!att.data.length) attempts.appendChild(h('p.muted', 'No attempt was made yet.'));
-        att.data.forEach((a) => attempts.appendChild(hk.attemptDetails(a, m, headers, session.userAgent, null, ep.options)));
+        att.data.forEach((a) => attempts.appendChild(hk.attemptDetails(a, m, headers, session.userAgent, null, ep.options, session.app.id)));
       } catch (e) {
         hk.clear(attempts).appendChild(h('p.form-error', { role: 'alert' }, e.message));
         loaded = false;
