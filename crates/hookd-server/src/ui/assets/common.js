@@ -62,6 +62,14 @@ window.hk = (function () {
 
   let onUnauthorized = null;
 
+  // A request body that is already JSON text.
+  function RawJson(text) {
+    this.text = text;
+  }
+  function rawJson(text) {
+    return new RawJson(text);
+  }
+
   async function api(method, path, body, extraHeaders) {
     const headers = Object.assign({ Accept: 'application/json' }, extraHeaders || {});
     const t = token();
@@ -69,7 +77,9 @@ window.hk = (function () {
     const init = { method: method, headers: headers, cache: 'no-store', credentials: 'omit' };
     if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
-      init.body = JSON.stringify(body);
+      // Raw JSON text goes as typed, so that the key order of an envelope template (which is
+      // the order on the wire) survives.
+      init.body = body instanceof RawJson ? body.text : JSON.stringify(body);
     }
     let res;
     try {
@@ -641,11 +651,25 @@ window.hk = (function () {
 
   // ---- Shared pieces of both consoles ----
 
-  // The event-type catalogue (first 250 by name, schemas included), fetched once per page.
+  // The event-type catalogue by name, schemas included, fetched once per page: every page of
+  // it, up to CATALOGUE_MAX_PAGES pages of 250 (a catalogue larger than that is shown in part,
+  // and says so).
+  const CATALOGUE_MAX_PAGES = 40;
   let catalogue = null;
+  async function fetchCatalogue() {
+    const data = [];
+    let iterator = null;
+    for (let page = 0; page < CATALOGUE_MAX_PAGES; page++) {
+      const resp = await api('GET', '/api/v1/event-type' + qs({ limit: 250, with_content: 'true', iterator: iterator }));
+      resp.data.forEach((et) => data.push(et));
+      if (resp.done || !resp.iterator) return { data: data, done: true };
+      iterator = resp.iterator;
+    }
+    return { data: data, done: false };
+  }
   async function eventTypes() {
     if (!catalogue) {
-      catalogue = api('GET', '/api/v1/event-type' + qs({ limit: 250, with_content: 'true' })).catch((e) => {
+      catalogue = fetchCatalogue().catch((e) => {
         catalogue = null;
         throw e;
       });
@@ -690,7 +714,19 @@ window.hk = (function () {
       }
       fs.appendChild(row);
     });
-    if (!list.done) fs.appendChild(h('p.hint', 'Only the first 250 event types are listed.'));
+    if (!list.done) fs.appendChild(h('p.hint', 'Only the first ' + list.data.length + ' event types are listed.'));
+    // A long catalogue gets a filter, so that a type can be found without scrolling.
+    if (live.length > 12) {
+      const filter = h('input', { type: 'search', name: 'eventTypeFilter', placeholder: 'Filter event types', 'aria-label': 'Filter event types' });
+      filter.addEventListener('input', () => {
+        const needle = filter.value.trim().toLowerCase();
+        fs.querySelectorAll('div.event-type').forEach((row) => {
+          const name = row.querySelector('input[name="eventTypes"]').value.toLowerCase();
+          row.hidden = needle !== '' && name.indexOf(needle) < 0;
+        });
+      });
+      fs.insertBefore(filter, fs.querySelector('div.event-type'));
+    }
     fs.selected = () => Array.from(fs.querySelectorAll('input[name="eventTypes"]:checked')).map((i) => i.value);
     return fs;
   }
@@ -873,7 +909,7 @@ window.hk = (function () {
     flash, act, field, onSubmit, showErrors, clearErrors, checkKey, checkUrl, checkHeaderName,
     checkHeaderValue, checkRate, fmtTime, timeEl, localInputToIso, isoToLocalInput, pretty,
     badge, triggerText, pagedList, table, secretBox, derivedRequest, attemptDetails, router,
-    setUnauthorized, SENSITIVE, confirming, eventTypes, forgetEventTypes, firstExample, eventTypePicker,
+    setUnauthorized, rawJson, SENSITIVE, confirming, eventTypes, forgetEventTypes, firstExample, eventTypePicker,
     endpointForm, secretCard, testEventCard,
   };
 })();

@@ -246,6 +246,7 @@
       h('div.grid2', hk.secretCard(app.id, ep), recoverCard(app, ep)),
       await headersCard(app, ep),
       retryPolicyCard(app, ep),
+      deliveryOptionsCard(app, ep),
       h('section.card', h('h2', 'Edit endpoint'), edit),
       await hk.testEventCard(app.id, ep, () => {}),
       endpointAttempts(app, ep));
@@ -395,6 +396,59 @@
     }, () => (type.value ? 'Retry policy saved: failed deliveries now follow it.' : 'Retry policy reset to the server default.'));
     return h('section.card.retry-policy', h('h2', 'Retry policy'),
       h('p.hint', 'How failed deliveries to this endpoint are retried.'), form);
+  }
+
+  // The endpoint's other delivery options (docs/extensions.md): timeout, success codes,
+  // Content-Type, authentication schemes and envelope. Each empty field resets its option to
+  // the default. Secrets in authentication schemes are never shown; a scheme saved without
+  // its secret keeps the stored one, as the API does for every redacted read sent back.
+  function deliveryOptionsCard(app, ep) {
+    const o = ep.options || {};
+    const timeout = h('input', { type: 'text', name: 'timeoutMs', inputmode: 'numeric', value: o.timeoutMs === undefined || o.timeoutMs === null ? '' : String(o.timeoutMs) });
+    const codes = h('input', { type: 'text', name: 'successStatusCodes', value: (o.successStatusCodes || []).join(', ') });
+    const contentType = h('input', { type: 'text', name: 'contentType', value: o.contentType || '', placeholder: 'application/json' });
+    const noContentType = h('input', { type: 'checkbox', name: 'noContentType' });
+    noContentType.checked = o.contentType === '';
+    const auth = h('textarea.mono', { name: 'auth', rows: 4, spellcheck: 'false' });
+    auth.value = o.auth ? JSON.stringify(o.auth, null, 2) : '';
+    const envelope = h('textarea.mono', { name: 'envelope', rows: 6, spellcheck: 'false' });
+    envelope.value = o.envelope ? JSON.stringify(o.envelope, null, 2) : '';
+    const form = onSubmit(h('form.stack.options-form', { novalidate: true },
+      h('div.filters',
+        field('Timeout', timeout, 'ms, 1 to 60000; empty: the server\'s'),
+        field('Success status codes', codes, 'comma-separated; empty: any 2xx')),
+      h('div.filters',
+        field('Content-Type', contentType, 'empty: application/json'),
+        h('label.check', noContentType, ' Send no Content-Type header')),
+      field('Authentication schemes', auth, 'JSON list, e.g. [{"type":"staticHeader","header":"X-Auth","value":"…"}]; empty: Standard Webhooks signatures'),
+      field('Envelope', envelope, 'JSON, e.g. {"template":{"data":"{{ msg.payload }}"}}; empty: the event type\'s, else the payload as is'),
+      h('div.row', h('button.primary', { type: 'submit' }, 'Save delivery options'))), () => {
+      const problems = [];
+      if (timeout.value.trim() && !/^\d+$/.test(timeout.value.trim())) problems.push({ field: 'timeoutMs', msg: 'Timeout must be a whole number of milliseconds' });
+      if (codes.value.trim() && codes.value.split(',').some((c) => !/^\s*\d{3}\s*$/.test(c))) problems.push({ field: 'successStatusCodes', msg: 'Status codes must be three-digit numbers, comma-separated' });
+      [[auth, 'auth', 'Authentication schemes'], [envelope, 'envelope', 'Envelope']].forEach(([input, name, label]) => {
+        if (!input.value.trim()) return;
+        try {
+          JSON.parse(input.value);
+        } catch (e) {
+          problems.push({ field: name, msg: label + ' must be valid JSON (' + e.message + ')' });
+        }
+      });
+      return problems;
+    }, async () => {
+      const parts = [
+        '"timeoutMs":' + (timeout.value.trim() ? timeout.value.trim() : 'null'),
+        '"successStatusCodes":' + (codes.value.trim() ? '[' + codes.value.split(',').map((c) => c.trim()).join(',') + ']' : 'null'),
+        '"contentType":' + (noContentType.checked ? '""' : contentType.value.trim() ? JSON.stringify(contentType.value.trim()) : 'null'),
+        '"auth":' + (auth.value.trim() || 'null'),
+        '"envelope":' + (envelope.value.trim() || 'null'),
+      ];
+      const saved = await api('PATCH', epPath(app.id, ep.id), hk.rawJson('{"options":{' + parts.join(',') + '}}'));
+      ep.options = saved.options;
+      return saved;
+    }, 'Delivery options saved: the next attempts use them.');
+    return h('section.card.delivery-options', h('h2', 'Delivery options'),
+      h('p.hint', 'How requests to this endpoint are made and judged.'), form);
   }
 
   function endpointAttempts(app, ep) {

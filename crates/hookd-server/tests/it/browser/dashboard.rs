@@ -308,6 +308,90 @@ async fn an_operator_manages_deliveries_in_the_dashboard() {
         ep["options"]["retryPolicy"],
         json!({"type": "exponential", "baseSecs": 10, "factor": 3.0, "maxAttempts": 5})
     );
+
+    // The other delivery options: checked in the form, then by the API (60 s is the longest
+    // timeout), then saved; the retry policy saved above is left alone.
+    b.fill("form.options-form input[name=timeoutMs]", "90000")
+        .await;
+    b.fill(
+        "form.options-form input[name=successStatusCodes]",
+        "200, 2O2",
+    )
+    .await;
+    b.click("form.options-form button[type=submit]").await;
+    b.el_text("form.options-form .field-error", "three-digit numbers")
+        .await;
+    b.fill(
+        "form.options-form input[name=successStatusCodes]",
+        "200, 202",
+    )
+    .await;
+    b.click("form.options-form button[type=submit]").await;
+    b.el("form.options-form input[name=timeoutMs][aria-invalid=true]")
+        .await;
+    b.flash("error", "timeoutMs").await;
+    b.fill("form.options-form input[name=timeoutMs]", "4000")
+        .await;
+    b.fill(
+        "form.options-form textarea[name=auth]",
+        r#"[{"type":"staticHeader","header":"X-Partner-Key","value":"pk_live_1"}]"#,
+    )
+    .await;
+    b.click("form.options-form button[type=submit]").await;
+    b.flash("ok", "Delivery options saved").await;
+    let ep = site
+        .api(Method::GET, "/api/v1/app/acme/endpoint/main", None, 200)
+        .await;
+    assert_eq!(ep["options"]["timeoutMs"], 4000);
+    assert_eq!(ep["options"]["successStatusCodes"], json!([200, 202]));
+    assert_eq!(
+        ep["options"]["auth"],
+        json!([{"type": "staticHeader", "header": "X-Partner-Key"}]),
+        "the secret is stored, never shown"
+    );
+    assert_eq!(ep["options"]["retryPolicy"]["type"], "exponential");
+    // The form shows the schemes without their secret; saving it again keeps the stored
+    // secret (the API restores what a redacted read leaves out, as the options tests check).
+    b.goto("about:blank").await;
+    b.goto(&format!(
+        "{}/dashboard#/apps/acme/endpoints/main",
+        site.base
+    ))
+    .await;
+    b.el("form.options-form textarea[name=auth]").await;
+    let shown = b
+        .run("return document.querySelector('form.options-form textarea[name=auth]').value;")
+        .await;
+    let shown = shown.as_str().unwrap_or_default().to_owned();
+    assert!(
+        shown.contains("X-Partner-Key") && !shown.contains("pk_live_1"),
+        "{shown}"
+    );
+    b.fill("form.options-form input[name=timeoutMs]", "5000")
+        .await;
+    b.click("form.options-form button[type=submit]").await;
+    b.flash("ok", "Delivery options saved").await;
+    let ep = site
+        .api(Method::GET, "/api/v1/app/acme/endpoint/main", None, 200)
+        .await;
+    assert_eq!(ep["options"]["timeoutMs"], 5000);
+    // Back to defaults for the rest of the walk-through.
+    b.fill("form.options-form input[name=timeoutMs]", "").await;
+    b.fill("form.options-form input[name=successStatusCodes]", "")
+        .await;
+    b.fill("form.options-form textarea[name=auth]", "").await;
+    b.click("form.options-form button[type=submit]").await;
+    b.flash("ok", "Delivery options saved").await;
+    let ep = site
+        .api(Method::GET, "/api/v1/app/acme/endpoint/main", None, 200)
+        .await;
+    assert!(
+        ep["options"].get("timeoutMs").is_none(),
+        "{}",
+        ep["options"]
+    );
+    assert!(ep["options"].get("auth").is_none(), "{}", ep["options"]);
+
     // The endpoint's charts: every attempt so far succeeded.
     b.el(".chart-rate[data-rate='100'] svg").await;
     b.el(".chart-latency svg").await;

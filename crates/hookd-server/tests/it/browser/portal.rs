@@ -31,6 +31,16 @@ async fn portal_link(site: &Site, uid: &str) -> (String, String) {
 async fn a_tenant_manages_their_endpoints_in_the_portal_and_nothing_else() {
     let mut site = Site::start().await;
     site.event_types().await;
+    // A catalogue longer than one page of the API (250): the picker pages through all of it.
+    for i in 0..260 {
+        site.api(
+            Method::POST,
+            "/api/v1/event-type",
+            Some(json!({"name": format!("zz.bulk.{i:03}"), "description": "bulk"})),
+            201,
+        )
+        .await;
+    }
     site.api(
         Method::POST,
         "/api/v1/app",
@@ -97,6 +107,19 @@ async fn a_tenant_manages_their_endpoints_in_the_portal_and_nothing_else() {
     b.fill("form.endpoint-form input[name=description]", "Billing hook")
         .await;
     b.click("form.endpoint-form input[value='invoice.paid']")
+        .await;
+    // The last type of the catalogue's second page is there, and the filter finds it.
+    b.el("form.endpoint-form input[value='zz.bulk.259']").await;
+    b.fill("form.endpoint-form input[name=eventTypeFilter]", "bulk.259")
+        .await;
+    let visible = b
+        .run(
+            "return Array.from(document.querySelectorAll('form.endpoint-form div.event-type'))\
+             .filter((r) => !r.hidden).map((r) => r.querySelector('input').value);",
+        )
+        .await;
+    assert_eq!(visible, json!(["zz.bulk.259"]));
+    b.fill("form.endpoint-form input[name=eventTypeFilter]", "")
         .await;
     b.screenshots("portal-new-endpoint").await;
     b.click("form.endpoint-form button[type=submit]").await;
