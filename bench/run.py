@@ -240,11 +240,41 @@ def pg_setting(name):
     return subprocess.run(["psql", PG_ADMIN, "-Atc", f"SHOW {name}"], capture_output=True, text=True).stdout.strip()
 
 
+class Autovacuum(threading.Thread):
+    """Stands in for autovacuum when the server has it off (the bench machine's PostgreSQL
+    does): `VACUUM ANALYZE` of the bench database once a minute, autovacuum's default naptime.
+    Without statistics, plans that PostgreSQL made while the tables were empty stay cached in
+    hookd's connections however large the tables grow (see the README's Performance notes)."""
+
+    def __init__(self, url):
+        super().__init__(daemon=True)
+        self.url, self.stopped, self.passes = url, threading.Event(), 0
+
+    def run(self):
+        while not self.stopped.wait(60):
+            subprocess.run(["psql", self.url, "-q", "-c", "VACUUM ANALYZE"], capture_output=True)
+            self.passes += 1
+
+    def stop(self):
+        self.stopped.set()
+
+
 def pg_backend():
     name = f"hookd_bench_{os.getpid()}_{free_port()}"
     psql(f"CREATE DATABASE {name}")
     base = PG_ADMIN.rsplit("/", 1)[0]
-    return f"{base}/{name}", lambda: psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    url = f"{base}/{name}"
+    vacuum = None
+    if pg_setting("autovacuum") == "off":
+        vacuum = Autovacuum(url)
+        vacuum.start()
+
+    def cleanup():
+        if vacuum:
+            vacuum.stop()
+        psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    return url, cleanup
 
 
 # --- Long scenarios (run only when named with --only, or with --long) -------------------------
@@ -263,9 +293,10 @@ def pg_backend():
 # iso-healthy / iso-slow10: 1,000 endpoints at a paced rate, all healthy or 10 of them answering
 #   only after 40 s (past hookd's 15 s timeout).
 
-BACKLOG_SIZES = {"backlog100k": 100_000, "backlog1m": 1_000_000}
+BACKLOG_SIZES = {"backlog100k": 100_000, "backlog300k": 300_000, "backlog1m": 1_000_000, "backlog3m": 3_000_000}
 GROWTH_STEPS = [0, 100_000, 1_000_000]
 GROWTH_RUNS = ["e1", "rate500"]
+GROWTH_REPEATS = 3  # each run three times per step, to tell growth from noise
 # 2 messages/s is 2,000 deliveries/s (about half of what one process delivers); 0.5/s is light
 # enough that the slow endpoints' attempts (each holding a worker slot for the 15 s timeout,
 # first attempt and the 5 s retry) need about 150 of the 256 slots.
@@ -293,6 +324,8 @@ class RssSampler(threading.Thread):
         super().__init__(daemon=True)
         self.servers, self.phase, self.peaks, self.stopped = servers, "start", {}, threading.Event()
         self.lock = threading.Lock()
+        self.series = []  # (seconds since start, phase, VmRSS kB) every 5 s
+        self.started = time.monotonic()
 
     def sample(self):
         total = dict.fromkeys(self.FIELDS, 0)
@@ -315,6 +348,9 @@ class RssSampler(threading.Thread):
                 for k, v in now.items():
                     peak[k] = max(peak[k], v)
                 peak["last_VmRSS"] = now["VmRSS"]
+                elapsed = time.monotonic() - self.started
+                if not self.series or elapsed - self.series[-1][0] >= 5:
+                    self.series.append((round(elapsed, 1), self.phase, now["VmRSS"]))
 
     def mark(self, phase):
         with self.lock:
@@ -467,7 +503,8 @@ def down_endpoint(server, token, url, policy):
     return app["id"], ep["id"]
 
 
-def run_backlog(label, binary, make_backend, count):
+def run_backlog(label, binary, make_backend, name):
+    count = BACKLOG_SIZES[name]
     backend, cleanup = make_backend()
     hole = blackhole()
     server = sampler = None
@@ -494,13 +531,14 @@ def run_backlog(label, binary, make_backend, count):
         churn_cpu = cpu.stop()
         churned = db_counts(backend)
         peaks = sampler.stop()
-        sampler = None
+        series, sampler = sampler.series, None
         r = {"backlog": count, "idle_rss_kb": idle, "publish": pub, "rows_after_holding": held,
-             "rows_after_churning": churned, "rss_peaks_kb": peaks, "churn_cpu": churn_cpu,
+             "rows_after_churning": churned, "rss_peaks_kb": peaks, "rss_series_kb": series,
+             "churn_cpu": churn_cpu,
              "churn_attempts_per_s":
                  round((churned.get("attempts", 0) - held.get("attempts", 0)) / 60.0, 1)}
         pk = {p: round(v["VmRSS"] / 1024, 1) for p, v in peaks.items()}
-        print(f"{label}-backlog{count // 1000}k".ljust(24) +
+        print(f"{label}-{name}".ljust(24) +
               f" published {pub['ok']} at {pub['msgs_per_s']}/s (p50 {pub['latency_ms']['p50']} p99 "
               f"{pub['latency_ms']['p99']} ms) | RSS MB idle {idle / 1024:.1f} peaks {pk} | "
               f"churn {r['churn_attempts_per_s']} attempts/s | rows {churned} | cpu while building {pub['cpu']}, "
@@ -544,16 +582,16 @@ def run_growth(label, binary, wb, make_backend, kind):
             have = size
             time.sleep(5)  # let the WAL checkpoint and the disk settle; not synchronisation
             if backend.startswith("postgres") and pg_setting("autovacuum") == "off":
-                # Statistics as autovacuum would keep them (it is off on the bench machine's
-                # server); without them the claim's plan depends on when it was first made.
-                psql("ANALYZE", backend)
+                # After a fill autovacuum would have analyzed the tables before the next runs.
+                psql("VACUUM ANALYZE", backend)
             step = {"rows": db_counts(backend), "claim_plan": claim_plan(backend), "runs": {}}
             for name in GROWTH_RUNS:
-                cpu = CpuMeter([server])
-                r = whbench(wb, server, token, SCENARIOS[name] + ["--label", f"{label}-{kind}-{size}-{name}"])
-                r["cpu"] = cpu.stop()
-                step["runs"][name] = r
-                summarize(f"{label}-{kind}{size // 1000}k-{name}", r, server.rss_kb("VmHWM"))
+                for _ in range(GROWTH_REPEATS):
+                    cpu = CpuMeter([server])
+                    r = whbench(wb, server, token, SCENARIOS[name] + ["--label", f"{label}-{kind}-{size}-{name}"])
+                    r["cpu"] = cpu.stop()
+                    step["runs"].setdefault(name, []).append(r)
+                    summarize(f"{label}-{kind}{size // 1000}k-{name}", r, server.rss_kb("VmHWM"))
             print(f"{'':24} rows {step['rows']} | load {load()} | claim plan: {' / '.join(step['claim_plan'])}",
                   flush=True)
             steps.append({"size": size, **step})
@@ -586,7 +624,7 @@ def run_isolation(label, binary, wb, make_backend, name):
 
 def run_long(label, binary, wb, make_backend, name):
     if name in BACKLOG_SIZES:
-        return run_backlog(label, binary, make_backend, BACKLOG_SIZES[name])
+        return run_backlog(label, binary, make_backend, name)
     if name.startswith("growth-"):
         return run_growth(label, binary, wb, make_backend, name.split("-", 1)[1])
     return run_isolation(label, binary, wb, make_backend, name)
