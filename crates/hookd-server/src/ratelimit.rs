@@ -70,8 +70,8 @@ impl RateLimit {
 
 /// Addresses whose blocks are remembered at most. Each entry is a few dozen bytes; the bound
 /// keeps an attacker cycling through addresses from growing memory (expired entries are
-/// dropped first, and if all are live the oldest half is forgotten, which only lets those
-/// clients try again sooner).
+/// dropped first, and if all are live the half whose blocks end soonest is forgotten, which
+/// only lets those clients try again a little sooner).
 const MAX_BLOCKED_CLIENTS: usize = 100_000;
 
 /// The address requests arrive from when the server was not started with connection info

@@ -308,23 +308,24 @@ async fn dispatch_loop(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
 /// further lost claims simply wait for their leases, as they would without this mechanism.
 const MAX_IN_DOUBT_CLAIMS: usize = 1024;
 
-/// Releases the deliveries that failed claims may hold (see `Store::release_claims`), keeping
-/// the tokens the store could not be asked about yet.
+/// Releases the deliveries that failed claims may hold (see `Store::release_claims`), oldest
+/// first. The first failure ends the round and keeps that token and the rest for the next
+/// one, so a store that is still away costs one failed call per round, not one per token.
 async fn release_in_doubt(state: &AppState, in_doubt: &mut Vec<String>) {
-    let mut still = Vec::new();
-    for token in in_doubt.drain(..) {
-        match state.store.release_claims(&token, state.clock.now()).await {
-            Ok(0) => {}
+    while let Some(token) = in_doubt.first() {
+        match state.store.release_claims(token, state.clock.now()).await {
             Ok(n) => {
-                tracing::info!(
-                    released = n,
-                    "released deliveries of a claim whose answer was lost"
-                )
+                if n > 0 {
+                    tracing::info!(
+                        released = n,
+                        "released deliveries of a claim whose answer was lost"
+                    );
+                }
+                in_doubt.remove(0);
             }
-            Err(_) => still.push(token),
+            Err(_) => return,
         }
     }
-    *in_doubt = still;
 }
 
 /// How long the dispatcher may sleep when it found nothing more to do: until the next
