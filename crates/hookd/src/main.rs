@@ -1,7 +1,8 @@
 //! The `hookd` binary: `hookd serve` runs the API and the delivery workers on the configured
-//! store; `hookd token create` mints an admin token and `hookd token revoke` revokes one; `hookd secrets reseal` rewrites endpoint
-//! secrets under the current encryption key. It owns process concerns only —
-//! configuration, logging, signals, printing — and must not contain API or delivery logic.
+//! store; `hookd token create` mints an admin token and `hookd token revoke` revokes one;
+//! `hookd secrets reseal` rewrites endpoint secrets under the current encryption key. It owns
+//! process concerns only — configuration, logging, signals, printing — and must not contain
+//! API or delivery logic.
 
 mod config;
 
@@ -88,8 +89,8 @@ enum TokenCommand {
         #[arg(long, default_value = "created with hookd token create")]
         name: String,
     },
-    /// Revoke a token (admin or application) given its text; it stops working at once on
-    /// this process and within a second on others (their lookup caches).
+    /// Revoke a token (admin or application) given its text; running servers stop accepting
+    /// it within a second (their lookup caches).
     Revoke {
         /// The token's text, as it was printed when minted.
         token: String,
