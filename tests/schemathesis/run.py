@@ -68,8 +68,7 @@ def start_hookd(binary, data_dir):
     # The fuzzer sends requests without or with wrong tokens on purpose (its `ignored_auth`
     # check), thousands of them from one address: with the failed-authentication limit on,
     # every later case would meet a 429 and test nothing. The limit has its own tests
-    # (`cargo nextest run -p hookd-server ratelimit`); the per-token and per-application
-    # limits stay on at their defaults.
+    # (`cargo nextest run -p hookd-server ratelimit`).
     env = dict(os.environ, HOOKD_LOG="warn", HOOKD_REQUEST_TIMEOUT_SECS="2",
                HOOKD_AUTH_FAILURES_PER_MINUTE="0")
     proc = subprocess.Popen(

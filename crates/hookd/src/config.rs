@@ -462,13 +462,17 @@ mod tests {
     #[test]
     fn limits_grace_and_keys_from_env() {
         let defaults = Settings::default().server_config().unwrap();
-        assert!(defaults.api_rate_limit_per_token.is_some(), "on by default");
+        assert!(
+            defaults.api_rate_limit_per_token.is_none(),
+            "off by default"
+        );
+        assert!(defaults.auth_failures_per_minute.is_some(), "on by default");
         assert!(
             Settings::default().sealer().unwrap().is_none(),
             "off by default"
         );
         figment::Jail::expect_with(|jail| {
-            jail.set_env("HOOKD_API_RATE_LIMIT_PER_TOKEN", "0");
+            jail.set_env("HOOKD_API_RATE_LIMIT_PER_TOKEN", "25");
             jail.set_env("HOOKD_API_RATE_LIMIT_PER_APP", "50");
             jail.set_env("HOOKD_AUTH_FAILURES_PER_MINUTE", "5");
             jail.set_env("HOOKD_SHUTDOWN_GRACE_SECS", "3");
@@ -478,7 +482,7 @@ mod tests {
             );
             let s = Settings::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
             let c = s.server_config().unwrap();
-            assert_eq!(c.api_rate_limit_per_token, None, "0 is unlimited");
+            assert_eq!(c.api_rate_limit_per_token.unwrap().per_second_rate(), 25);
             assert_eq!(c.api_rate_limit_per_app.unwrap().per_second_rate(), 50);
             assert_eq!(c.auth_failures_per_minute.unwrap().get(), 5);
             assert_eq!(c.shutdown_grace, Duration::from_secs(3));
