@@ -116,9 +116,31 @@ class CpuMeter:
 
     TICK = os.sysconf("SC_CLK_TCK")
 
-    def __init__(self, servers):
+    def __init__(self, servers, backend=""):
         self.servers = servers
+        # PostgreSQL's backends for the bench database name it in their process titles.
+        self.db = backend.rsplit("/", 1)[1] if backend.startswith("postgres") else None
         self.start = self.read()
+
+    @staticmethod
+    def ticks(pid):
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read().rsplit(")", 1)[1].split()
+        return int(stat[11]) + int(stat[12])
+
+    def postgres_ticks(self):
+        """CPU of the PostgreSQL backends serving the bench database (those alive now: a
+        backend that ended during the run is missed, hookd's pooled ones live throughout)."""
+        total = 0
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if self.db.encode() not in f.read():
+                        continue
+                total += self.ticks(pid)
+            except OSError:
+                pass
+        return total
 
     def read(self):
         with open("/proc/stat") as f:
@@ -127,22 +149,25 @@ class CpuMeter:
         hookd = 0
         for s in self.servers:
             try:
-                with open(f"/proc/{s.proc.pid}/stat") as f:
-                    stat = f.read().rsplit(")", 1)[1].split()
-                hookd += int(stat[11]) + int(stat[12])
+                hookd += self.ticks(s.proc.pid)
             except OSError:
                 pass
         me = os.times()
         bench = (me.user + me.system + me.children_user + me.children_system) * self.TICK
-        return time.monotonic(), busy, hookd, bench
+        pg = self.postgres_ticks() if self.db else 0
+        return time.monotonic(), busy, hookd, bench, pg
 
     def stop(self):
-        t1, busy1, hookd1, bench1 = self.read()
-        t0, busy0, hookd0, bench0 = self.start
+        t1, busy1, hookd1, bench1, pg1 = self.read()
+        t0, busy0, hookd0, bench0, pg0 = self.start
         secs = max(t1 - t0, 1e-9) * self.TICK
         total, hookd, bench = (busy1 - busy0) / secs, (hookd1 - hookd0) / secs, (bench1 - bench0) / secs
-        return {"machine_cores": round(total, 2), "hookd_cores": round(hookd, 2), "bench_cores": round(bench, 2),
-                "others_cores": round(max(0.0, total - hookd - bench), 2), "load": load()}
+        pg = max(0, pg1 - pg0) / secs
+        out = {"machine_cores": round(total, 2), "hookd_cores": round(hookd, 2), "bench_cores": round(bench, 2),
+               "others_cores": round(max(0.0, total - hookd - bench - pg), 2), "load": load()}
+        if self.db:
+            out["postgres_cores"] = round(pg, 2)
+        return out
 
 
 def quantile(sorted_values, q):
@@ -203,7 +228,8 @@ def summarize(name, result, rss=None):
         line += f" | rss {rss} kB"
     if result.get("cpu"):
         c = result["cpu"]
-        line += f" | cpu hookd {c['hookd_cores']} bench {c['bench_cores']} others {c['others_cores']} load {c['load']}"
+        pg = f" postgres {c['postgres_cores']}" if "postgres_cores" in c else ""
+        line += f" | cpu hookd {c['hookd_cores']}{pg} bench {c['bench_cores']} others {c['others_cores']} load {c['load']}"
     print(line, flush=True)
 
 
@@ -218,7 +244,7 @@ def run_backend(label, binary, wb, make_backend, processes, names, results):
         results[f"{label}-idle-rss-kb"] = idle
         print(f"{label:24} idle RSS {idle} kB", flush=True)
         for name in names:
-            cpu = CpuMeter(servers)
+            cpu = CpuMeter(servers, backend)
             r = whbench(wb, servers[0], token, SCENARIOS[name] + ["--label", f"{label}-{name}"])
             r["cpu"] = cpu.stop()
             peak = [s.rss_kb("VmHWM") for s in servers]
@@ -517,14 +543,14 @@ def run_backlog(label, binary, make_backend, name):
         app_id, ep_id = down_endpoint(server, server.token, f"http://127.0.0.1:{hole.getsockname()[1]}/hook",
                                       CHURN_POLICY)
         sampler.mark("building")
-        cpu = CpuMeter([server])
+        cpu = CpuMeter([server], backend)
         pub = publish_many(server, server.token, app_id, count)
         pub["cpu"] = cpu.stop()
         sampler.mark("holding")
         time.sleep(20)
         held = db_counts(backend)
         sampler.mark("churning")
-        cpu = CpuMeter([server])
+        cpu = CpuMeter([server], backend)
         api(server, server.token, "PATCH", f"/api/v1/app/{app_id}/endpoint/{ep_id}",
             {"url": f"http://127.0.0.1:{closed_port()}/hook"})
         time.sleep(60)
@@ -587,7 +613,7 @@ def run_growth(label, binary, wb, make_backend, kind):
             step = {"rows": db_counts(backend), "claim_plan": claim_plan(backend), "runs": {}}
             for name in GROWTH_RUNS:
                 for _ in range(GROWTH_REPEATS):
-                    cpu = CpuMeter([server])
+                    cpu = CpuMeter([server], backend)
                     r = whbench(wb, server, token, SCENARIOS[name] + ["--label", f"{label}-{kind}-{size}-{name}"])
                     r["cpu"] = cpu.stop()
                     step["runs"].setdefault(name, []).append(r)
@@ -607,7 +633,7 @@ def run_isolation(label, binary, wb, make_backend, name):
     server = None
     try:
         server = Server(binary, backend, name=f"{label}-{name}")
-        cpu = CpuMeter([server])
+        cpu = CpuMeter([server], backend)
         r = whbench(wb, server, server.token, ISOLATION[name] + ["--label", f"{label}-{name}"])
         r["cpu"] = cpu.stop()
         r["server_peak_rss_kb"] = [server.rss_kb("VmHWM")]
