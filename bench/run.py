@@ -7,7 +7,7 @@ scenario plus a JSON file with every figure.
     python3 bench/run.py                      # the full SQLite + PostgreSQL table
     python3 bench/run.py --only sqlite-e1     # one scenario
     python3 bench/run.py --only sqlite-backlog1m pg1-growth-history   # long scenarios (below)
-    python3 bench/run.py --long               # the table and every long scenario (hours)
+    python3 bench/run.py --long               # the table and every long scenario (3+ hours)
     python3 bench/run.py --smoke              # a few hundred messages; fails on any missing
                                               # delivery or bad signature (CI runs this)
 
@@ -661,7 +661,7 @@ def main():
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--only", nargs="*", help="backend-scenario names, e.g. sqlite-e1 pg3-e10 sqlite-backlog1m")
     ap.add_argument("--long", action="store_true",
-                    help="also run the long scenarios (backlog, growth, isolation; about two hours)")
+                    help="also run the long scenarios (backlog, growth, isolation; three hours or more)")
     ap.add_argument("--out", default=os.path.join(ROOT, "target", "bench-results.json"))
     args = ap.parse_args()
 
