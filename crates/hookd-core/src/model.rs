@@ -223,20 +223,93 @@ pub struct Attempt {
     pub request: Option<SentRequest>,
 }
 
-/// The request of an attempt, as recorded: enough to show exactly what the receiver got
-/// without storing the payload a second time. The body is the message's payload as it was
-/// sent, rendered through `envelope` when one applied, so expunging or expiring the payload
-/// removes it from every attempt's record too.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// The request of an attempt, as recorded when it was made, so that the consoles show what
+/// the receiver got rather than what the endpoint's settings would send today.
+#[derive(Debug, Clone, PartialEq)]
 pub struct SentRequest {
     /// Every header sent, in order, with secret values (authentication schemes' headers,
     /// credentials among the custom headers) replaced by [`MASKED`].
     pub headers: Vec<(String, String)>,
-    /// The envelope the body was rendered through, as it was at the time; `None` when the
-    /// payload was sent as published.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub envelope: Option<crate::envelope::Envelope>,
+    /// The body sent.
+    pub body: SentBody,
+}
+
+/// The body of a recorded request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SentBody {
+    /// Byte for byte the message's payload as stored, the common case (no envelope). It is
+    /// not stored a second time: readers take the message's payload, and once that is
+    /// expunged or expired, the body is gone with it.
+    Payload,
+    /// The body as sent, because it was not the payload (an envelope's rendering, or `{}` for
+    /// a payload expunged before the attempt), cut to a limit.
+    Recorded {
+        /// The body, or its first bytes (cut at a character boundary).
+        text: String,
+        /// Whether `text` is only the beginning of what was sent.
+        truncated: bool,
+    },
+    /// Removed since: by an expunge of the attempt or of the message, or by the payload's
+    /// expiry, whichever applied to a body that held payload data.
+    Removed,
+}
+
+impl SentBody {
+    /// How `sent` is recorded for a message whose stored payload is `payload`: as
+    /// [`SentBody::Payload`] when they are the same bytes, else as text cut to `limit` bytes.
+    pub fn of(sent: &str, payload: Option<&str>, limit: usize) -> Self {
+        if payload == Some(sent) {
+            return Self::Payload;
+        }
+        let mut end = sent.len().min(limit);
+        while !sent.is_char_boundary(end) {
+            end -= 1;
+        }
+        Self::Recorded {
+            text: sent[..end].to_owned(),
+            truncated: end < sent.len(),
+        }
+    }
+
+    /// The stored name of this kind of body.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Payload => "payload",
+            Self::Recorded {
+                truncated: false, ..
+            } => "recorded",
+            Self::Recorded {
+                truncated: true, ..
+            } => "truncated",
+            Self::Removed => "removed",
+        }
+    }
+
+    /// The stored text, for the kinds that have one.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Self::Recorded { text, .. } => Some(text),
+            Self::Payload | Self::Removed => None,
+        }
+    }
+
+    /// Back from a stored kind and text; `None` for an unknown kind, or a kind that needs a
+    /// text without one.
+    pub fn from_stored(kind: &str, text: Option<String>) -> Option<Self> {
+        match (kind, text) {
+            ("payload", _) => Some(Self::Payload),
+            ("removed", _) => Some(Self::Removed),
+            ("recorded", Some(text)) => Some(Self::Recorded {
+                text,
+                truncated: false,
+            }),
+            ("truncated", Some(text)) => Some(Self::Recorded {
+                text,
+                truncated: true,
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// Headers whose values are never shown (lower case), Svix's list: the headers API answers
@@ -395,6 +468,61 @@ mod tests {
     use super::*;
     use crate::clock::{Clock, ManualClock};
     use chrono::Duration;
+
+    #[test]
+    fn a_body_equal_to_the_payload_is_not_stored_again() {
+        let payload = r#"{"a": 1}"#;
+        assert_eq!(
+            SentBody::of(payload, Some(payload), 4),
+            SentBody::Payload,
+            "the limit does not apply to what is not stored"
+        );
+        // The same JSON with other bytes is another body.
+        assert_eq!(
+            SentBody::of(r#"{"a":1}"#, Some(payload), 100),
+            SentBody::Recorded {
+                text: r#"{"a":1}"#.into(),
+                truncated: false
+            }
+        );
+        assert_eq!(
+            SentBody::of("{}", None, 100),
+            SentBody::Recorded {
+                text: "{}".into(),
+                truncated: false
+            },
+            "an expunged payload is sent as {{}}, which is recorded"
+        );
+    }
+
+    #[test]
+    fn recorded_bodies_are_cut_at_a_character_boundary() {
+        // "é" is two bytes: a limit that falls inside it keeps the character out.
+        assert_eq!(
+            SentBody::of(r#"{"x":"é"}"#, None, 7),
+            SentBody::Recorded {
+                text: r#"{"x":""#.into(),
+                truncated: true
+            }
+        );
+        let exact = SentBody::of("{}", None, 2);
+        assert_eq!(exact.kind(), "recorded", "{exact:?}");
+    }
+
+    #[test]
+    fn sent_bodies_round_trip_through_their_stored_form() {
+        for body in [
+            SentBody::Payload,
+            SentBody::Removed,
+            SentBody::of("{}", None, 10),
+            SentBody::of("{\"long\": true}", None, 3),
+        ] {
+            let back = SentBody::from_stored(body.kind(), body.text().map(str::to_owned));
+            assert_eq!(back, Some(body));
+        }
+        assert_eq!(SentBody::from_stored("recorded", None), None);
+        assert_eq!(SentBody::from_stored("other", Some("x".into())), None);
+    }
 
     fn endpoint() -> Endpoint {
         let now = ManualClock::at_epoch().now();

@@ -393,7 +393,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         filter: &MessageFilter,
         query: &ListQuery,
     ) -> StoreResult<Page<Message>>;
-    /// Removes a message's payload for good; true if the message exists.
+    /// Removes a message's payload for good, and the request bodies its attempts recorded
+    /// ([`crate::model::SentBody::Recorded`] becomes [`crate::model::SentBody::Removed`]):
+    /// they hold the payload's data. True if the message exists.
     async fn expunge_message_content(&self, app: &AppId, msg: &MsgId) -> StoreResult<bool>;
 
     // ---- Retention ----
@@ -447,7 +449,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         msg: &MsgId,
         attempt: &AttemptId,
     ) -> StoreResult<Option<Attempt>>;
-    /// Removes an attempt's response body for good; true if the attempt exists.
+    /// Removes an attempt's response body and recorded request body for good (a recorded
+    /// request keeps its headers, its body becomes [`crate::model::SentBody::Removed`]);
+    /// true if the attempt exists.
     async fn expunge_attempt_content(
         &self,
         app: &AppId,

@@ -13,8 +13,8 @@ use hookd_core::{
     delivery::{is_success_status, MessageStatus, Transition},
     id::{AppId, AttemptId, EndpointId, MsgId, TokenId},
     model::{
-        Application, Attempt, Endpoint, EventType, Message, Metadata, OldSecret, SentRequest,
-        Token, TokenScope, MASKED,
+        Application, Attempt, Endpoint, EventType, Message, Metadata, OldSecret, SentBody,
+        SentRequest, Token, TokenScope, MASKED,
     },
     store::{ClaimRequest, Claimed, Completion, Outcome, Store},
     token, Timestamp,
@@ -287,20 +287,30 @@ impl Fixture {
             response_duration_ms: 42,
             trigger_type: claimed.delivery.trigger,
             created_at: now,
-            // Every other attempt went through an envelope, so both shapes round-trip.
             request: Some(SentRequest {
                 headers: vec![
                     ("content-type".into(), "application/json".into()),
                     ("webhook-id".into(), claimed.delivery.msg_id.to_string()),
                     ("authorization".into(), MASKED.into()),
                 ],
-                envelope: now.timestamp_subsec_millis().is_multiple_of(2).then(|| {
-                    serde_json::from_value(serde_json::json!({
-                        "template": {"data": "{{msg.payload}}", "id": "{{msg.id}}"}
-                    }))
-                    .expect("a valid envelope")
-                }),
+                body: Self::sent_body(claimed, now.timestamp_subsec_millis()),
             }),
+        }
+    }
+
+    /// A body an attempt on `claimed` may have sent, of each stored shape in turn (by `n`): the
+    /// payload itself, an envelope's rendering kept whole, and one cut short.
+    fn sent_body(claimed: &Claimed, n: u32) -> SentBody {
+        let payload = claimed.message.payload.as_deref();
+        let enveloped = format!(
+            "{{\"id\":\"{}\",\"data\":{}}}",
+            claimed.message.id,
+            payload.unwrap_or("{}")
+        );
+        match n % 3 {
+            0 => SentBody::of(payload.unwrap_or("{}"), payload, 16),
+            1 => SentBody::of(&enveloped, payload, 1 << 16),
+            _ => SentBody::of(&enveloped, payload, 16),
         }
     }
 

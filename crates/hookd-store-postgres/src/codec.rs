@@ -14,8 +14,8 @@ use hookd_core::{
     delivery::{DeliveryState, MessageStatus, TriggerType},
     id::{AppId, AttemptId, EndpointId, MsgId, TokenId},
     model::{
-        Application, Attempt, Delivery, Endpoint, EventType, Message, Metadata, OldSecret, Token,
-        TokenScope,
+        Application, Attempt, Delivery, Endpoint, EventType, Message, Metadata, OldSecret,
+        SentBody, SentRequest, Token, TokenScope,
     },
     store::StoreResult,
     Timestamp,
@@ -66,7 +66,8 @@ pub(crate) const ATTEMPT_COLUMNS: &str = "at.id AS at_id, at.msg_id AS at_msg_id
      at.status AS at_status, at.response_status_code AS at_response_status_code, \
      at.response AS at_response, at.response_duration_ms AS at_response_duration_ms, \
      at.trigger_type AS at_trigger_type, at.created_at AS at_created_at, \
-     at.request AS at_request";
+     at.request_headers AS at_request_headers, at.request_body_kind AS at_request_body_kind, \
+     at.request_body AS at_request_body";
 
 /// A token's columns, aliased `t_*`, from `tokens t`.
 pub(crate) const TOKEN_COLUMNS: &str = "t.id AS t_id, t.hash AS t_hash, t.app_id AS t_app_id, \
@@ -300,8 +301,20 @@ pub(crate) fn attempt(row: &PgRow) -> StoreResult<Attempt> {
         response_duration_ms: get(row, "at_response_duration_ms")?,
         trigger_type: get_trigger(row, "at_trigger_type")?,
         created_at: get_ts(row, "at_created_at")?,
-        request: get_opt_json(row, "at_request")?,
+        request: get_request(row)?,
     })
+}
+
+/// Reads an attempt's recorded request, `None` when it recorded none.
+fn get_request(row: &PgRow) -> StoreResult<Option<SentRequest>> {
+    let Some(headers) = get_opt_json(row, "at_request_headers")? else {
+        return Ok(None);
+    };
+    let kind: Option<String> = get(row, "at_request_body_kind")?;
+    let kind = kind.unwrap_or_default();
+    let body = SentBody::from_stored(&kind, get(row, "at_request_body")?)
+        .ok_or_else(|| corrupt(format!("request body kind {kind:?}")))?;
+    Ok(Some(SentRequest { headers, body }))
 }
 
 /// Decodes a token selected with [`TOKEN_COLUMNS`].
@@ -340,5 +353,76 @@ mod tests {
         let finer = whole + chrono::Duration::microseconds(1);
         assert_eq!(ms(finer), 1_500);
         assert_eq!(ms_ceil(finer), 1_501);
+    }
+
+    /// Attempts recorded under migration 0004 (headers and envelope in one JSON document)
+    /// read back after 0005: one sent as published keeps its headers, with the payload as its
+    /// body; one that went through an envelope cannot say which bytes it sent, so it counts
+    /// as unrecorded; one without a record stays without.
+    #[tokio::test]
+    async fn requests_recorded_before_0005_are_carried_over() {
+        use hookd_core::store::Store;
+        use sqlx::{ConnectOptions, Executor};
+
+        let db = crate::testing::TestDatabase::create().await;
+        let mut up_to_0004 = sqlx::migrate!("./migrations");
+        up_to_0004.migrations = up_to_0004
+            .migrations
+            .iter()
+            .filter(|m| m.version <= 4)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        let mut conn = db.options().connect().await.unwrap();
+        up_to_0004.run(&mut conn).await.unwrap();
+        conn.execute(
+            r#"INSERT INTO applications VALUES ('app_1', NULL, 'a', NULL, '{}', 0, 0);
+               INSERT INTO endpoints (id, app_id, url, description, disabled, metadata, headers,
+                 secret, old_secrets, created_at, updated_at)
+                 VALUES ('ep_1', 'app_1', 'https://x', '', false, '{}', '{}', 's', '[]', 0, 0);
+               INSERT INTO messages (id, app_id, event_type, payload, created_at)
+                 VALUES ('msg_1', 'app_1', 'a', '{"a":1}', 0);
+               INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, status,
+                 response_status_code, response, response_duration_ms, trigger_type,
+                 created_at, request)
+                 VALUES
+                 ('atmpt_1', 'msg_1', 'ep_1', 'app_1', 'https://x', 0, 200, '', 1, 'scheduled',
+                  1, '{"headers":[["webhook-id","msg_1"],["x-key","••••••"]]}'),
+                 ('atmpt_2', 'msg_1', 'ep_1', 'app_1', 'https://x', 0, 200, '', 1, 'scheduled',
+                  2, '{"headers":[["webhook-id","msg_1"]],"envelope":{"template":{}}}'),
+                 ('atmpt_3', 'msg_1', 'ep_1', 'app_1', 'https://x', 0, 200, '', 1, 'scheduled',
+                  3, NULL);"#,
+        )
+        .await
+        .unwrap();
+        drop(conn);
+
+        let store = crate::PgStore::connect_with(db.options()).await.unwrap();
+        let (app, msg) = (AppId::from_trusted("app_1"), MsgId::from_trusted("msg_1"));
+        let request = |id: &'static str| {
+            let store = store.clone();
+            let (app, msg) = (app.clone(), msg.clone());
+            async move {
+                store
+                    .get_attempt(&app, &msg, &AttemptId::from_trusted(id))
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .request
+            }
+        };
+        assert_eq!(
+            request("atmpt_1").await,
+            Some(SentRequest {
+                headers: vec![
+                    ("webhook-id".into(), "msg_1".into()),
+                    ("x-key".into(), "••••••".into()),
+                ],
+                body: SentBody::Payload,
+            })
+        );
+        assert_eq!(request("atmpt_2").await, None);
+        assert_eq!(request("atmpt_3").await, None);
+        store.close().await;
     }
 }

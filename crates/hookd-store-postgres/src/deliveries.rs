@@ -195,8 +195,12 @@ pub(crate) async fn expunge_attempt_content(
     msg: &MsgId,
     attempt: &AttemptId,
 ) -> StoreResult<bool> {
+    // An expunged attempt keeps no content: its request body goes with its response (one that
+    // was the payload itself stops pointing at it). Its headers stay: they carry no content.
     let done = sqlx::query(
-        "UPDATE attempts SET response = NULL WHERE app_id = $1 AND msg_id = $2 AND id = $3",
+        "UPDATE attempts SET response = NULL, request_body = NULL, request_body_kind = \
+         CASE WHEN request_body_kind IS NULL THEN NULL ELSE 'removed' END \
+         WHERE app_id = $1 AND msg_id = $2 AND id = $3",
     )
     .bind(app.as_str())
     .bind(msg.as_str())

@@ -190,14 +190,26 @@ pub(crate) async fn expunge_content(
     app: &AppId,
     msg: &MsgId,
 ) -> StoreResult<bool> {
-    let done = sqlx::query("UPDATE messages SET payload = NULL WHERE app_id = $1 AND id = $2")
+    let found: i64 = sqlx::query_scalar(EXPUNGE_SQL)
         .bind(app.as_str())
         .bind(msg.as_str())
-        .execute(&store.pool)
+        .fetch_one(&store.pool)
         .await
         .map_err(error::map)?;
-    Ok(done.rows_affected() > 0)
+    Ok(found > 0)
 }
+
+/// Removes a message's payload, and in the same statement the request bodies its attempts
+/// recorded, because those hold the payload's data (an envelope's rendering). Bodies that
+/// were the payload itself are not stored, so they go with the payload. Counts the messages
+/// found (0 or 1).
+const EXPUNGE_SQL: &str = "\
+    WITH gone AS ( \
+      UPDATE messages SET payload = NULL WHERE app_id = $1 AND id = $2 RETURNING id), \
+    bodies AS ( \
+      UPDATE attempts SET request_body = NULL, request_body_kind = 'removed' \
+      WHERE msg_id = ANY (ARRAY(SELECT id FROM gone)) AND request_body IS NOT NULL) \
+    SELECT count(*) FROM gone";
 
 /// Messages per multi-row `INSERT`: 8 bound values each stays far below PostgreSQL's limit of
 /// 65,535 parameters per statement.

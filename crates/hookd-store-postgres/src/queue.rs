@@ -113,16 +113,24 @@ const COMPLETE_SQL: &str = "\
 /// (its endpoint or message was deleted meanwhile): there is nothing left to attach it to. A
 /// worker that reports the same completion twice (it retried after an error it could not
 /// attribute) must not fail the whole batch either, so a known attempt id is ignored: the
-/// first report already recorded it.
+/// first report already recorded it. A request body to store (one that was not the payload
+/// itself) is stored as removed when the message's payload is gone by now: an expunge or
+/// expiry that ran while the request was in flight could not remove it, and must not miss it.
 const RECORD_ATTEMPTS_SQL: &str = "\
     INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, status, response_status_code, \
-        response, response_duration_ms, trigger_type, created_at, request) \
+        response, response_duration_ms, trigger_type, created_at, request_headers, \
+        request_body_kind, request_body) \
     SELECT a.id, a.msg_id, a.endpoint_id, a.app_id, a.url, a.status, a.code, a.response, \
-        a.duration, a.trigger_type, a.created_at, a.request::jsonb \
+        a.duration, a.trigger_type, a.created_at, a.headers::jsonb, \
+        CASE WHEN g.gone THEN 'removed' ELSE a.body_kind END, \
+        CASE WHEN g.gone THEN NULL ELSE a.body END \
     FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int2[], \
-                $7::int2[], $8::text[], $9::int8[], $10::text[], $11::int8[], $12::text[]) \
+                $7::int2[], $8::text[], $9::int8[], $10::text[], $11::int8[], $12::text[], \
+                $13::text[], $14::text[]) \
         AS a(id, msg_id, endpoint_id, app_id, url, status, code, response, duration, \
-             trigger_type, created_at, request) \
+             trigger_type, created_at, headers, body_kind, body) \
+    CROSS JOIN LATERAL (SELECT a.body IS NOT NULL AND NOT EXISTS ( \
+        SELECT 1 FROM messages m WHERE m.id = a.msg_id AND m.payload IS NOT NULL) AS gone) AS g \
     WHERE EXISTS (SELECT 1 FROM deliveries d \
                   WHERE d.msg_id = a.msg_id AND d.endpoint_id = a.endpoint_id) \
     ON CONFLICT (id) DO NOTHING";
@@ -209,8 +217,12 @@ struct Attempts {
     duration: Vec<i64>,
     trigger_type: Vec<&'static str>,
     created_at: Vec<i64>,
-    /// `SentRequest` as JSON text, cast to JSONB by the statement.
-    request: Vec<Option<String>>,
+    /// The recorded request's headers as JSON text, cast to JSONB by the statement.
+    headers: Vec<Option<String>>,
+    /// The recorded request body's kind (`SentBody::kind`).
+    body_kind: Vec<Option<&'static str>>,
+    /// The recorded request body's text, for the kinds that keep one.
+    body: Vec<Option<String>>,
 }
 
 /// Splits a batch into its state changes and its attempts.
@@ -248,13 +260,13 @@ fn split(batch: &[Completion]) -> (Transitions, Attempts) {
                     a.duration.push(attempt.response_duration_ms);
                     a.trigger_type.push(attempt.trigger_type.as_str());
                     a.created_at.push(ms(attempt.created_at));
-                    // Serializing strings and an envelope cannot fail.
-                    a.request.push(
-                        attempt
-                            .request
-                            .as_ref()
-                            .and_then(|r| serde_json::to_string(r).ok()),
-                    );
+                    let request = attempt.request.as_ref();
+                    // Serializing pairs of strings cannot fail.
+                    a.headers
+                        .push(request.and_then(|r| serde_json::to_string(&r.headers).ok()));
+                    a.body_kind.push(request.map(|r| r.body.kind()));
+                    a.body
+                        .push(request.and_then(|r| r.body.text().map(str::to_owned)));
                 }
                 (
                     transition.state(),
@@ -321,7 +333,9 @@ pub(crate) async fn complete(store: &PgStore, batch: &[Completion]) -> StoreResu
             .bind(&a.duration)
             .bind(&a.trigger_type)
             .bind(&a.created_at)
-            .bind(&a.request)
+            .bind(&a.headers)
+            .bind(&a.body_kind)
+            .bind(&a.body)
             .execute(&mut *tx)
             .await
             .map_err(error::map)?;

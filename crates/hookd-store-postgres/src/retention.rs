@@ -13,16 +13,25 @@ use hookd_core::{store::StoreResult, Timestamp};
 
 use crate::{codec::ms, error, PgStore};
 
-/// Clears the payloads of the messages whose payload expired first. The inner `SELECT` walks
-/// `messages_payload_expiry`, whose `WHERE payload IS NOT NULL` it repeats literally so that
-/// the planner can use the partial index; cleared rows leave the index (once vacuumed; until
-/// then the index scan skips them as dead), so the next batch starts where this one ended.
+/// Clears the payloads of the messages whose payload expired first, and counts them. The
+/// inner `SELECT` walks `messages_payload_expiry`, whose `WHERE payload IS NOT NULL` it
+/// repeats literally so that the planner can use the partial index; cleared rows leave the
+/// index (once vacuumed; until then the index scan skips them as dead), so the next batch
+/// starts where this one ended. The same statement removes the request bodies that attempts
+/// recorded from these payloads (through an envelope), found along `attempts_msg`, as an
+/// expunge does.
 pub(crate) const EXPIRE_PAYLOADS_SQL: &str = "\
-    UPDATE messages SET payload = NULL WHERE id = ANY (ARRAY( \
-      SELECT id FROM messages \
-      WHERE payload IS NOT NULL AND payload_expires_at <= $1 \
-      ORDER BY payload_expires_at LIMIT $2 \
-      FOR NO KEY UPDATE SKIP LOCKED))";
+    WITH gone AS ( \
+      UPDATE messages SET payload = NULL WHERE id = ANY (ARRAY( \
+        SELECT id FROM messages \
+        WHERE payload IS NOT NULL AND payload_expires_at <= $1 \
+        ORDER BY payload_expires_at LIMIT $2 \
+        FOR NO KEY UPDATE SKIP LOCKED)) \
+      RETURNING id), \
+    bodies AS ( \
+      UPDATE attempts SET request_body = NULL, request_body_kind = 'removed' \
+      WHERE msg_id = ANY (ARRAY(SELECT id FROM gone)) AND request_body IS NOT NULL) \
+    SELECT count(*) FROM gone";
 
 /// Deletes the oldest attempts, walking `attempts_by_created_at`.
 pub(crate) const PRUNE_ATTEMPTS_SQL: &str = "\
@@ -35,13 +44,13 @@ pub(crate) async fn expire_payloads(
     now: Timestamp,
     limit: u32,
 ) -> StoreResult<u64> {
-    let done = sqlx::query(EXPIRE_PAYLOADS_SQL)
+    let expired: i64 = sqlx::query_scalar(EXPIRE_PAYLOADS_SQL)
         .bind(ms(now))
         .bind(i64::from(limit))
-        .execute(&store.pool)
+        .fetch_one(&store.pool)
         .await
         .map_err(error::map)?;
-    Ok(done.rows_affected())
+    Ok(u64::try_from(expired).unwrap_or_default())
 }
 
 pub(crate) async fn prune_attempts(
@@ -121,6 +130,19 @@ mod tests {
             assert!(plan.contains(&format!("{table}_pkey")), "{plan}");
             assert!(!plan.contains(&format!("Seq Scan on {table}")), "{plan}");
         }
+        let plan: String =
+            sqlx::query_scalar::<_, String>(&format!("EXPLAIN {EXPIRE_PAYLOADS_SQL}"))
+                .bind(HISTORY / 10)
+                .bind(BATCH)
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+                .join("\n");
+        assert!(
+            plan.contains("attempts_msg"),
+            "request bodies by message: {plan}"
+        );
+        assert!(!plan.contains("Seq Scan on attempts"), "{plan}");
         let at = |ms: i64| crate::codec::ts(ms).unwrap();
         let batch = u32::try_from(BATCH).unwrap();
         let started = std::time::Instant::now();

@@ -197,8 +197,12 @@ pub(crate) async fn expunge_attempt_content(
     msg: &MsgId,
     attempt: &AttemptId,
 ) -> StoreResult<bool> {
+    // An expunged attempt keeps no content: its request body goes with its response (one that
+    // was the payload itself stops pointing at it). Its headers stay: they carry no content.
     let done = sqlx::query(
-        "UPDATE attempts SET response = NULL WHERE app_id = ? AND msg_id = ? AND id = ?",
+        "UPDATE attempts SET response = NULL, request_body = NULL, request_body_kind = \
+         CASE WHEN request_body_kind IS NULL THEN NULL ELSE 'removed' END \
+         WHERE app_id = ? AND msg_id = ? AND id = ?",
     )
     .bind(app.as_str())
     .bind(msg.as_str())

@@ -187,18 +187,36 @@ pub(crate) async fn list(
     Ok(Page::assemble(msgs, query, |m| m.id.to_string()))
 }
 
+/// Removes the request bodies that attempts recorded for the messages in a JSON array of
+/// ids, because they hold the payload's data (an envelope's rendering): whatever removes a
+/// payload removes these too. Bodies that were the payload itself are not stored, so they go
+/// with the payload. Walks `attempts_msg`.
+pub(crate) const REMOVE_SENT_BODIES_SQL: &str = "\
+    UPDATE attempts SET request_body = NULL, request_body_kind = 'removed' \
+    WHERE msg_id IN (SELECT value FROM json_each(?1)) AND request_body IS NOT NULL";
+
 pub(crate) async fn expunge_content(
     store: &SqliteStore,
     app: &AppId,
     msg: &MsgId,
 ) -> StoreResult<bool> {
+    let mut tx = store.begin_write().await?;
     let done = sqlx::query("UPDATE messages SET payload = NULL WHERE app_id = ? AND id = ?")
         .bind(app.as_str())
         .bind(msg.as_str())
-        .execute(&store.write)
+        .execute(&mut *tx)
         .await
         .map_err(error::map)?;
-    Ok(done.rows_affected() > 0)
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query(REMOVE_SENT_BODIES_SQL)
+        .bind(codec::to_json(&[msg.as_str()])?)
+        .execute(&mut *tx)
+        .await
+        .map_err(error::map)?;
+    tx.commit().await.map_err(error::map)?;
+    Ok(true)
 }
 
 /// Messages per multi-row `INSERT`: 8 bound values each keeps a statement far below SQLite's

@@ -17,7 +17,10 @@ use hookd_core::{
 use sqlx::{Row, SqliteConnection};
 
 use crate::{
-    codec::{self, ms, ms_ceil, to_json, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, MESSAGE_COLUMNS},
+    codec::{
+        self, ms, ms_ceil, request_columns, to_json, DELIVERY_COLUMNS, ENDPOINT_COLUMNS,
+        MESSAGE_COLUMNS,
+    },
     error, SqliteStore,
 };
 
@@ -145,6 +148,7 @@ async fn complete_one(tx: &mut SqliteConnection, c: &Completion) -> StoreResult<
             attempt,
             transition,
         } => {
+            let (headers, kind, body) = request_columns(attempt.request.as_ref())?;
             let changed = sqlx::query(&format!(
                 "UPDATE deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?, \
                  trigger_type = ?, lease_token = NULL, lease_owner = NULL, \
@@ -167,13 +171,18 @@ async fn complete_one(tx: &mut SqliteConnection, c: &Completion) -> StoreResult<
             // to, and inserting it would break the batch on a foreign key. A worker that
             // reports the same completion twice (it retried after an error it could not
             // attribute) must not fail the whole batch either, so a known attempt id is
-            // ignored: the first report already recorded it.
+            // ignored: the first report already recorded it. A request body to store is
+            // stored as removed if the payload went meanwhile, as in [`ATTEMPTS_SQL`].
             sqlx::query(
                 "INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, status, \
                  response_status_code, response, response_duration_ms, trigger_type, created_at, \
-                 request) \
-                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 WHERE EXISTS \
-                 (SELECT 1 FROM deliveries WHERE msg_id = ?2 AND endpoint_id = ?3) \
+                 request_headers, request_body_kind, request_body) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
+                   CASE WHEN g.gone THEN 'removed' ELSE ?13 END, \
+                   CASE WHEN g.gone THEN NULL ELSE ?14 END \
+                 FROM (SELECT ?14 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM messages \
+                   WHERE id = ?2 AND payload IS NOT NULL) AS gone) AS g \
+                 WHERE EXISTS (SELECT 1 FROM deliveries WHERE msg_id = ?2 AND endpoint_id = ?3) \
                  ON CONFLICT (id) DO NOTHING",
             )
             .bind(attempt.id.as_str())
@@ -187,7 +196,9 @@ async fn complete_one(tx: &mut SqliteConnection, c: &Completion) -> StoreResult<
             .bind(attempt.response_duration_ms)
             .bind(attempt.trigger_type.as_str())
             .bind(ms(attempt.created_at))
-            .bind(attempt.request.as_ref().map(to_json).transpose()?)
+            .bind(headers)
+            .bind(kind)
+            .bind(body)
             .execute(&mut *tx)
             .await
             .map_err(error::map)?;
@@ -243,16 +254,24 @@ const COMPLETE_SQL: &str = "\
 
 /// Records a batch's attempts in one statement, from a JSON array of
 /// `[id, msg id, endpoint id, app id, url, status, response status code, response, duration
-/// ms, trigger type, created at ms, request (JSON text or null)]`. As in [`complete_one`]: an attempt is recorded even when
-/// its lease was lost, skipped when its delivery is gone, and a known id is ignored.
+/// ms, trigger type, created at ms, request headers (JSON text), request body kind, request
+/// body]` (the last three as [`request_columns`] gives them). As in [`complete_one`]: an attempt
+/// is recorded even when its lease was lost, skipped when its delivery is gone, and a known id
+/// is ignored. A request body to store (one that was not the payload itself) is stored as
+/// removed when the message's payload is gone by now: an expunge or expiry that ran while the
+/// request was in flight could not remove it, and must not miss it.
 const ATTEMPTS_SQL: &str = "\
     INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, status, \
         response_status_code, response, response_duration_ms, trigger_type, created_at, \
-        request) \
+        request_headers, request_body_kind, request_body) \
     SELECT a.value ->> 0, a.value ->> 1, a.value ->> 2, a.value ->> 3, a.value ->> 4, \
         a.value ->> 5, a.value ->> 6, a.value ->> 7, a.value ->> 8, a.value ->> 9, \
-        a.value ->> 10, a.value ->> 11 \
-    FROM json_each(?1) AS a \
+        a.value ->> 10, a.value ->> 11, \
+        CASE WHEN a.gone THEN 'removed' ELSE a.value ->> 12 END, \
+        CASE WHEN a.gone THEN NULL ELSE a.value ->> 13 END \
+    FROM (SELECT j.value AS value, j.value ->> 13 IS NOT NULL AND NOT EXISTS ( \
+            SELECT 1 FROM messages WHERE id = j.value ->> 1 AND payload IS NOT NULL) AS gone \
+          FROM json_each(?1) AS j) AS a \
     WHERE EXISTS (SELECT 1 FROM deliveries \
         WHERE msg_id = a.value ->> 1 AND endpoint_id = a.value ->> 2) \
     ON CONFLICT (id) DO NOTHING";
@@ -286,6 +305,7 @@ pub(crate) async fn complete(store: &SqliteStore, batch: &[Completion]) -> Store
                 attempt,
                 transition,
             } => {
+                let (headers, kind, body) = request_columns(attempt.request.as_ref())?;
                 attempts.push(serde_json::json!([
                     attempt.id.as_str(),
                     attempt.msg_id.as_str(),
@@ -298,7 +318,9 @@ pub(crate) async fn complete(store: &SqliteStore, batch: &[Completion]) -> Store
                     attempt.response_duration_ms,
                     attempt.trigger_type.as_str(),
                     ms(attempt.created_at),
-                    attempt.request.as_ref().map(to_json).transpose()?,
+                    headers,
+                    kind,
+                    body,
                 ]));
                 (transition.state(), transition.next_attempt_at().map(ms), 1)
             }

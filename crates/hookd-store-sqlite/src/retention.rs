@@ -9,17 +9,23 @@
 
 use hookd_core::{store::StoreResult, Timestamp};
 
-use crate::{codec::ms, error, SqliteStore};
+use crate::{
+    codec::{ms, to_json},
+    error,
+    messages::REMOVE_SENT_BODIES_SQL,
+    SqliteStore,
+};
 
-/// Clears the payloads of the messages whose payload expired first. The inner `SELECT` walks
-/// `messages_payload_expiry`, whose `WHERE payload IS NOT NULL` the query repeats literally so
-/// that SQLite can use the partial index; cleared rows leave the index, so the next batch
-/// starts where this one ended.
+/// Clears the payloads of the messages whose payload expired first, returning their ids. The
+/// inner `SELECT` walks `messages_payload_expiry`, whose `WHERE payload IS NOT NULL` the query
+/// repeats literally so that SQLite can use the partial index; cleared rows leave the index,
+/// so the next batch starts where this one ended.
 pub(crate) const EXPIRE_PAYLOADS_SQL: &str = "\
     UPDATE messages SET payload = NULL WHERE rowid IN ( \
       SELECT rowid FROM messages \
       WHERE payload IS NOT NULL AND payload_expires_at <= ?1 \
-      ORDER BY payload_expires_at LIMIT ?2)";
+      ORDER BY payload_expires_at LIMIT ?2) \
+    RETURNING id";
 
 /// Deletes the oldest attempts, walking `attempts_by_created_at`.
 pub(crate) const PRUNE_ATTEMPTS_SQL: &str = "\
@@ -31,13 +37,24 @@ pub(crate) async fn expire_payloads(
     now: Timestamp,
     limit: u32,
 ) -> StoreResult<u64> {
-    let done = sqlx::query(EXPIRE_PAYLOADS_SQL)
+    // One transaction: the request bodies that attempts recorded from these payloads (through
+    // an envelope) expire with them, as an expunge removes them.
+    let mut tx = store.begin_write().await?;
+    let expired: Vec<String> = sqlx::query_scalar(EXPIRE_PAYLOADS_SQL)
         .bind(ms(now))
         .bind(i64::from(limit))
-        .execute(&store.write)
+        .fetch_all(&mut *tx)
         .await
         .map_err(error::map)?;
-    Ok(done.rows_affected())
+    if !expired.is_empty() {
+        sqlx::query(REMOVE_SENT_BODIES_SQL)
+            .bind(to_json(&expired)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(error::map)?;
+    }
+    tx.commit().await.map_err(error::map)?;
+    Ok(expired.len() as u64)
 }
 
 pub(crate) async fn prune_attempts(
@@ -117,6 +134,17 @@ mod tests {
                 "no step reads a whole table: {plan}"
             );
         }
+        // The request bodies of the expired payloads' attempts are found through
+        // `attempts_msg`, by the ids the expiry returned.
+        let rows: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {REMOVE_SENT_BODIES_SQL}"))
+                .bind(r#"["msg_00000001"]"#)
+                .fetch_all(&store.read)
+                .await
+                .unwrap();
+        let plan = rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n");
+        assert!(plan.contains("attempts_msg"), "{plan}");
+        assert!(!plan.contains("SCAN attempts"), "{plan}");
         let at = |ms: i64| crate::codec::ts(ms).unwrap();
         let started = std::time::Instant::now();
         assert_eq!(

@@ -10,7 +10,7 @@
 use axum::{extract::State, http::StatusCode, Json};
 use hookd_core::{
     id::AttemptId,
-    model::{Attempt, Delivery, Endpoint, Message},
+    model::{Attempt, Delivery, Endpoint, Message, SentBody},
     page::Order,
     store::{AttemptFilter, DeliveryFilter, MessageFilter},
 };
@@ -307,11 +307,13 @@ pub struct SentRequestOut {
     url: String,
     /// Every header sent, in order, secret values masked.
     headers: Vec<SentHeaderOut>,
-    /// The body sent: the message's payload, rendered through the envelope that applied at
-    /// the time; `null` when it cannot be shown (see `bodyNote`).
+    /// The body sent: recorded with the attempt when it was not the message's payload byte
+    /// for byte (an envelope's rendering), else the payload itself; `null` when it cannot be
+    /// shown (see `bodyNote`).
     body: Option<String>,
-    /// Whether the body went through an envelope.
-    enveloped: bool,
+    /// Whether `body` is only the beginning of what was sent: recorded bodies are kept up to
+    /// the size kept of response bodies (16 KiB).
+    body_truncated: bool,
     /// Why `body` is `null`, or what to know about it.
     body_note: Option<String>,
 }
@@ -324,9 +326,11 @@ pub struct SentRequestOut {
     tag = "hookd",
     summary = "Get Attempt Request",
     description = "hookd's extension: the request an attempt sent, as recorded with it \
-                   (headers with secret values masked, and the body). The body is the \
-                   message's payload rendered through the envelope recorded with the \
-                   attempt, so it disappears when the payload is expunged or expires.",
+                   (headers with secret values masked, and the body). A body that was the \
+                   message's payload byte for byte is not stored twice and is answered from \
+                   the payload; any other body (an envelope's rendering) was recorded as sent, \
+                   up to the response body limit. Expunging the attempt or the message, or \
+                   the payload's expiry, removes the body.",
     params(AppPath, MsgPath, AttemptPath),
     responses((status = 200, body = SentRequestOut), Errors, Unavailable)
 )]
@@ -342,7 +346,7 @@ pub async fn get_request(
             url: attempt.url,
             headers: Vec::new(),
             body: None,
-            enveloped: false,
+            body_truncated: false,
             body_note: Some(
                 "This attempt did not record its request (it predates request recording, or \
                  no request could be built)."
@@ -350,21 +354,33 @@ pub async fn get_request(
             ),
         }));
     };
-    let enveloped = sent.envelope.is_some();
-    let (body, body_note) = if msg.payload.is_none() {
-        (
-            None,
-            Some("The message's payload was expunged or has expired.".to_owned()),
-        )
-    } else if let Some(envelope) = &sent.envelope {
-        let app = load_app(&state, &app_id).await?;
-        let endpoint = load_endpoint(&state, &app, attempt.endpoint_id.as_str()).await?;
-        match crate::worker::request::body(&endpoint, &msg, Some(envelope)) {
-            Ok(body) => (Some(body), None),
-            Err(e) => (None, Some(e.to_string())),
+    let (body, body_truncated, body_note) = match sent.body {
+        SentBody::Payload => match msg.payload {
+            Some(payload) => (Some(payload), false, None),
+            None => (
+                None,
+                false,
+                Some("The message's payload was expunged or has expired.".to_owned()),
+            ),
+        },
+        SentBody::Recorded { text, truncated } => {
+            let note = truncated.then(|| {
+                format!(
+                    "Only the first {} bytes of the body were recorded.",
+                    text.len()
+                )
+            });
+            (Some(text), truncated, note)
         }
-    } else {
-        (msg.payload.clone(), None)
+        SentBody::Removed => (
+            None,
+            false,
+            Some(
+                "The body was removed: the attempt or its message was expunged, or the \
+                 payload expired."
+                    .to_owned(),
+            ),
+        ),
     };
     Ok(Json(SentRequestOut {
         recorded: true,
@@ -376,7 +392,7 @@ pub async fn get_request(
             .map(|(name, value)| SentHeaderOut { name, value })
             .collect(),
         body,
-        enveloped,
+        body_truncated,
         body_note,
     }))
 }
@@ -389,7 +405,8 @@ pub async fn get_request(
     tag = "Message Attempt",
     summary = "Expunge Attempt Content",
     description = "Deletes the given attempt's response body. Useful when an endpoint \
-                   accidentally returned sensitive content.",
+                   accidentally returned sensitive content. hookd also removes the request \
+                   body the attempt recorded (its headers stay).",
     params(AppPath, MsgPath, AttemptPath),
     responses((status = 204, description = "Expunged"), Errors, Unavailable)
 )]

@@ -39,7 +39,7 @@ use hookd_core::{
     delivery::{after_attempt, AttemptOutcome, MessageStatus},
     envelope::Envelope,
     id::AttemptId,
-    model::{Attempt, Endpoint, SentRequest},
+    model::{Attempt, Endpoint, SentBody, SentRequest},
     store::{ClaimRequest, Claimed, Completion, Outcome, StoreResult},
     token, Timestamp,
 };
@@ -429,9 +429,16 @@ async fn attempted(
         ctx.state.config.request_timeout,
     ) {
         Ok(out) => {
+            // The body is kept only when it is not the stored payload byte for byte (an
+            // envelope's rendering), and then no longer than a response body is kept: a record
+            // for reading, not a second copy of large payloads.
             let sent = SentRequest {
                 headers: out.recorded_headers(),
-                envelope: envelope.cloned(),
+                body: SentBody::of(
+                    &out.body,
+                    claimed.message.payload.as_deref(),
+                    ctx.state.config.response_body_limit,
+                ),
             };
             let report = ctx
                 .sender

@@ -1,5 +1,6 @@
-//! Cases for attempts: what a completion records, the attempt lists by endpoint and by
-//! message with every filter, single lookups, expunging, and pagination.
+//! Cases for attempts: what a completion records (the request sent included), the attempt
+//! lists by endpoint and by message with every filter, single lookups, expunging, and
+//! pagination.
 //!
 //! These cases must not fabricate attempts behind the queue's back: every attempt is recorded
 //! through a real claim and completion, as a worker would.
@@ -9,8 +10,8 @@ use std::sync::Arc;
 use chrono::Duration;
 use hookd_core::{
     delivery::{MessageStatus, Transition},
-    model::Attempt,
-    store::{AttemptFilter, MessageFilter, Store},
+    model::{Attempt, Message, SentBody, SentRequest},
+    store::{AttemptFilter, MessageFilter, Outcome, Store},
 };
 
 use crate::{
@@ -231,6 +232,10 @@ pub async fn attempt_lists_and_filters(store: Arc<dyn Store>) {
             .unwrap(),
         Some(Attempt {
             response: None,
+            request: one.request.clone().map(|r| SentRequest {
+                body: SentBody::Removed,
+                ..r
+            }),
             ..one.clone()
         })
     );
@@ -292,4 +297,161 @@ pub async fn attempts_paginate(store: Arc<dyn Store>) {
         |a| a.id.to_string(),
     )
     .await;
+}
+
+/// The recorded request of the one attempt of each message in `msgs`, by message.
+async fn requests(store: &dyn Store, msgs: &[Message]) -> Vec<Option<SentRequest>> {
+    let mut out = Vec::new();
+    for m in msgs {
+        let list = store
+            .list_attempts_by_msg(&m.app_id, &m.id, &AttemptFilter::default(), &everything())
+            .await
+            .unwrap()
+            .data;
+        assert_eq!(list.len(), 1, "one attempt of {}", m.id);
+        out.push(list.into_iter().next().and_then(|a| a.request));
+    }
+    out
+}
+
+/// The request an attempt recorded reads back exactly, whatever its body's shape: the payload
+/// itself (not stored again), a body kept whole, one cut short, or no record at all. A body
+/// holding payload data is removed by whatever removes the payload (expunging the message,
+/// the payload's expiry, also for an attempt whose request was in flight when the payload
+/// went), and expunging an attempt removes its body whatever its shape; the headers stay,
+/// and nothing else changes, on that attempt or on others.
+pub async fn attempt_requests_round_trip_and_lose_bodies_with_content(store: Arc<dyn Store>) {
+    let mut fx = Fixture::new();
+    let app = fx.create_app(&*store).await;
+    fx.create_endpoint(&*store, &app.id).await;
+    let start = fx.now();
+    let headers = vec![
+        ("webhook-id".to_owned(), "msg_x".to_owned()),
+        (
+            "x-partner-key".to_owned(),
+            hookd_core::model::MASKED.to_owned(),
+        ),
+    ];
+    // One message per body shape, each with one attempt; the fourth records no request, the
+    // fifth is expunged while its request is in flight.
+    let mut msgs = Vec::new();
+    for _ in 0..5 {
+        let mut msg = fx.message(&app.id, "a");
+        msg.payload_expires_at = Some(start + Duration::days(1));
+        store.create_message(&msg, None).await.unwrap();
+        msgs.push(msg);
+    }
+    let payload = msgs[0].payload.clone().unwrap();
+    let enveloped = format!("{{\"data\":{payload}}}");
+    let bodies = [
+        Some(SentBody::of(&payload, Some(&payload), 4)),
+        Some(SentBody::of(&enveloped, Some(&payload), 1 << 16)),
+        Some(SentBody::of(&enveloped, Some(&payload), 9)),
+        None,
+        Some(SentBody::of(&enveloped, Some(&payload), 1 << 16)),
+    ];
+    assert_eq!(bodies[0], Some(SentBody::Payload));
+    assert!(matches!(
+        &bodies[2],
+        Some(SentBody::Recorded { text, truncated: true }) if text.len() == 9
+    ));
+    let mut claimed = fx.claim(&*store, CLAIM_ALL).await;
+    claimed.sort_by(|a, b| a.message.id.cmp(&b.message.id));
+    assert_eq!(claimed.len(), 5);
+    let mut batch = Vec::new();
+    let mut recorded = Vec::new();
+    for (c, body) in claimed.iter().zip(&bodies) {
+        let mut attempt = fx.attempt(c, 200);
+        attempt.request = body.clone().map(|body| SentRequest {
+            headers: headers.clone(),
+            body,
+        });
+        recorded.push(attempt.request.clone());
+        batch.push(fx.completion(
+            c,
+            Outcome::Attempted {
+                attempt,
+                transition: Transition::Succeeded,
+            },
+        ));
+    }
+    let in_flight = batch.pop().unwrap();
+    assert_eq!(store.complete(&batch).await.unwrap(), vec![true; 4]);
+    assert!(store
+        .expunge_message_content(&app.id, &msgs[4].id)
+        .await
+        .unwrap());
+    assert_eq!(store.complete(&[in_flight]).await.unwrap(), vec![true]);
+    let removed = |r: &Option<SentRequest>| {
+        r.clone().map(|r| SentRequest {
+            body: SentBody::Removed,
+            ..r
+        })
+    };
+    let mut expected = recorded.clone();
+    expected[4] = removed(&recorded[4]);
+    assert_eq!(
+        requests(&*store, &msgs).await,
+        expected,
+        "as recorded, but for the payload expunged meanwhile"
+    );
+
+    // Expunging one message removes its stored body only; the others keep theirs.
+    assert!(store
+        .expunge_message_content(&app.id, &msgs[1].id)
+        .await
+        .unwrap());
+    expected[1] = removed(&recorded[1]);
+    assert_eq!(requests(&*store, &msgs).await, expected, "message expunged");
+
+    // The payloads' expiry removes the remaining stored body; a body that was the payload
+    // itself is not stored, so its record stays as it was (readers find the payload gone).
+    assert_eq!(
+        store
+            .expire_payloads(start + Duration::days(1), 100)
+            .await
+            .unwrap(),
+        3
+    );
+    expected[2] = removed(&recorded[2]);
+    assert_eq!(requests(&*store, &msgs).await, expected, "payloads expired");
+
+    // Expunging an attempt removes its body whatever its shape, and its response.
+    let first = store
+        .list_attempts_by_msg(
+            &app.id,
+            &msgs[0].id,
+            &AttemptFilter::default(),
+            &everything(),
+        )
+        .await
+        .unwrap()
+        .data
+        .remove(0);
+    assert!(store
+        .expunge_attempt_content(&app.id, &first.msg_id, &first.id)
+        .await
+        .unwrap());
+    expected[0] = removed(&recorded[0]);
+    assert_eq!(requests(&*store, &msgs).await, expected, "attempt expunged");
+    let unrecorded = store
+        .list_attempts_by_msg(
+            &app.id,
+            &msgs[3].id,
+            &AttemptFilter::default(),
+            &everything(),
+        )
+        .await
+        .unwrap()
+        .data
+        .remove(0);
+    assert!(store
+        .expunge_attempt_content(&app.id, &unrecorded.msg_id, &unrecorded.id)
+        .await
+        .unwrap());
+    assert_eq!(
+        requests(&*store, &msgs).await[3],
+        None,
+        "an attempt that recorded no request still has none"
+    );
 }

@@ -592,17 +592,24 @@ window.hk = (function () {
       h('pre.request-body', pretty(req.body)));
   }
 
-  // The request part of an attempt's details, as the attempt recorded it.
+  // The request part of an attempt's details, as the attempt recorded it. A body cut at the
+  // recording limit is shown as the text it is (not re-indented: it is not whole JSON).
   function recordedRequestPart(sent) {
+    let body;
+    if (sent.body === null) {
+      body = h('p.muted.request-body-note', sent.bodyNote || 'The body is not available.');
+    } else if (sent.bodyTruncated) {
+      body = [h('pre.request-body.truncated', sent.body + '…'),
+        h('p.muted.small.request-body-note', sent.bodyNote || 'The body was cut where recording stopped.')];
+    } else {
+      body = h('pre.request-body', pretty(sent.body));
+    }
     return h('div.request-recorded',
-      h('p.muted.small', 'As recorded when the attempt was made; secret values are masked.' +
-        (sent.enveloped ? ' The body went through an envelope.' : '')),
+      h('p.muted.small', 'As recorded when the attempt was made; secret values are masked.'),
       h('p.mono.break', sent.method + ' ' + sent.url),
       h('div.table-wrap', h('table.headers', h('tbody', sent.headers.map((r) =>
         h('tr', h('td.mono', r.name), h('td.mono.break', r.value)))))),
-      sent.body === null
-        ? h('p.muted.request-body-note', sent.bodyNote || 'The body is not available.')
-        : h('pre.request-body', pretty(sent.body)));
+      body);
   }
 
   // One attempt, collapsed: opening it loads the request it recorded (once).

@@ -1,6 +1,7 @@
-//! Message attempts: lists by endpoint and by message, one attempt, expunge, attempted
-//! destinations, attempted messages, resend.
+//! Message attempts: lists by endpoint and by message, one attempt, the request it recorded,
+//! expunge, attempted destinations, attempted messages, resend.
 
+use hookd_core::model::{SentBody, SentRequest, MASKED};
 use serde_json::json;
 
 use crate::common::Harness;
@@ -158,6 +159,110 @@ async fn get_and_expunge_one_attempt() {
     h.get(&format!("/api/v1/app/a/msg/msg_nope/attempt/{attempt_id}"))
         .await
         .expect(404);
+}
+
+/// `…/attempt/{id}/request` answers the recorded headers and the body: the payload when the
+/// body was the payload, the recorded text otherwise (saying when it was cut), nothing once
+/// the attempt or the message is expunged, and `recorded: false` without a record.
+#[tokio::test]
+async fn the_request_an_attempt_recorded() {
+    let h = Harness::new().await;
+    h.app("a").await;
+    h.endpoint("a", json!({"url": "https://e.com/1", "uid": "e1"}))
+        .await;
+    let request = |body: SentBody| {
+        move |_: &hookd_core::store::Claimed| {
+            Some(SentRequest {
+                headers: vec![
+                    ("content-type".into(), "application/json".into()),
+                    ("authorization".into(), MASKED.into()),
+                ],
+                body: body.clone(),
+            })
+        }
+    };
+    let mut ids = Vec::new();
+    for (event_id, body) in [
+        ("plain", SentBody::Payload),
+        ("enveloped", SentBody::of(r#"{"data":{"v":1}}"#, None, 100)),
+        ("long", SentBody::of(r#"{"data":{"v":1}}"#, None, 8)),
+    ] {
+        h.advance_ms(1);
+        h.message(
+            "a",
+            json!({"eventType": "x.y", "payload": {"v": 1}, "eventId": event_id}),
+        )
+        .await;
+        let attempt = h.attempt_due_sending(200, request(body)).await.remove(0);
+        ids.push((event_id, attempt.id.to_string()));
+    }
+    h.advance_ms(1);
+    h.message(
+        "a",
+        json!({"eventType": "x.y", "payload": {}, "eventId": "old"}),
+    )
+    .await;
+    let unrecorded = h.attempt_due(200).await.remove(0).id.to_string();
+    let hr = &h;
+    let get = |msg: &str, attempt: &str| {
+        let path = format!("/api/v1/app/a/msg/{msg}/attempt/{attempt}/request");
+        async move { hr.get(&path).await.expect(200).json }
+    };
+
+    let plain = get(ids[0].0, &ids[0].1).await;
+    assert_eq!(plain["recorded"], true);
+    assert_eq!(plain["method"], "POST");
+    assert_eq!(plain["url"], "https://e.com/1");
+    assert_eq!(
+        plain["headers"],
+        json!([
+            {"name": "content-type", "value": "application/json"},
+            {"name": "authorization", "value": MASKED}
+        ])
+    );
+    assert_eq!(plain["body"], r#"{"v":1}"#, "the payload as stored");
+    assert_eq!(plain["bodyTruncated"], false);
+    assert_eq!(plain["bodyNote"], json!(null));
+    let enveloped = get(ids[1].0, &ids[1].1).await;
+    assert_eq!(enveloped["body"], r#"{"data":{"v":1}}"#);
+    assert_eq!(enveloped["bodyTruncated"], false);
+    let long = get(ids[2].0, &ids[2].1).await;
+    assert_eq!(long["body"], r#"{"data":"#);
+    assert_eq!(long["bodyTruncated"], true);
+    assert!(long["bodyNote"].as_str().unwrap().contains("first 8 bytes"));
+    let old = get("old", &unrecorded).await;
+    assert_eq!(old["recorded"], false);
+    assert_eq!(old["headers"], json!([]));
+
+    // Expunging the attempt removes the body it showed from the payload; expunging a message
+    // removes the body recorded from its payload. The headers stay.
+    h.delete(&format!(
+        "/api/v1/app/a/msg/plain/attempt/{}/content",
+        ids[0].1
+    ))
+    .await
+    .expect(204);
+    let plain = get(ids[0].0, &ids[0].1).await;
+    assert_eq!(plain["body"], json!(null));
+    assert!(plain["bodyNote"].as_str().unwrap().contains("removed"));
+    assert_eq!(plain["headers"].as_array().unwrap().len(), 2);
+    h.delete("/api/v1/app/a/msg/enveloped/content")
+        .await
+        .expect(204);
+    let enveloped = get(ids[1].0, &ids[1].1).await;
+    assert_eq!(enveloped["body"], json!(null));
+    assert_eq!(enveloped["headers"].as_array().unwrap().len(), 2);
+    let long = get(ids[2].0, &ids[2].1).await;
+    assert_eq!(
+        long["body"], r#"{"data":"#,
+        "another message's record is untouched"
+    );
+    h.get(&format!(
+        "/api/v1/app/a/msg/long/attempt/{}/request",
+        ids[0].1
+    ))
+    .await
+    .expect(404);
 }
 
 #[tokio::test]

@@ -21,7 +21,7 @@ use hookd_core::{
     delivery::{MessageStatus, Transition},
     id::{AppId, AttemptId, EndpointId, MsgId, TokenId},
     model::{
-        Application, Attempt, Delivery, Endpoint, EndpointStats, EventType, Message,
+        Application, Attempt, Delivery, Endpoint, EndpointStats, EventType, Message, SentRequest,
         StoredResponse, Token, TokenScope,
     },
     page::{ListQuery, Page},
@@ -287,6 +287,15 @@ impl Harness {
     /// Plays the worker for every due delivery: claims it and records one attempt with
     /// `status_code` (a 2xx succeeds; anything else fails for good). Returns the attempts.
     pub async fn attempt_due(&self, status_code: i16) -> Vec<Attempt> {
+        self.attempt_due_sending(status_code, |_| None).await
+    }
+
+    /// As [`Harness::attempt_due`], each attempt recording the request `sent` says it sent.
+    pub async fn attempt_due_sending(
+        &self,
+        status_code: i16,
+        sent: impl Fn(&Claimed) -> Option<SentRequest>,
+    ) -> Vec<Attempt> {
         let now = self.clock.now();
         let claimed = self
             .store()
@@ -319,7 +328,7 @@ impl Harness {
                 response_duration_ms: 12,
                 trigger_type: c.delivery.trigger,
                 created_at: now,
-                request: None,
+                request: sent(&c),
             };
             attempts.push(attempt.clone());
             batch.push(Completion {

@@ -10,7 +10,7 @@ use hookd_core::{
     clock::{Clock, ManualClock},
     delivery::{DeliveryState, MessageStatus, TriggerType},
     id::{AppId, EndpointId, MsgId},
-    model::{Application, Attempt, Delivery, Endpoint, Message, OldSecret},
+    model::{Application, Attempt, Delivery, Endpoint, Message, OldSecret, SentBody},
     page::{ListQuery, Order},
     signing::{self, EndpointSecret},
     store::{AttemptFilter, ClaimRequest, Completion, Outcome, Store},
@@ -585,7 +585,15 @@ async fn an_attempt_records_the_headers_it_sent_with_credentials_masked() {
     w.wait_completed(1).await;
     let attempt = w.attempts(&msg.id).await.remove(0);
     let sent = attempt.request.expect("the request is recorded");
-    assert_eq!(sent.envelope, None, "sent as published");
+    assert_eq!(
+        sent.body,
+        SentBody::Payload,
+        "sent as published: the payload is not stored a second time"
+    );
+    assert_eq!(
+        msg.payload.as_deref().unwrap().as_bytes(),
+        &seen[0].body[..]
+    );
     let get = |n: &str| {
         sent.headers
             .iter()
@@ -603,4 +611,66 @@ async fn an_attempt_records_the_headers_it_sent_with_credentials_masked() {
     assert_eq!(get("x-tenant"), Some("acme"));
     let recorded = format!("{:?}", sent.headers);
     assert!(!recorded.contains("s3cret") && !recorded.contains("pk_live"));
+}
+
+/// A body that is not the payload (an envelope's rendering) is recorded as the receiver got
+/// it, so the record still tells what was sent after the endpoint's envelope changes; a body
+/// longer than `response_body_limit` is recorded up to it, and says so.
+#[tokio::test]
+async fn an_attempt_records_the_enveloped_body_it_sent_up_to_the_limit() {
+    let limit = 96;
+    let mut w = world(|c| c.response_body_limit = limit).await;
+    let mut rx = Receiver::start(&[Answer::Status(200), Answer::Status(200)]).await;
+    let ep = w
+        .endpoint(rx.url("/env"), |e| {
+            e.options = serde_json::from_str(
+                r#"{"envelope":{"template":{"kind":"{{ msg.eventType }}","data":"{{ payload }}","ep":"{{ endpoint.id }}"}}}"#,
+            )
+            .unwrap();
+        })
+        .await;
+    let short = w.publish(r#"{"n": 1}"#).await;
+    let seen = rx.wait_requests(1).await;
+    w.wait_completed(1).await;
+    let body = String::from_utf8(seen[0].body.to_vec()).unwrap();
+    assert!(
+        body.starts_with(r#"{"kind":"invoice.paid","data":{"n": 1}"#),
+        "{body}"
+    );
+    assert!(body.len() <= limit, "this one fits: {}", body.len());
+
+    // The envelope changes; the record keeps what was sent.
+    let mut changed = ep.clone();
+    changed.options =
+        serde_json::from_str(r#"{"envelope":{"template":{"other":"{{ payload }}"}}}"#).unwrap();
+    w.store().update_endpoint(&changed).await.unwrap();
+    let attempt = w.attempts(&short.id).await.remove(0);
+    assert_eq!(
+        attempt.request.expect("recorded").body,
+        SentBody::Recorded {
+            text: body,
+            truncated: false
+        }
+    );
+
+    let long_payload = format!(r#"{{"text": "{}"}}"#, "é".repeat(100));
+    let long = w.publish(&long_payload).await;
+    let seen = rx.wait_requests(2).await;
+    w.wait_completed(2).await;
+    let sent = &seen[1].body;
+    assert!(sent.len() > limit);
+    let attempt = w.attempts(&long.id).await.remove(0);
+    let SentBody::Recorded { text, truncated } = attempt.request.expect("recorded").body else {
+        panic!("the enveloped body is recorded");
+    };
+    assert!(truncated);
+    assert!(
+        text.len() <= limit && text.len() > limit - 4,
+        "{}",
+        text.len()
+    );
+    assert!(
+        sent.starts_with(text.as_bytes()),
+        "the beginning of what was sent"
+    );
 }

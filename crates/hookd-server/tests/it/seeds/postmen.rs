@@ -142,7 +142,7 @@ async fn the_envelope_and_the_url_secret_arrive_exactly() {
         .await
         .expect(200);
     assert_eq!(sent.json["recorded"], true);
-    assert_eq!(sent.json["enveloped"], true);
+    assert_eq!(sent.json["bodyTruncated"], false);
     assert_eq!(sent.json["url"], redacted);
     assert_eq!(
         sent.json["body"].as_str().unwrap().as_bytes(),
