@@ -528,6 +528,8 @@
     let endpointFilter = '';
     let polls = 0;
     let timer = null;
+    // Whether a delivery was seen on its way since the attempts were last loaded for sure.
+    let settling = false;
 
     // The endpoint's current headers and options, from which the request an attempt sent is
     // reconstructed (attempts do not record it).
@@ -546,6 +548,7 @@
         'Resend queued: the new attempt appears below when it is made.');
       if (out !== undefined) {
         polls = 0;
+        settling = true;
         destList.reload();
         attList.reload();
       }
@@ -554,9 +557,19 @@
     // While a delivery is still on its way, look again shortly (first pages only, so nobody
     // is pulled away from a page they went to), so a person sees the attempt arrive without
     // reloading. The looking stops after a while or once nothing is pending.
+    // Both lists load at once, so the attempts may have been read just before the attempt was
+    // recorded and the destinations just after: once nothing is pending any more, the
+    // attempts are read once more (an attempt is recorded with its delivery's new state, so
+    // this read has it).
     function schedule(resp) {
       clearTimeout(timer);
       const pending = resp.data.some((d) => d.status === 1 || d.status === 3);
+      if (pending) {
+        settling = true;
+      } else if (settling) {
+        settling = false;
+        if (attList.isFirst()) attList.reload();
+      }
       if (pending && polls < 60) {
         timer = setTimeout(() => {
           if (!destList.isConnected) return;

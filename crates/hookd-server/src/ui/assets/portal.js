@@ -118,8 +118,9 @@
   function deliveriesCard(ep) {
     let timer = null;
     let polls = 0;
-    // Which deliveries the tenant opened, so that a refresh keeps them open.
+    // Which deliveries and attempts the tenant opened, so that a refresh keeps them open.
     const open = new Set();
+    const openAttempts = new Set();
     const list = pagedList({
       label: 'Delivery pages',
       empty: 'Nothing was sent to this endpoint yet. Send a test event to try it.',
@@ -134,7 +135,7 @@
             if (list.isConnected) list.reload();
           }, 1000);
         }
-        return h('div', data.map((m) => delivery(ep, m, list, open)));
+        return h('div', data.map((m) => delivery(ep, m, list, open, openAttempts)));
       },
     });
     const refresh = h('button.small.refresh', { type: 'button' }, 'Refresh');
@@ -150,7 +151,7 @@
     return card;
   }
 
-  function delivery(ep, m, list, open) {
+  function delivery(ep, m, list, open, openAttempts) {
     const attempts = h('div.attempts', h('p.muted', 'Loading attempts…'));
     const details = h('details.attempt.delivery', { 'data-msg': m.id },
       h('summary', badge(m.status), h('code', m.eventType), h('span.mono.small', m.eventId || m.id), timeEl(m.timestamp),
@@ -169,7 +170,12 @@
         ]);
         hk.clear(attempts);
         if (!att.data.length) attempts.appendChild(h('p.muted', 'No attempt was made yet.'));
-        att.data.forEach((a) => attempts.appendChild(hk.attemptDetails(a, m, headers, session.userAgent, null, ep.options, session.app.id)));
+        att.data.forEach((a) => {
+          const one = hk.attemptDetails(a, m, headers, session.userAgent, null, ep.options, session.app.id);
+          if (openAttempts.has(a.id)) one.open = true;
+          one.addEventListener('toggle', () => (one.open ? openAttempts.add(a.id) : openAttempts.delete(a.id)));
+          attempts.appendChild(one);
+        });
       } catch (e) {
         hk.clear(attempts).appendChild(h('p.form-error', { role: 'alert' }, e.message));
         loaded = false;

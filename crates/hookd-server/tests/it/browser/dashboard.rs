@@ -350,6 +350,26 @@ async fn an_operator_manages_deliveries_in_the_dashboard() {
         "the secret is stored, never shown"
     );
     assert_eq!(ep["options"]["retryPolicy"]["type"], "exponential");
+    // The message's attempts still show what they sent, not what the endpoint would send now:
+    // Standard Webhooks signatures and no partner key.
+    b.goto(&format!(
+        "{}/dashboard#/apps/acme/messages/{msg_id}",
+        site.base
+    ))
+    .await;
+    b.click(&format!(
+        "details.attempt[data-attempt='{attempt_id}'] summary"
+    ))
+    .await;
+    b.el_text(
+        "details.attempt[open] .request-recorded table.headers",
+        &format!("webhook-signature\t{signature}"),
+    )
+    .await;
+    let shown = b
+        .text("details.attempt[open] .request-recorded table.headers")
+        .await;
+    assert!(!shown.contains("x-partner-key"), "{shown}");
     // The form shows the schemes without their secret; saving it again keeps the stored
     // secret (the API restores what a redacted read leaves out, as the options tests check).
     b.goto("about:blank").await;

@@ -164,6 +164,17 @@ async fn a_tenant_manages_their_endpoints_in_the_portal_and_nothing_else() {
         .unwrap();
     b.el_text("details.delivery[open] .attempts", "HTTP 500")
         .await;
+    // Opening the attempt shows the request it recorded: the signature sent and the body. The
+    // list refreshes while the delivery waits for its retry, and keeps the attempt open.
+    b.click("details.delivery[open] details.attempt:not(.delivery) summary")
+        .await;
+    b.el_text(
+        "details.attempt[open] .request-recorded table.headers",
+        "webhook-signature\tv1,",
+    )
+    .await;
+    b.el_text("details.attempt[open] pre.request-body", "in_example")
+        .await;
     b.screenshots("portal-endpoint").await;
 
     // Once the receiver works, retrying delivers it.
@@ -210,11 +221,12 @@ async fn a_tenant_manages_their_endpoints_in_the_portal_and_nothing_else() {
                  await get('/api/v1/app/{globex_id}/endpoint/{globex_ep}/secret'),
                  await get('/api/v1/hookd/stats/attempts?appId=globex'),
                  await get('/api/v1/app'),
+                 await get('/api/v1/app/globex/msg/msg_x/attempt/atmpt_x/request'),
                  await get('/api/v1/app/acme/endpoint'),
                ];"#
         ))
         .await;
-    assert_eq!(statuses, json!([403, 403, 403, 403, 403, 403, 200]));
+    assert_eq!(statuses, json!([403, 403, 403, 403, 403, 403, 403, 200]));
 
     // Deleting the endpoint.
     b.goto(&format!("{}/portal#/endpoints", site.base)).await;
