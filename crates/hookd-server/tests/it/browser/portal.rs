@@ -154,14 +154,11 @@ async fn a_tenant_manages_their_endpoints_in_the_portal_and_nothing_else() {
     b.click("form.test-form button[type=submit]").await;
     b.flash("ok", "queued for delivery").await;
     site.receiver.wait_requests(2).await;
-    let delivery = b.el_text("details.delivery", "invoice.paid").await;
-    delivery
-        .find(fantoccini::Locator::Css("summary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.el_text("details.delivery", "invoice.paid").await;
+    // The list refreshes while the delivery waits for its retry: `click` finds the summary
+    // again if a refresh replaced it (an element found earlier would be stale), and the
+    // portal keeps an opened delivery open across refreshes.
+    b.click("details.delivery summary").await;
     b.el_text("details.delivery[open] .attempts", "HTTP 500")
         .await;
     // Opening the attempt shows the request it recorded: the signature sent and the body. The
