@@ -97,6 +97,15 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<To
     Ok(token)
 }
 
+/// The raw `{app_id}` of the matched route, if it has one.
+async fn path_app_id(state: &AppState, parts: &mut Parts) -> Option<String> {
+    let params = RawPathParams::from_request_parts(parts, state).await.ok()?;
+    params
+        .iter()
+        .find(|(name, _)| *name == "app_id")
+        .map(|(_, value)| value.to_owned())
+}
+
 /// Checks that the token may use the matched route.
 async fn authorize(state: &AppState, parts: &mut Parts, token: &Token) -> ApiResult<()> {
     let TokenScope::App(own_app) = &token.scope else {
@@ -112,14 +121,7 @@ async fn authorize(state: &AppState, parts: &mut Parts, token: &Token) -> ApiRes
         AppTokenAccess::Allowed => Ok(()),
         AppTokenAccess::AdminOnly => Err(denied()),
         AppTokenAccess::OwnApplication => {
-            let params = RawPathParams::from_request_parts(parts, state)
-                .await
-                .map_err(|_| denied())?;
-            let Some(wanted) = params
-                .iter()
-                .find(|(name, _)| *name == "app_id")
-                .map(|(_, value)| value.to_owned())
-            else {
+            let Some(wanted) = path_app_id(state, parts).await else {
                 return Err(denied());
             };
             // An app token learns nothing about other applications: a foreign app and a missing
@@ -139,16 +141,7 @@ async fn rate_limit(state: &AppState, parts: &mut Parts, token: &Token) -> ApiRe
     let app_id = match &token.scope {
         TokenScope::App(own) => Some(own.to_string()),
         TokenScope::Admin => {
-            let wanted = RawPathParams::from_request_parts(parts, state)
-                .await
-                .ok()
-                .and_then(|params| {
-                    params
-                        .iter()
-                        .find(|(name, _)| *name == "app_id")
-                        .map(|(_, value)| value.to_owned())
-                });
-            match wanted {
+            match path_app_id(state, parts).await {
                 // An unknown application is the handler's 404 to give; it has no budget.
                 Some(wanted) => state
                     .lookups

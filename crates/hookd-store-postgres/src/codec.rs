@@ -123,6 +123,11 @@ pub(crate) fn old_secrets_json(secrets: &[OldSecret]) -> Json<Vec<StoredOldSecre
 pub(crate) fn old_secrets_from_json(text: &str) -> StoreResult<Vec<OldSecret>> {
     let stored: Vec<StoredOldSecret> =
         serde_json::from_str(text).map_err(|e| corrupt(format!("old_secrets: {e}")))?;
+    old_secrets(stored)
+}
+
+/// Old secrets as stored back into the domain type.
+fn old_secrets(stored: Vec<StoredOldSecret>) -> StoreResult<Vec<OldSecret>> {
     stored
         .into_iter()
         .map(|s| {
@@ -214,16 +219,7 @@ pub(crate) fn event_type(row: &PgRow) -> StoreResult<EventType> {
 
 /// Decodes an endpoint selected with [`ENDPOINT_COLUMNS`].
 pub(crate) fn endpoint(row: &PgRow) -> StoreResult<Endpoint> {
-    let old: Vec<StoredOldSecret> = get_json(row, "e_old_secrets")?;
-    let old_secrets = old
-        .into_iter()
-        .map(|s| {
-            Ok(OldSecret {
-                key: s.key,
-                expires_at: ts(s.expires_at)?,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
+    let old_secrets = old_secrets(get_json(row, "e_old_secrets")?)?;
     Ok(Endpoint {
         id: EndpointId::from_trusted(get::<String>(row, "e_id")?),
         app_id: AppId::from_trusted(get::<String>(row, "e_app_id")?),

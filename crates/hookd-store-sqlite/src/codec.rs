@@ -130,6 +130,11 @@ pub(crate) fn old_secrets_json(secrets: &[OldSecret]) -> StoreResult<String> {
 /// Old secrets back from their JSON text.
 pub(crate) fn old_secrets_from_json(text: &str) -> StoreResult<Vec<OldSecret>> {
     let stored: Vec<StoredOldSecret> = from_json(text, "old_secrets")?;
+    old_secrets(stored)
+}
+
+/// Old secrets as stored back into the domain type.
+fn old_secrets(stored: Vec<StoredOldSecret>) -> StoreResult<Vec<OldSecret>> {
     stored
         .into_iter()
         .map(|s| {
@@ -219,16 +224,7 @@ pub(crate) fn event_type(row: &SqliteRow) -> StoreResult<EventType> {
 
 /// Decodes an endpoint selected with [`ENDPOINT_COLUMNS`].
 pub(crate) fn endpoint(row: &SqliteRow) -> StoreResult<Endpoint> {
-    let old: Vec<StoredOldSecret> = get_json(row, "e_old_secrets")?;
-    let old_secrets = old
-        .into_iter()
-        .map(|s| {
-            Ok(OldSecret {
-                key: s.key,
-                expires_at: ts(s.expires_at)?,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
+    let old_secrets = old_secrets(get_json(row, "e_old_secrets")?)?;
     Ok(Endpoint {
         id: EndpointId::from_trusted(get::<String>(row, "e_id")?),
         app_id: AppId::from_trusted(get::<String>(row, "e_app_id")?),
