@@ -25,6 +25,11 @@ pub const DEFAULT_PORTAL_TOKEN_TTL: Duration = Duration::from_secs(7 * 24 * 3600
 /// Concurrent HTTP requests per process. Each is a small async task, so this bounds memory and
 /// sockets rather than threads.
 pub const DEFAULT_WORKER_CONCURRENCY: usize = 256;
+/// Requests to one endpoint in flight per process at most. Fast receivers never reach it (at
+/// a few milliseconds an answer, 16 in flight is thousands of deliveries a second), while ten
+/// receivers that answer only after the timeout hold at most 160 of the 256 worker slots, so
+/// every other endpoint keeps being served (README, "Backlog, growth, slow receivers").
+pub const DEFAULT_ENDPOINT_CONCURRENCY: usize = 16;
 /// When nothing wakes them, workers look for due work at least this often (retries coming due,
 /// leases expiring, or work published by another process).
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -86,6 +91,9 @@ pub struct ServerConfig {
     pub allowed_networks: Vec<IpNet>,
     /// Concurrent deliveries in this process.
     pub worker_concurrency: usize,
+    /// Requests to one endpoint in flight in this process at most (0: no bound beyond
+    /// `worker_concurrency`); see `worker::gate`.
+    pub endpoint_concurrency: usize,
     /// Fallback poll interval of the workers.
     pub poll_interval: Duration,
     /// How long idempotency keys are remembered.
@@ -138,6 +146,7 @@ impl Default for ServerConfig {
             response_body_limit: DEFAULT_RESPONSE_BODY_LIMIT,
             allowed_networks: Vec::new(),
             worker_concurrency: DEFAULT_WORKER_CONCURRENCY,
+            endpoint_concurrency: DEFAULT_ENDPOINT_CONCURRENCY,
             poll_interval: DEFAULT_POLL_INTERVAL,
             idempotency_ttl: DEFAULT_IDEMPOTENCY_TTL,
             portal_token_ttl: DEFAULT_PORTAL_TOKEN_TTL,

@@ -66,6 +66,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Concurrent deliveries in this process.
     pub worker_concurrency: usize,
+    /// Requests to one endpoint in flight in this process at most; 0 for no bound.
+    pub endpoint_concurrency: usize,
     /// Seconds a lease outlives the HTTP timeout.
     pub lease_margin_secs: u64,
     /// This process's name in leases and logs.
@@ -137,7 +139,7 @@ impl RetryPolicySetting {
 
 /// The settings that `HOOKD_*` variables may set. Other `HOOKD_*` variables (such as
 /// `HOOKD_CONFIG`, which names the file) are not settings and are left alone.
-const ENV_KEYS: [&str; 22] = [
+const ENV_KEYS: [&str; 23] = [
     "data_dir",
     "listen",
     "database_url",
@@ -146,6 +148,7 @@ const ENV_KEYS: [&str; 22] = [
     "request_timeout_secs",
     "max_body_bytes",
     "worker_concurrency",
+    "endpoint_concurrency",
     "lease_margin_secs",
     "node_name",
     "portal_frame_ancestors",
@@ -177,6 +180,7 @@ impl Default for Settings {
             request_timeout_secs: server.request_timeout.as_secs(),
             max_body_bytes: server.max_body_bytes,
             worker_concurrency: server.worker_concurrency,
+            endpoint_concurrency: server.endpoint_concurrency,
             lease_margin_secs: server.lease_margin.as_secs(),
             node_name: None,
             portal_frame_ancestors: StringList::default(),
@@ -307,6 +311,7 @@ impl Settings {
             request_timeout: Duration::from_secs(self.request_timeout_secs),
             allowed_networks,
             worker_concurrency: self.worker_concurrency.max(1),
+            endpoint_concurrency: self.endpoint_concurrency,
             lease_margin: Duration::from_secs(self.lease_margin_secs),
             node_name: self.node_name.clone().unwrap_or_else(|| "hookd".into()),
             default_retry_policy: match &self.default_retry_policy {

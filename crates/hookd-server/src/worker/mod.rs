@@ -29,6 +29,7 @@
 //! This module must not parse API input or format API output.
 
 pub mod events;
+pub mod gate;
 pub mod http;
 pub mod request;
 pub mod ssrf;
@@ -180,6 +181,8 @@ struct Ctx {
     sender: http::Sender,
     completions: mpsc::Sender<Pending>,
     envelopes: EnvelopeCache,
+    /// Per-endpoint admission: how many requests to one endpoint may be in flight.
+    gates: Arc<gate::Gates>,
     /// Becomes `true` when shutdown gives up on in-flight attempts.
     abort: watch::Receiver<bool>,
 }
@@ -196,6 +199,7 @@ pub fn spawn(state: AppState) -> Result<WorkerHandle, WorkerError> {
         sender,
         completions,
         envelopes: EnvelopeCache::default(),
+        gates: gate::Gates::new(state.config.endpoint_concurrency),
         abort: abort_rx,
     });
     let completer = tokio::spawn(complete_loop(state.clone(), completion_rx, completed_tx));
@@ -363,30 +367,22 @@ async fn attempt(ctx: &Ctx, claimed: Claimed, slot: OwnedSemaphorePermit) {
     let now = ctx.state.clock.now();
     let outcome = if claimed.endpoint.disabled {
         Outcome::Canceled
-    } else if let Err(until) = throttle(ctx, &claimed, now).await {
-        Outcome::Deferred { until }
     } else {
-        match ctx
-            .envelopes
-            .get(&ctx.state, &claimed.endpoint, &claimed.message.event_type)
-            .await
-        {
-            Ok(envelope) => {
-                let mut abort = ctx.abort.clone();
-                tokio::select! {
-                    outcome = attempted(ctx, &claimed, envelope.as_ref(), now) => outcome,
-                    // Shutdown gave up waiting: the request is dropped (the receiver may have
-                    // got it, which at-least-once allows) and the delivery is due again now.
-                    _ = abort.wait_for(|a| *a) => Outcome::Deferred {
-                        until: ctx.state.clock.now(),
-                    },
+        // The endpoint's turn comes before its rate limit, so that a delivery handed back for
+        // want of a turn does not spend one of the endpoint's `throttleRate` tokens.
+        match ctx.gates.enter(&claimed.endpoint.id, now).await {
+            gate::Admission::Later(until) => Outcome::Deferred { until },
+            gate::Admission::Go(pass) => {
+                let now = ctx.state.clock.now();
+                let outcome = admitted(ctx, &claimed, now).await;
+                if let Outcome::Attempted { attempt, .. } = &outcome {
+                    let took = Duration::from_millis(
+                        u64::try_from(attempt.response_duration_ms).unwrap_or(0),
+                    );
+                    ctx.gates.answered(&claimed.endpoint.id, took);
                 }
-            }
-            Err(err) => {
-                tracing::warn!(error = %err, "reading the event type's envelope failed; the delivery waits");
-                Outcome::Deferred {
-                    until: now + ENVELOPE_LOOKUP_BACKOFF,
-                }
+                drop(pass);
+                outcome
             }
         }
     };
@@ -410,6 +406,37 @@ async fn attempt(ctx: &Ctx, claimed: Claimed, slot: OwnedSemaphorePermit) {
     };
     // The completer only stops after every attempt task has ended, so this cannot fail.
     let _ = ctx.completions.send(pending).await;
+}
+
+/// Sends a delivery whose endpoint has a free turn: under the endpoint's rate limit, with its
+/// envelope, unless shutdown abandons it first.
+async fn admitted(ctx: &Ctx, claimed: &Claimed, now: Timestamp) -> Outcome {
+    if let Err(until) = throttle(ctx, claimed, now).await {
+        return Outcome::Deferred { until };
+    }
+    match ctx
+        .envelopes
+        .get(&ctx.state, &claimed.endpoint, &claimed.message.event_type)
+        .await
+    {
+        Ok(envelope) => {
+            let mut abort = ctx.abort.clone();
+            tokio::select! {
+                outcome = attempted(ctx, claimed, envelope.as_ref(), now) => outcome,
+                // Shutdown gave up waiting: the request is dropped (the receiver may have got
+                // it, which at-least-once allows) and the delivery is due again now.
+                _ = abort.wait_for(|a| *a) => Outcome::Deferred {
+                    until: ctx.state.clock.now(),
+                },
+            }
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "reading the event type's envelope failed; the delivery waits");
+            Outcome::Deferred {
+                until: now + ENVELOPE_LOOKUP_BACKOFF,
+            }
+        }
+    }
 }
 
 /// Makes the HTTP attempt and decides where the delivery goes next.

@@ -674,3 +674,49 @@ async fn an_attempt_records_the_enveloped_body_it_sent_up_to_the_limit() {
         "the beginning of what was sent"
     );
 }
+
+#[tokio::test]
+async fn a_full_endpoint_gets_no_more_requests_and_does_not_hold_up_others() {
+    let mut w = world(|c| {
+        c.endpoint_concurrency = 2;
+        // The hanging requests stay in flight for the whole test.
+        c.request_timeout = Duration::from_secs(60);
+    })
+    .await;
+    let hang = Answer::Slow(Duration::from_secs(60));
+    let mut slow = Receiver::start(&[hang, hang, hang, hang]).await;
+    let mut fast = Receiver::start(&[]).await;
+    w.endpoint(slow.url("/slow"), |_| {}).await;
+    let msgs = [w.publish("{\"i\":0}").await, w.publish("{\"i\":1}").await];
+    slow.wait_requests(2).await;
+    // The third request to the slow endpoint finds both of its turns taken: it is handed
+    // back (one completion written) without an attempt, and nothing more reaches it.
+    let third = w.publish("{\"i\":2}").await;
+    w.wait_completed(1).await;
+    let d = w.delivery(&third.id).await;
+    assert_eq!((d.state, d.attempts), (DeliveryState::Pending, 0));
+    assert!(w.attempts(&third.id).await.is_empty());
+    assert_eq!(slow.seen().await.len(), 2);
+    // Handed back for about a second, not claimed again at once.
+    assert!(nothing_claimable(&w, ChronoDuration::zero()).await);
+
+    // Another endpoint of the same application is served meanwhile (the message's delivery
+    // to the slow endpoint is handed back too: three completions in all).
+    w.endpoint(fast.url("/fast"), |_| {}).await;
+    w.publish("{\"i\":3}").await;
+    let seen = fast.wait_requests(1).await;
+    assert_eq!(&seen[0].body[..], b"{\"i\":3}");
+    w.wait_completed(3).await;
+
+    // When the two handed back come due again, the slow endpoint is still full: handed back
+    // again.
+    w.advance(ChronoDuration::seconds(61));
+    w.wait_completed(5).await;
+    assert_eq!(slow.seen().await.len(), 2, "still only two in flight");
+    for m in &msgs {
+        assert!(
+            w.attempts(&m.id).await.is_empty(),
+            "still waiting for an answer"
+        );
+    }
+}
