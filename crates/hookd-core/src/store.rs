@@ -32,7 +32,7 @@ use async_trait::async_trait;
 use chrono::Duration;
 
 use crate::{
-    delivery::{MessageStatus, Transition},
+    delivery::{DeliveryState, MessageStatus, Transition, TriggerType},
     id::{AppId, AttemptId, EndpointId, MsgId, TokenId},
     model::{
         Application, Attempt, AttemptBucket, Delivery, Endpoint, EndpointStats, EventType, Message,
@@ -111,6 +111,45 @@ pub struct Claimed {
     pub lease_token: String,
     /// When the lease runs out.
     pub lease_expires_at: Timestamp,
+}
+
+impl Claimed {
+    /// A delivery of `msg` to `endpoint` that [`Store::create_messages`] wrote already claimed
+    /// under `claim` (lease until `expires`): what [`Store::claim_due`] would have returned had
+    /// it claimed the delivery the moment it was committed.
+    pub fn at_creation(
+        msg: &Message,
+        endpoint: &Endpoint,
+        claim: &ClaimRequest<'_>,
+        expires: Timestamp,
+    ) -> Self {
+        Self {
+            delivery: Delivery {
+                msg_id: msg.id.clone(),
+                endpoint_id: endpoint.id.clone(),
+                app_id: msg.app_id.clone(),
+                state: DeliveryState::Claimed,
+                attempts: 0,
+                next_attempt_at: Some(msg.created_at),
+                trigger: TriggerType::Scheduled,
+                created_at: msg.created_at,
+                updated_at: claim.now,
+            },
+            message: msg.clone(),
+            endpoint: endpoint.clone(),
+            lease_token: claim.lease_token.to_owned(),
+            lease_expires_at: expires,
+        }
+    }
+}
+
+/// What [`Store::create_messages`] wrote.
+#[derive(Debug)]
+pub struct Created {
+    /// Per message, in order: how many deliveries it got, or why it was refused.
+    pub results: Vec<StoreResult<u32>>,
+    /// The new deliveries written already claimed under the call's claim, if it had one.
+    pub claimed: Vec<Claimed>,
 }
 
 /// Parameters of one claim.
@@ -371,13 +410,28 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// as few transactions as the store can: this is the group commit behind concurrent
     /// publishes. Each message succeeds or fails on its own (a taken `eventId` fails only that
     /// message, with `Conflict`); the outer error means the whole batch failed and nothing was
-    /// written. The default writes them one by one.
-    async fn create_messages(&self, msgs: &[Message]) -> StoreResult<Vec<StoreResult<u32>>> {
-        let mut out = Vec::with_capacity(msgs.len());
+    /// written.
+    ///
+    /// With `claim`, up to `claim.limit` of the new deliveries are written already claimed
+    /// under its lease (as [`Store::claim_due`] would have claimed them the moment they were
+    /// committed) and returned in [`Created::claimed`]: the publishing process's workers have
+    /// free slots and start on them at once, without a claim transaction. `claim.now` is the
+    /// claim's time, not the messages'. The default writes the messages one by one and claims
+    /// nothing, which is also correct: the deliveries wait for an ordinary claim.
+    async fn create_messages(
+        &self,
+        msgs: &[Message],
+        claim: Option<&ClaimRequest<'_>>,
+    ) -> StoreResult<Created> {
+        let _ = claim;
+        let mut results = Vec::with_capacity(msgs.len());
         for msg in msgs {
-            out.push(self.create_message(msg, None).await);
+            results.push(self.create_message(msg, None).await);
         }
-        Ok(out)
+        Ok(Created {
+            results,
+            claimed: Vec::new(),
+        })
     }
     /// How many write transactions this store can usefully run at once: 1 for a single-writer
     /// database, more for one that commits concurrently. Batching callers size themselves by it.

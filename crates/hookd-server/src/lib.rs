@@ -47,8 +47,9 @@ pub struct AppState {
 impl AppState {
     /// A state over `store` with `clock` and `config`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: config::ServerConfig) -> Self {
+        let wake = Arc::new(Notify::new());
         Self {
-            publisher: publish::Publisher::spawn(store.clone()),
+            publisher: publish::Publisher::spawn(store.clone(), wake.clone()),
             lookups: Arc::default(),
             limits: Arc::new(ratelimit::ApiLimits::new(
                 config.api_rate_limit_per_token,
@@ -58,7 +59,7 @@ impl AppState {
             store,
             clock,
             config: Arc::new(config),
-            wake: Arc::new(Notify::new()),
+            wake,
         }
     }
 }

@@ -13,7 +13,9 @@ use hookd_core::{
     model::Message,
     store::{Store, StoreResult},
 };
-use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::sync::{mpsc, oneshot, Mutex, Notify};
+
+use crate::worker::Inbox;
 
 /// The most messages written in one transaction. Large enough that a burst of thousands of
 /// concurrent publishes needs only a few commits, small enough that one transaction stays
@@ -29,17 +31,43 @@ type Job = (Message, oneshot::Sender<StoreResult<u32>>);
 #[derive(Debug, Clone)]
 pub struct Publisher {
     jobs: mpsc::Sender<Job>,
+    writers: Arc<Writers>,
+}
+
+/// What the writer tasks share.
+#[derive(Debug)]
+struct Writers {
+    store: Arc<dyn Store>,
+    /// Wakes this process's dispatcher for deliveries the publish did not claim itself.
+    wake: Arc<Notify>,
+    /// This process's workers, once they run: a batch's deliveries are claimed for them as
+    /// they are written, as far as they have free slots.
+    inbox: std::sync::RwLock<Option<Inbox>>,
 }
 
 impl Publisher {
     /// Starts `store.write_parallelism()` writer tasks over `store`.
-    pub fn spawn(store: Arc<dyn Store>) -> Self {
+    pub fn spawn(store: Arc<dyn Store>, wake: Arc<Notify>) -> Self {
         let (jobs, rx) = mpsc::channel::<Job>(QUEUE);
         let rx = Arc::new(Mutex::new(rx));
-        for _ in 0..store.write_parallelism().max(1) {
-            tokio::spawn(write_loop(store.clone(), rx.clone()));
+        let writers = Arc::new(Writers {
+            store,
+            wake,
+            inbox: std::sync::RwLock::default(),
+        });
+        for _ in 0..writers.store.write_parallelism().max(1) {
+            tokio::spawn(write_loop(writers.clone(), rx.clone()));
         }
-        Self { jobs }
+        Self { jobs, writers }
+    }
+
+    /// Lets publishes claim deliveries for these workers (replacing earlier ones).
+    pub fn attach(&self, inbox: Inbox) {
+        *self
+            .writers
+            .inbox
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(inbox);
     }
 
     /// Writes `msg` and its deliveries (committed when this returns `Ok`) and returns how many
@@ -49,16 +77,25 @@ impl Publisher {
         let fallback = msg.clone();
         if self.jobs.send((msg, reply)).await.is_err() {
             // The writers are gone (the runtime is shutting down): write it directly.
-            return store.create_message(&fallback, None).await;
+            return self.direct(store, &fallback).await;
         }
         match answer.await {
             Ok(result) => result,
-            Err(_) => store.create_message(&fallback, None).await,
+            Err(_) => self.direct(store, &fallback).await,
         }
+    }
+
+    async fn direct(&self, store: &dyn Store, msg: &Message) -> StoreResult<u32> {
+        let n = store.create_message(msg, None).await?;
+        if n > 0 {
+            self.writers.wake.notify_one();
+        }
+        Ok(n)
     }
 }
 
-async fn write_loop(store: Arc<dyn Store>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
+async fn write_loop(writers: Arc<Writers>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
+    let store = writers.store.as_ref();
     loop {
         let mut batch = Vec::new();
         {
@@ -76,18 +113,46 @@ async fn write_loop(store: Arc<dyn Store>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) 
             }
         }
         let (msgs, replies): (Vec<Message>, Vec<_>) = batch.into_iter().unzip();
-        match store.create_messages(&msgs).await {
-            Ok(results) => {
-                for (reply, result) in replies.into_iter().zip(results) {
+        let inbox = writers
+            .inbox
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let reservation = inbox
+            .as_ref()
+            .and_then(|inbox| inbox.reserve(msgs.len() * crate::worker::INBOX_PER_MESSAGE));
+        let claim = reservation.as_ref().map(|r| r.claim());
+        match store.create_messages(&msgs, claim.as_ref()).await {
+            Ok(created) => {
+                let deliveries: u64 = created
+                    .results
+                    .iter()
+                    .map(|r| r.as_ref().map_or(0, |n| u64::from(*n)))
+                    .sum();
+                let claimed = created.claimed.len() as u64;
+                if let (Some(inbox), Some(reservation)) = (&inbox, reservation) {
+                    inbox.start(created.claimed, reservation);
+                }
+                if deliveries > claimed {
+                    writers.wake.notify_one();
+                }
+                for (reply, result) in replies.into_iter().zip(created.results) {
                     let _ = reply.send(result);
                 }
             }
             Err(err) => {
+                if let (Some(inbox), Some(reservation)) = (&inbox, reservation) {
+                    inbox.lost(reservation);
+                }
                 // The batch as a whole failed (nothing was written). Each message is tried on
                 // its own so that each request gets its own, specific answer.
                 tracing::warn!(error = %err, size = msgs.len(), "a publish batch failed; writing its messages one by one");
                 for (msg, reply) in msgs.iter().zip(replies) {
-                    let _ = reply.send(store.create_message(msg, None).await);
+                    let result = store.create_message(msg, None).await;
+                    if matches!(result, Ok(n) if n > 0) {
+                        writers.wake.notify_one();
+                    }
+                    let _ = reply.send(result);
                 }
             }
         }

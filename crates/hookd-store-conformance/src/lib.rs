@@ -106,6 +106,8 @@ macro_rules! conformance_tests {
             queue::complete_after_endpoint_deleted,
             queue::resend_makes_delivery_due_now,
             queue::lost_claims_are_released_by_token,
+            queue::publish_claims_up_to_its_limit_as_it_writes,
+            queue::publish_without_a_claim_leaves_every_delivery_due,
             queue::recover_window,
             queue::endpoint_stats_count_by_status,
             queue::next_due_at_tracks_queue,

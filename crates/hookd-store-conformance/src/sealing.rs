@@ -88,6 +88,18 @@ where
     assert!(claimed
         .iter()
         .all(|c| c.endpoint.secret == SECRET && c.endpoint.old_secrets[0].key == OLD_SECRET));
+    // So do claims made by a publish as it writes.
+    let token = fx.lease_token();
+    let msg = fx.message(&app.id, "user.created");
+    let created = store_a
+        .create_messages(&[msg], Some(&fx.claim_request(&token, 10)))
+        .await
+        .expect("publish");
+    assert_eq!(created.claimed.len(), 2);
+    assert!(created
+        .claimed
+        .iter()
+        .all(|c| c.endpoint.secret == SECRET && c.endpoint.old_secrets[0].key == OLD_SECRET));
 
     // Resealing under A seals the plain endpoint and leaves the sealed one alone.
     assert_eq!(reseal_all(store_a.as_ref()).await, 1);

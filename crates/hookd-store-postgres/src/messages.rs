@@ -9,7 +9,7 @@ use hookd_core::{
     id::{AppId, EndpointId, MsgId},
     model::Message,
     page::{ListQuery, Page},
-    store::{MessageFilter, StoreResult},
+    store::{ClaimRequest, Claimed, Created, MessageFilter, StoreResult},
 };
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
@@ -223,7 +223,8 @@ const MESSAGE_ROWS_PER_STATEMENT: usize = 1000;
 pub(crate) async fn create_many(
     store: &PgStore,
     msgs: &[Message],
-) -> StoreResult<Vec<StoreResult<u32>>> {
+    claim: Option<&ClaimRequest<'_>>,
+) -> StoreResult<Created> {
     use std::collections::{HashMap, HashSet};
 
     let mut tx = store.begin().await?;
@@ -278,6 +279,10 @@ pub(crate) async fn create_many(
     let mut results = Vec::with_capacity(msgs.len());
     let (mut d_msg, mut d_ep, mut d_app, mut d_at) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // The first `claim.limit` deliveries are written claimed (see `Store::create_messages`).
+    let limit = claim.map_or(0, |c| usize::try_from(c.limit).unwrap_or(usize::MAX));
+    let lease = claim.map(|c| (c, c.now + c.lease));
+    let mut claimed = Vec::new();
     for msg in msgs {
         if !inserted.contains(msg.id.as_str()) {
             results.push(Err(hookd_core::store::StoreError::Conflict(
@@ -288,6 +293,9 @@ pub(crate) async fn create_many(
         let mut n = 0u32;
         for ep in endpoints.get(msg.app_id.as_str()).into_iter().flatten() {
             if ep.accepts(&msg.event_type, msg.channels.as_deref()) {
+                if let Some((c, expires)) = lease.filter(|_| claimed.len() < limit) {
+                    claimed.push(Claimed::at_creation(msg, ep, c, expires));
+                }
                 d_msg.push(msg.id.as_str().to_owned());
                 d_ep.push(ep.id.as_str().to_owned());
                 d_app.push(msg.app_id.as_str().to_owned());
@@ -298,11 +306,16 @@ pub(crate) async fn create_many(
         results.push(Ok(n));
     }
     if !d_msg.is_empty() {
+        // The first `claimed.len()` rows (by ordinality) are written claimed under the lease.
         sqlx::query(
             "INSERT INTO deliveries (msg_id, endpoint_id, app_id, state, attempts, \
-             next_attempt_at, trigger_type, created_at, updated_at) \
-             SELECT m, e, a, $5, 0, t, $6, t, t \
-             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[]) AS d(m, e, a, t)",
+             next_attempt_at, trigger_type, created_at, updated_at, lease_token, lease_owner, \
+             lease_expires_at) \
+             SELECT m, e, a, CASE WHEN n <= $7 THEN $8 ELSE $5 END, 0, t, $6, t, \
+               CASE WHEN n <= $7 THEN $9 ELSE t END, CASE WHEN n <= $7 THEN $10 END, \
+               CASE WHEN n <= $7 THEN $11 END, CASE WHEN n <= $7 THEN $12 END \
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[]) \
+               WITH ORDINALITY AS d(m, e, a, t, n)",
         )
         .bind(&d_msg)
         .bind(&d_ep)
@@ -310,11 +323,20 @@ pub(crate) async fn create_many(
         .bind(&d_at)
         .bind(DeliveryState::Pending.as_str())
         .bind(TriggerType::Scheduled.as_str())
+        .bind(i64::try_from(claimed.len()).unwrap_or(i64::MAX))
+        .bind(DeliveryState::Claimed.as_str())
+        .bind(lease.map(|(c, _)| ms(c.now)))
+        .bind(lease.map(|(c, _)| c.lease_token))
+        .bind(lease.map(|(c, _)| c.owner))
+        .bind(lease.map(|(_, expires)| ms(expires)))
         .execute(&mut *tx)
         .await
         .map_err(error::map)?;
-        notify::work_available(&mut tx, store).await?;
+        // Other processes need waking only for deliveries nobody holds yet.
+        if claimed.len() < d_msg.len() {
+            notify::work_available(&mut tx, store).await?;
+        }
     }
     tx.commit().await.map_err(error::map)?;
-    Ok(results)
+    Ok(Created { results, claimed })
 }

@@ -12,7 +12,7 @@ use hookd_core::{
     },
     page::{ListQuery, Page},
     store::{
-        AttemptFilter, BucketQuery, ClaimRequest, Claimed, Completion, DeliveryFilter,
+        AttemptFilter, BucketQuery, ClaimRequest, Claimed, Completion, Created, DeliveryFilter,
         IdempotencyBegin, MessageFilter, ResealBatch, Store, StoreResult, WorkCallback,
     },
     Timestamp,
@@ -134,8 +134,23 @@ impl Store for PgStore {
     ) -> StoreResult<u32> {
         messages::create(self, msg, only_endpoint).await
     }
-    async fn create_messages(&self, msgs: &[Message]) -> StoreResult<Vec<StoreResult<u32>>> {
-        messages::create_many(self, msgs).await
+    async fn create_messages(
+        &self,
+        msgs: &[Message],
+        claim: Option<&ClaimRequest<'_>>,
+    ) -> StoreResult<Created> {
+        let created = messages::create_many(self, msgs, claim).await?;
+        Ok(Created {
+            claimed: created
+                .claimed
+                .into_iter()
+                .map(|mut c| {
+                    c.endpoint = self.opened(c.endpoint)?;
+                    Ok(c)
+                })
+                .collect::<StoreResult<_>>()?,
+            results: created.results,
+        })
     }
     /// Several publish batches may commit at once (PostgreSQL commits concurrently and groups
     /// WAL flushes); one connection of the pool stays free for claims and reads.

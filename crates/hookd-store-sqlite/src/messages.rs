@@ -7,9 +7,9 @@
 use hookd_core::{
     delivery::{DeliveryState, TriggerType},
     id::{AppId, EndpointId, MsgId},
-    model::Message,
+    model::{Endpoint, Message},
     page::{ListQuery, Page},
-    store::{MessageFilter, StoreResult},
+    store::{ClaimRequest, Claimed, Created, MessageFilter, StoreResult},
 };
 use sqlx::{QueryBuilder, Sqlite};
 
@@ -230,11 +230,13 @@ const DELIVERY_ROWS_PER_STATEMENT: usize = 1000;
 /// by `ON CONFLICT DO NOTHING` and reported for that message alone), one read of the endpoints
 /// of every application involved, and multi-row inserts of the deliveries. With one writer,
 /// statements and commits are the cost of a publish; sharing them is what makes concurrent
-/// publishes cheap.
+/// publishes cheap. With a `claim`, the first `claim.limit` deliveries are inserted already
+/// claimed under its lease (see [`hookd_core::store::Store::create_messages`]).
 pub(crate) async fn create_many(
     store: &SqliteStore,
     msgs: &[Message],
-) -> StoreResult<Vec<StoreResult<u32>>> {
+    claim: Option<&ClaimRequest<'_>>,
+) -> StoreResult<Created> {
     use std::collections::{HashMap, HashSet};
 
     let mut tx = store.begin_write().await?;
@@ -286,7 +288,7 @@ pub(crate) async fn create_many(
     }
 
     let mut results = Vec::with_capacity(msgs.len());
-    let mut deliveries: Vec<(&Message, &EndpointId)> = Vec::new();
+    let mut deliveries: Vec<(&Message, &Endpoint)> = Vec::new();
     for msg in msgs {
         if !inserted.contains(msg.id.as_str()) {
             results.push(Err(hookd_core::store::StoreError::Conflict(
@@ -297,31 +299,55 @@ pub(crate) async fn create_many(
         let mut n = 0u32;
         for ep in endpoints.get(msg.app_id.as_str()).into_iter().flatten() {
             if ep.accepts(&msg.event_type, msg.channels.as_deref()) {
-                deliveries.push((msg, &ep.id));
+                deliveries.push((msg, ep));
                 n = n.saturating_add(1);
             }
         }
         results.push(Ok(n));
     }
-    for chunk in deliveries.chunks(DELIVERY_ROWS_PER_STATEMENT) {
+    let claimed_n = claim.map_or(0, |c| {
+        usize::try_from(c.limit)
+            .unwrap_or(usize::MAX)
+            .min(deliveries.len())
+    });
+    let lease = claim.map(|c| (c, c.now + c.lease));
+    for (i, chunk) in deliveries.chunks(DELIVERY_ROWS_PER_STATEMENT).enumerate() {
+        let first = i * DELIVERY_ROWS_PER_STATEMENT;
         let mut qb = QueryBuilder::<Sqlite>::new(
             "INSERT INTO deliveries (msg_id, endpoint_id, app_id, state, attempts, \
-             next_attempt_at, trigger_type, created_at, updated_at) ",
+             next_attempt_at, trigger_type, created_at, updated_at, lease_token, lease_owner, \
+             lease_expires_at) ",
         );
-        qb.push_values(chunk, |mut row, (msg, endpoint)| {
+        qb.push_values(chunk.iter().enumerate(), |mut row, (j, (msg, endpoint))| {
             let at = ms(msg.created_at);
+            let lease = lease.filter(|_| first + j < claimed_n);
+            let state = if lease.is_some() {
+                DeliveryState::Claimed
+            } else {
+                DeliveryState::Pending
+            };
             row.push_bind(msg.id.as_str())
-                .push_bind(endpoint.as_str())
+                .push_bind(endpoint.id.as_str())
                 .push_bind(msg.app_id.as_str())
-                .push_bind(DeliveryState::Pending.as_str())
+                .push_bind(state.as_str())
                 .push("0")
                 .push_bind(at)
                 .push_bind(TriggerType::Scheduled.as_str())
                 .push_bind(at)
-                .push_bind(at);
+                .push_bind(lease.map_or(at, |(c, _)| ms(c.now)))
+                .push_bind(lease.map(|(c, _)| c.lease_token))
+                .push_bind(lease.map(|(c, _)| c.owner))
+                .push_bind(lease.map(|(_, expires)| ms(expires)));
         });
         qb.build().execute(&mut *tx).await.map_err(error::map)?;
     }
     tx.commit().await.map_err(error::map)?;
-    Ok(results)
+    let claimed = match lease {
+        Some((c, expires)) => deliveries[..claimed_n]
+            .iter()
+            .map(|(msg, endpoint)| Claimed::at_creation(msg, endpoint, c, expires))
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(Created { results, claimed })
 }

@@ -12,7 +12,7 @@ use hookd_core::{
     },
     page::{ListQuery, Page},
     store::{
-        AttemptFilter, BucketQuery, ClaimRequest, Claimed, Completion, DeliveryFilter,
+        AttemptFilter, BucketQuery, ClaimRequest, Claimed, Completion, Created, DeliveryFilter,
         IdempotencyBegin, MessageFilter, ResealBatch, Store, StoreResult, WorkCallback,
     },
     Timestamp,
@@ -138,8 +138,23 @@ impl Store for SqliteStore {
     ) -> StoreResult<u32> {
         messages::create(self, msg, only_endpoint).await
     }
-    async fn create_messages(&self, msgs: &[Message]) -> StoreResult<Vec<StoreResult<u32>>> {
-        messages::create_many(self, msgs).await
+    async fn create_messages(
+        &self,
+        msgs: &[Message],
+        claim: Option<&ClaimRequest<'_>>,
+    ) -> StoreResult<Created> {
+        let created = messages::create_many(self, msgs, claim).await?;
+        Ok(Created {
+            claimed: created
+                .claimed
+                .into_iter()
+                .map(|mut c| {
+                    c.endpoint = self.opened(c.endpoint)?;
+                    Ok(c)
+                })
+                .collect::<StoreResult<_>>()?,
+            results: created.results,
+        })
     }
 
     async fn get_message(&self, app: &AppId, id_or_event_id: &str) -> StoreResult<Option<Message>> {

@@ -289,7 +289,8 @@ pub async fn create(
         ),
         created_at: now,
     };
-    let deliveries = state
+    // The publisher wakes the workers for any delivery it did not start itself.
+    state
         .publisher
         .publish(state.store.as_ref(), msg.clone())
         .await
@@ -299,9 +300,6 @@ pub async fn create(
             }
             other => other.into(),
         })?;
-    if deliveries > 0 {
-        state.wake.notify_one();
-    }
     Ok((
         StatusCode::ACCEPTED,
         Json(MessageOut::new(msg, with_content)?),

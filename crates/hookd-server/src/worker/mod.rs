@@ -190,6 +190,11 @@ struct Ctx {
 /// Starts the workers of this process.
 pub fn spawn(state: AppState) -> Result<WorkerHandle, WorkerError> {
     let sender = http::Sender::new(&state.config)?;
+    let slots = Arc::new(Semaphore::new(state.config.worker_concurrency.max(1)));
+    let owner: Arc<str> = format!("{}:{}", state.config.node_name, std::process::id()).into();
+    let lease =
+        chrono::Duration::from_std(state.config.lease()).unwrap_or(chrono::Duration::minutes(1));
+    let lost = Arc::new(std::sync::Mutex::new(Vec::new()));
     let (completions, completion_rx) = mpsc::channel(COMPLETION_QUEUE);
     let (completed_tx, completed) = watch::channel(0u64);
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -203,8 +208,22 @@ pub fn spawn(state: AppState) -> Result<WorkerHandle, WorkerError> {
         abort: abort_rx,
     });
     let completer = tokio::spawn(complete_loop(state.clone(), completion_rx, completed_tx));
+    state.publisher.attach(Inbox {
+        ctx: Arc::downgrade(&ctx),
+        slots: slots.clone(),
+        owner: owner.clone(),
+        lease,
+        lost: lost.clone(),
+        shutdown: shutdown_rx.clone(),
+    });
+    let queue = Queue {
+        slots,
+        owner,
+        lease,
+        lost,
+    };
     let dispatcher = tokio::spawn(async move {
-        dispatch_loop(ctx, shutdown_rx).await;
+        dispatch_loop(ctx, queue, shutdown_rx).await;
         // Every attempt task has finished and dropped its sender clone, and the context (with
         // the last sender) is gone, so the completer drains the queue and stops.
         let _ = completer.await;
@@ -218,11 +237,25 @@ pub fn spawn(state: AppState) -> Result<WorkerHandle, WorkerError> {
     })
 }
 
-async fn dispatch_loop(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
+/// What the dispatcher shares with the [`Inbox`]: the worker slots, and the claims' owner and
+/// lease.
+struct Queue {
+    slots: Arc<Semaphore>,
+    owner: Arc<str>,
+    lease: chrono::Duration,
+    /// Lease tokens of publishes that claimed as they wrote and then failed (see
+    /// [`Inbox::lost`]), for the dispatcher to release.
+    lost: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+async fn dispatch_loop(ctx: Arc<Ctx>, queue: Queue, mut shutdown: watch::Receiver<bool>) {
     let config = ctx.state.config.clone();
-    let slots = Arc::new(Semaphore::new(config.worker_concurrency.max(1)));
-    let owner = format!("{}:{}", config.node_name, std::process::id());
-    let lease = chrono::Duration::from_std(config.lease()).unwrap_or(chrono::Duration::minutes(1));
+    let Queue {
+        slots,
+        owner,
+        lease,
+        lost,
+    } = queue;
     // Work published by other processes on the same database wakes us as our own does.
     let wake = ctx.state.wake.clone();
     if let Err(err) = ctx
@@ -241,17 +274,36 @@ async fn dispatch_loop(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
         if *shutdown.borrow() {
             break;
         }
+        {
+            let mut lost = lost.lock().unwrap_or_else(|p| p.into_inner());
+            let room = MAX_IN_DOUBT_CLAIMS.saturating_sub(in_doubt.len());
+            let n = lost.len().min(room);
+            in_doubt.extend(lost.drain(..n));
+            lost.clear();
+        }
         if !in_doubt.is_empty() {
             release_in_doubt(&ctx.state, &mut in_doubt).await;
         }
-        let first = tokio::select! {
+        let mut reserved = tokio::select! {
             permit = slots.clone().acquire_owned() => match permit {
                 Ok(p) => p,
                 Err(_) => break,
             },
             _ = shutdown.changed() => break,
         };
-        let limit = (1 + slots.available_permits()).min(MAX_CLAIM_BATCH);
+        // Reserve every slot the claim may fill before claiming: publishes take slots too (the
+        // inbox), so slots merely counted as free could be gone by the time the claimed
+        // deliveries need them, leaving those claimed with nobody to attempt them.
+        let extra = slots
+            .available_permits()
+            .min(MAX_CLAIM_BATCH.saturating_sub(1));
+        if let Ok(more) = slots
+            .clone()
+            .try_acquire_many_owned(u32::try_from(extra).unwrap_or(0))
+        {
+            reserved.merge(more);
+        }
+        let limit = reserved.num_permits();
         let lease_token = token::generate_text("lease_", &mut rand::thread_rng());
         let request = ClaimRequest {
             owner: &owner,
@@ -267,7 +319,7 @@ async fn dispatch_loop(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
                 if in_doubt.len() < MAX_IN_DOUBT_CLAIMS {
                     in_doubt.push(lease_token);
                 }
-                drop(first);
+                drop(reserved);
                 tokio::select! {
                     _ = tokio::time::sleep(STORE_RETRY_BACKOFF) => {},
                     _ = shutdown.changed() => {},
@@ -276,22 +328,18 @@ async fn dispatch_loop(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
             }
         };
         let full_batch = claimed.len() == limit;
-        let mut first = Some(first);
         for delivery in claimed {
-            // Only this loop takes permits, so the ones counted above are still free.
-            let permit = match first.take() {
-                Some(p) => p,
-                None => match slots.clone().try_acquire_owned() {
-                    Ok(p) => p,
-                    Err(_) => break,
-                },
+            // The store claims at most `limit`, one reserved slot each.
+            let Some(permit) = reserved.split(1) else {
+                break;
             };
             let ctx = ctx.clone();
             tokio::spawn(async move {
                 attempt(&ctx, delivery, permit).await;
             });
         }
-        drop(first);
+        // The slots the claim did not fill are free again.
+        drop(reserved);
         if full_batch {
             // More may be due right now.
             continue;
@@ -303,9 +351,141 @@ async fn dispatch_loop(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
             _ = shutdown.changed() => {},
         }
     }
-    // Wait for every in-flight attempt: they hold all the permits between them.
+    // Wait for every in-flight attempt: they hold all the permits between them. Then no slot
+    // is ever free again, so the inbox takes no more deliveries.
     let total = u32::try_from(config.worker_concurrency.max(1)).unwrap_or(u32::MAX);
     let _ = slots.acquire_many(total).await;
+    slots.close();
+}
+
+/// Deliveries per published message that a publish may claim for this process's workers as
+/// it writes them: the whole fan-out of a typical message, while a message with a large
+/// fan-out leaves the rest to ordinary claims (which share the slots fairly among the due
+/// work).
+pub const INBOX_PER_MESSAGE: usize = 8;
+
+/// How the publisher hands this process's workers the deliveries it claimed as it wrote them
+/// (see `Store::create_messages`): free worker slots are reserved before the publish
+/// transaction, the deliveries that fit are written already claimed, and their attempts start
+/// as soon as the transaction commits. This saves a claim transaction and a trip through the
+/// dispatcher per delivery, which on a single-writer store is most of the time between a
+/// publish and its first request.
+#[derive(Clone)]
+pub struct Inbox {
+    ctx: std::sync::Weak<Ctx>,
+    slots: Arc<Semaphore>,
+    owner: Arc<str>,
+    lease: chrono::Duration,
+    lost: Arc<std::sync::Mutex<Vec<String>>>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl std::fmt::Debug for Inbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inbox")
+            .field("free_slots", &self.slots.available_permits())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Worker slots reserved for the deliveries of one publish batch, and the claim that goes
+/// with them.
+#[derive(Debug)]
+pub struct Reservation {
+    slots: OwnedSemaphorePermit,
+    /// The lease token the batch's deliveries are claimed under.
+    pub lease_token: String,
+    /// Who claims, as the dispatcher names itself.
+    pub owner: Arc<str>,
+    /// How long the lease lasts.
+    pub lease: chrono::Duration,
+    /// The claim's time.
+    pub now: Timestamp,
+}
+
+impl Reservation {
+    /// The claim to pass to `Store::create_messages`.
+    pub fn claim(&self) -> ClaimRequest<'_> {
+        ClaimRequest {
+            owner: &self.owner,
+            lease_token: &self.lease_token,
+            now: self.now,
+            lease: self.lease,
+            limit: u32::try_from(self.slots.num_permits()).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+impl Inbox {
+    /// Reserves up to `want` free worker slots, or none if no slot is free or the workers are
+    /// stopping.
+    pub fn reserve(&self, want: usize) -> Option<Reservation> {
+        if *self.shutdown.borrow() {
+            return None;
+        }
+        let ctx = self.ctx.upgrade()?;
+        let n = want.min(self.slots.available_permits());
+        let slots = self
+            .slots
+            .clone()
+            .try_acquire_many_owned(u32::try_from(n).ok().filter(|n| *n > 0)?)
+            .ok()?;
+        Some(Reservation {
+            slots,
+            lease_token: token::generate_text("lease_", &mut rand::thread_rng()),
+            owner: self.owner.clone(),
+            lease: self.lease,
+            now: ctx.state.clock.now(),
+        })
+    }
+
+    /// Starts the attempts of deliveries claimed under `reservation`; slots it holds beyond
+    /// them are freed.
+    pub fn start(&self, claimed: Vec<Claimed>, reservation: Reservation) {
+        let Some(ctx) = self.ctx.upgrade() else {
+            // The workers are gone; the claims' leases expire and any process takes them.
+            return;
+        };
+        let mut slots = reservation.slots;
+        for delivery in claimed {
+            let slot = match slots.split(1) {
+                Some(slot) => slot,
+                // More deliveries than slots cannot happen (the store claims at most the
+                // limit); if it did, the extra ones wait for their leases.
+                None => break,
+            };
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                attempt(&ctx, delivery, slot).await;
+            });
+        }
+    }
+
+    /// Reports that the publish carrying `reservation` failed: it may have committed with its
+    /// answer lost, leaving deliveries claimed that nobody works on, so the dispatcher
+    /// releases its token (as for its own failed claims) instead of letting them wait out
+    /// their leases.
+    pub fn lost(&self, reservation: Reservation) {
+        {
+            let mut lost = self.lost.lock().unwrap_or_else(|p| p.into_inner());
+            if lost.len() < MAX_IN_DOUBT_CLAIMS {
+                lost.push(reservation.lease_token);
+            }
+        }
+        // The dispatcher releases it on its next round; this makes that round now.
+        if let Some(ctx) = self.ctx.upgrade() {
+            ctx.state.wake.notify_one();
+        }
+    }
+}
+
+/// Whether a completion leaves its delivery to be attempted again.
+fn comes_due_again(c: &Completion) -> bool {
+    match &c.outcome {
+        Outcome::Attempted { transition, .. } => transition.next_attempt_at().is_some(),
+        Outcome::Deferred { .. } => true,
+        Outcome::Canceled => false,
+    }
 }
 
 /// Failed claims remembered for release at most. Past this (a store down for many minutes),
@@ -591,8 +771,12 @@ async fn complete_loop(
             events::apply(&state, planned).await;
         }
         completed.send_modify(|n| *n += batch.len() as u64);
-        // A retry may be due sooner than the dispatcher's current sleep (e.g. 5 s after a
-        // first failure); waking it lets it recompute its wait.
-        state.wake.notify_one();
+        // A retry or a deferral may be due sooner than the dispatcher's current sleep (e.g.
+        // 5 s after a first failure); waking it lets it recompute its wait. A batch that only
+        // ended deliveries (the common case) does not wake it: that would cost a claim
+        // transaction on the store for nothing.
+        if batch.iter().any(comes_due_again) {
+            state.wake.notify_one();
+        }
     }
 }

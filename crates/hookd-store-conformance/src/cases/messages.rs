@@ -439,7 +439,7 @@ pub async fn message_batch_fans_out_and_isolates_conflicts(store: Arc<dyn Store>
         for_other.clone(),
     ];
 
-    let results = store.create_messages(&batch).await.unwrap();
+    let results = store.create_messages(&batch, None).await.unwrap().results;
     assert_eq!(results.len(), batch.len());
     assert_eq!(
         results[0].as_ref().unwrap(),

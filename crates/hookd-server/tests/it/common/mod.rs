@@ -26,8 +26,8 @@ use hookd_core::{
     },
     page::{ListQuery, Page},
     store::{
-        AttemptFilter, ClaimRequest, Claimed, Completion, DeliveryFilter, IdempotencyBegin,
-        MessageFilter, Outcome, Store, StoreError, StoreResult,
+        AttemptFilter, ClaimRequest, Claimed, Completion, Created, DeliveryFilter,
+        IdempotencyBegin, MessageFilter, Outcome, Store, StoreError, StoreResult,
     },
     token::{generate_text, hash_text, ADMIN_TOKEN_PREFIX},
     Timestamp,
@@ -107,8 +107,13 @@ impl Harness {
 
     /// A server whose store can be switched to failing; returns the switch too.
     pub async fn with_flaky_store() -> (Self, Arc<FlakyStore>) {
+        Self::with_flaky_store_and(ServerConfig::default()).await
+    }
+
+    /// [`Harness::with_flaky_store`] with `config`.
+    pub async fn with_flaky_store_and(config: ServerConfig) -> (Self, Arc<FlakyStore>) {
         let mut flaky = None;
-        let harness = Self::build(ServerConfig::default(), |store| {
+        let harness = Self::build(config, |store| {
             let wrapped = Arc::new(FlakyStore::new(store));
             flaky = Some(wrapped.clone());
             wrapped
@@ -362,6 +367,8 @@ impl Harness {
 pub struct FlakyStore {
     inner: Arc<dyn Store>,
     mode: std::sync::atomic::AtomicU8,
+    /// Deliveries handed out by `claim_due` so far.
+    claimed: std::sync::atomic::AtomicUsize,
 }
 
 /// How a [`FlakyStore`] behaves.
@@ -382,7 +389,13 @@ impl FlakyStore {
         Self {
             inner,
             mode: std::sync::atomic::AtomicU8::new(StoreMode::Up as u8),
+            claimed: std::sync::atomic::AtomicUsize::new(0),
         }
+    }
+
+    /// How many deliveries `claim_due` has handed out (claims made by publishes not counted).
+    pub fn claimed_by_claim_due(&self) -> usize {
+        self.claimed.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Switches the behaviour.
@@ -538,6 +551,15 @@ impl Store for FlakyStore {
         self.inner.create_message(msg, only_endpoint).await
     }
 
+    async fn create_messages(
+        &self,
+        msgs: &[Message],
+        claim: Option<&ClaimRequest<'_>>,
+    ) -> StoreResult<Created> {
+        self.check()?;
+        self.inner.create_messages(msgs, claim).await
+    }
+
     async fn get_message(&self, app: &AppId, id_or_event_id: &str) -> StoreResult<Option<Message>> {
         self.check()?;
         self.inner.get_message(app, id_or_event_id).await
@@ -650,7 +672,10 @@ impl Store for FlakyStore {
 
     async fn claim_due(&self, req: &ClaimRequest<'_>) -> StoreResult<Vec<Claimed>> {
         self.check()?;
-        self.inner.claim_due(req).await
+        let claimed = self.inner.claim_due(req).await?;
+        self.claimed
+            .fetch_add(claimed.len(), std::sync::atomic::Ordering::SeqCst);
+        Ok(claimed)
     }
 
     async fn complete(&self, batch: &[Completion]) -> StoreResult<Vec<bool>> {

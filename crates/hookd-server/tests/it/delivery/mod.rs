@@ -720,3 +720,82 @@ async fn a_full_endpoint_gets_no_more_requests_and_does_not_hold_up_others() {
         );
     }
 }
+
+/// A publish claims its deliveries for this process's free worker slots as it writes them, so
+/// they are attempted without a claim by the dispatcher (which, with an hour's poll interval
+/// and nothing left to wake it for, never runs one here).
+#[tokio::test]
+async fn published_deliveries_start_without_a_claim_when_slots_are_free() {
+    let (h, store) = crate::common::Harness::with_flaky_store_and(ServerConfig {
+        allowed_networks: vec!["127.0.0.0/8".parse().unwrap()],
+        poll_interval: Duration::from_secs(3600),
+        ..ServerConfig::default()
+    })
+    .await;
+    let mut workers = worker::spawn(h.state.clone()).unwrap();
+    let mut rx = Receiver::start(&[]).await;
+    let app = h.app("direct").await;
+    h.endpoint(&app, serde_json::json!({"url": rx.url("/a")}))
+        .await;
+    h.endpoint(&app, serde_json::json!({"url": rx.url("/b")}))
+        .await;
+    for i in 0..3 {
+        h.message(
+            &app,
+            serde_json::json!({"eventType": "invoice.paid", "payload": {"i": i}}),
+        )
+        .await;
+    }
+    let seen = rx.wait_requests(6).await;
+    tokio::time::timeout(Duration::from_secs(20), workers.wait_completed(6))
+        .await
+        .expect("six completions");
+    assert_eq!(seen.len(), 6);
+    assert_eq!(
+        store.claimed_by_claim_due(),
+        0,
+        "no delivery needed a claim"
+    );
+    workers.shutdown().await;
+}
+
+/// With no free worker slot, a publish claims nothing: its deliveries wait for an ordinary
+/// claim, and the dispatcher is woken for them.
+#[tokio::test]
+async fn published_deliveries_wait_for_a_claim_when_no_slot_is_free() {
+    let (h, store) = crate::common::Harness::with_flaky_store_and(ServerConfig {
+        allowed_networks: vec!["127.0.0.0/8".parse().unwrap()],
+        poll_interval: Duration::from_secs(3600),
+        worker_concurrency: 1,
+        request_timeout: Duration::from_secs(60),
+        ..ServerConfig::default()
+    })
+    .await;
+    let mut workers = worker::spawn(h.state.clone()).unwrap();
+    let mut slow = Receiver::start(&[Answer::Slow(Duration::from_millis(500))]).await;
+    let app = h.app("busy").await;
+    h.endpoint(&app, serde_json::json!({"url": slow.url("/a")}))
+        .await;
+    h.message(
+        &app,
+        serde_json::json!({"eventType": "a", "payload": {"i": 0}}),
+    )
+    .await;
+    // The only slot is taken by the first, slow delivery.
+    slow.wait_requests(1).await;
+    h.message(
+        &app,
+        serde_json::json!({"eventType": "a", "payload": {"i": 1}}),
+    )
+    .await;
+    slow.wait_requests(2).await;
+    tokio::time::timeout(Duration::from_secs(20), workers.wait_completed(2))
+        .await
+        .expect("two completions");
+    assert_eq!(
+        store.claimed_by_claim_due(),
+        1,
+        "the second went through a claim"
+    );
+    workers.shutdown().await;
+}
