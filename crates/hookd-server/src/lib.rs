@@ -11,6 +11,7 @@ pub mod auth;
 pub mod cache;
 pub mod clock;
 pub mod config;
+mod dedicated;
 pub mod error;
 pub mod idempotency;
 pub mod maintenance;

@@ -55,8 +55,14 @@ impl Publisher {
             wake,
             inbox: std::sync::RwLock::default(),
         });
-        for _ in 0..writers.store.write_parallelism().max(1) {
-            tokio::spawn(write_loop(writers.clone(), rx.clone()));
+        let parallelism = writers.store.write_parallelism().max(1);
+        for _ in 0..parallelism {
+            // A single-writer store's one writer gets a thread of its own (see `dedicated`).
+            crate::dedicated::spawn(
+                "hookd-publisher",
+                parallelism == 1,
+                write_loop(writers.clone(), rx.clone()),
+            );
         }
         Self { jobs, writers }
     }

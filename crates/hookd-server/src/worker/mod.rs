@@ -207,8 +207,13 @@ pub fn spawn(state: AppState) -> Result<WorkerHandle, WorkerError> {
         gates: gate::Gates::new(state.config.endpoint_concurrency),
         abort: abort_rx,
     });
-    let completer = tokio::spawn(complete_loop(state.clone(), completion_rx, completed_tx));
+    let completer = crate::dedicated::spawn(
+        "hookd-completer",
+        state.store.write_parallelism() == 1,
+        complete_loop(state.clone(), completion_rx, completed_tx),
+    );
     state.publisher.attach(Inbox {
+        handle: tokio::runtime::Handle::current(),
         ctx: Arc::downgrade(&ctx),
         slots: slots.clone(),
         owner: owner.clone(),
@@ -372,6 +377,7 @@ pub const INBOX_PER_MESSAGE: usize = 8;
 /// publish and its first request.
 #[derive(Clone)]
 pub struct Inbox {
+    handle: tokio::runtime::Handle,
     ctx: std::sync::Weak<Ctx>,
     slots: Arc<Semaphore>,
     owner: Arc<str>,
@@ -455,7 +461,7 @@ impl Inbox {
                 None => break,
             };
             let ctx = ctx.clone();
-            tokio::spawn(async move {
+            self.handle.spawn(async move {
                 attempt(&ctx, delivery, slot).await;
             });
         }
