@@ -152,6 +152,27 @@ pub struct Created {
     pub claimed: Vec<Claimed>,
 }
 
+impl Created {
+    /// The same, with `open` applied to every claimed delivery's endpoint (a store opens sealed
+    /// secrets this way before anything above it sees them).
+    pub fn map_endpoints(
+        self,
+        open: impl Fn(Endpoint) -> StoreResult<Endpoint>,
+    ) -> StoreResult<Created> {
+        Ok(Created {
+            claimed: self
+                .claimed
+                .into_iter()
+                .map(|mut c| {
+                    c.endpoint = open(c.endpoint)?;
+                    Ok(c)
+                })
+                .collect::<StoreResult<_>>()?,
+            results: self.results,
+        })
+    }
+}
+
 /// Parameters of one claim.
 #[derive(Debug, Clone)]
 pub struct ClaimRequest<'a> {

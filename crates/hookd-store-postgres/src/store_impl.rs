@@ -139,18 +139,9 @@ impl Store for PgStore {
         msgs: &[Message],
         claim: Option<&ClaimRequest<'_>>,
     ) -> StoreResult<Created> {
-        let created = messages::create_many(self, msgs, claim).await?;
-        Ok(Created {
-            claimed: created
-                .claimed
-                .into_iter()
-                .map(|mut c| {
-                    c.endpoint = self.opened(c.endpoint)?;
-                    Ok(c)
-                })
-                .collect::<StoreResult<_>>()?,
-            results: created.results,
-        })
+        messages::create_many(self, msgs, claim)
+            .await?
+            .map_endpoints(|ep| self.opened(ep))
     }
     /// Several publish batches may commit at once (PostgreSQL commits concurrently and groups
     /// WAL flushes); one connection of the pool stays free for claims and reads.

@@ -143,18 +143,9 @@ impl Store for SqliteStore {
         msgs: &[Message],
         claim: Option<&ClaimRequest<'_>>,
     ) -> StoreResult<Created> {
-        let created = messages::create_many(self, msgs, claim).await?;
-        Ok(Created {
-            claimed: created
-                .claimed
-                .into_iter()
-                .map(|mut c| {
-                    c.endpoint = self.opened(c.endpoint)?;
-                    Ok(c)
-                })
-                .collect::<StoreResult<_>>()?,
-            results: created.results,
-        })
+        messages::create_many(self, msgs, claim)
+            .await?
+            .map_endpoints(|ep| self.opened(ep))
     }
 
     async fn get_message(&self, app: &AppId, id_or_event_id: &str) -> StoreResult<Option<Message>> {
