@@ -755,7 +755,7 @@ async fn complete_loop(
                 Ok(held) => {
                     let lost = held.iter().filter(|a| !**a).count();
                     if lost > 0 {
-                        tracing::warn!(lost, "completions arrived after their lease was taken over; attempts recorded, deliveries left to the new holder");
+                        tracing::warn!(lost, "completions found their delivery no longer held under their lease (taken over after it expired, or deleted with its application, endpoint or message); their attempts are recorded where the delivery remains");
                     }
                     break held;
                 }

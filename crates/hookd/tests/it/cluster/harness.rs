@@ -505,6 +505,16 @@ pub async fn publish(
     set
 }
 
+/// Attempts recorded per pair of a message and an endpoint.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Recorded {
+    /// Attempts that got an HTTP answer: each stands for a request the receiver handled.
+    pub answered: u32,
+    /// All attempts, including those that got no answer (a connection that timed out may
+    /// never have reached the receiver's handler, so these cannot be matched to requests).
+    pub all: u32,
+}
+
 /// Attempts recorded per (endpoint index, message id), read through the API (list by
 /// endpoint, all pages).
 pub async fn recorded_attempts(
@@ -512,7 +522,7 @@ pub async fn recorded_attempts(
     base: &str,
     app_id: &str,
     endpoints: usize,
-) -> HashMap<(usize, String), u32> {
+) -> HashMap<(usize, String), Recorded> {
     let eps = api
         .get(&format!(
             "{base}/api/v1/app/{app_id}/endpoint?limit=250&order=ascending"
@@ -541,8 +551,13 @@ pub async fn recorded_attempts(
             }
             let page = api.get(&page_url).await;
             for a in page["data"].as_array().unwrap() {
-                *out.entry((index, a["msgId"].as_str().unwrap().to_owned()))
-                    .or_default() += 1;
+                let r: &mut Recorded = out
+                    .entry((index, a["msgId"].as_str().unwrap().to_owned()))
+                    .or_default();
+                r.all += 1;
+                if a["responseStatusCode"].as_i64().unwrap_or(0) > 0 {
+                    r.answered += 1;
+                }
             }
             if page["done"].as_bool().unwrap_or(true) {
                 break;
