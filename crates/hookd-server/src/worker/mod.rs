@@ -1,13 +1,17 @@
 //! The delivery workers of one process: a dispatcher that claims due deliveries in batches, one
 //! task per claimed delivery that makes the HTTP attempt, and a completer that writes outcomes
-//! back in batches.
+//! back in batches. A publish batch also claims its new deliveries as it writes them, for the
+//! slots that are free (the [`Inbox`]); the dispatcher claims the rest, retries and expired
+//! leases.
 //!
 //! ```text
-//!   wake (publish) ─┐
-//!   poll / due time ┴─► dispatcher ──claim_due(n = free slots)──► store
-//!                          │ spawn, one semaphore permit each
-//!                          ▼
-//!                     attempt tasks ──HTTP──► receivers
+//!   publish batch ──create_messages(claim n = free slots)──► store
+//!        │ start, one reserved permit each           (unclaimed left: wake)
+//!        │        wake ─┐
+//!        │ poll / due ──┴─► dispatcher ──claim_due(n = reserved slots)──► store
+//!        │                      │ spawn, one reserved permit each
+//!        ▼                      ▼
+//!              attempt tasks ──gate (per endpoint)──HTTP──► receivers
 //!                          │ Completion (bounded channel)
 //!                          ▼
 //!                      completer ──complete(batch)──► store
