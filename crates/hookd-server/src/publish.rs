@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use hookd_core::{
     model::Message,
-    store::{Store, StoreResult},
+    store::{Store, StoreError, StoreResult},
 };
 use tokio::sync::{mpsc, oneshot, Mutex, Notify};
 
@@ -77,7 +77,8 @@ impl Publisher {
     }
 
     /// Writes `msg` and its deliveries (committed when this returns `Ok`) and returns how many
-    /// deliveries it got.
+    /// deliveries it got (0 also when its batch's answer was lost and the message was then
+    /// found already written, deliveries and all).
     pub async fn publish(&self, store: &dyn Store, msg: Message) -> StoreResult<u32> {
         let (reply, answer) = oneshot::channel();
         let fallback = msg.clone();
@@ -150,11 +151,18 @@ async fn write_loop(writers: Arc<Writers>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) 
                 if let (Some(inbox), Some(reservation)) = (&inbox, reservation) {
                     inbox.lost(reservation);
                 }
-                // The batch as a whole failed (nothing was written). Each message is tried on
-                // its own so that each request gets its own, specific answer.
+                // The batch as a whole failed. Usually nothing was written, and each message is
+                // tried on its own so that each request gets its own, specific answer. But the
+                // commit may have landed with its answer lost: then a message is already there
+                // under its own id, and it was accepted.
                 tracing::warn!(error = %err, size = msgs.len(), "a publish batch failed; writing its messages one by one");
                 for (msg, reply) in msgs.iter().zip(replies) {
-                    let result = store.create_message(msg, None).await;
+                    let result = match store.create_message(msg, None).await {
+                        Err(StoreError::Conflict(what)) => already_written(store, msg)
+                            .await
+                            .ok_or(StoreError::Conflict(what)),
+                        other => other,
+                    };
                     if matches!(result, Ok(n) if n > 0) {
                         writers.wake.notify_one();
                     }
@@ -162,5 +170,15 @@ async fn write_loop(writers: Arc<Writers>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) 
                 }
             }
         }
+    }
+}
+
+/// Whether `msg` itself (by its id, which nothing else can carry) is already stored: a batch
+/// whose commit landed though its answer was lost. Then its deliveries are stored too, in the
+/// same transaction; their number is not known here, and the caller does not need it.
+async fn already_written(store: &dyn Store, msg: &Message) -> Option<u32> {
+    match store.get_message(&msg.app_id, msg.id.as_str()).await {
+        Ok(Some(found)) if found.id == msg.id => Some(0),
+        _ => None,
     }
 }

@@ -381,6 +381,9 @@ pub enum StoreMode {
     Unavailable = 1,
     /// Fails every call with `Other`.
     Broken = 2,
+    /// Commits the next publish batch (`create_messages`) but answers it with `Unavailable`,
+    /// as when the connection drops between commit and answer; then forwards every call.
+    LoseNextBatchAnswer = 3,
 }
 
 impl FlakyStore {
@@ -557,7 +560,20 @@ impl Store for FlakyStore {
         claim: Option<&ClaimRequest<'_>>,
     ) -> StoreResult<Created> {
         self.check()?;
-        self.inner.create_messages(msgs, claim).await
+        let created = self.inner.create_messages(msgs, claim).await?;
+        if self
+            .mode
+            .compare_exchange(
+                StoreMode::LoseNextBatchAnswer as u8,
+                StoreMode::Up as u8,
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+            )
+            .is_ok()
+        {
+            return Err(StoreError::Unavailable("connection reset".into()));
+        }
+        Ok(created)
     }
 
     async fn get_message(&self, app: &AppId, id_or_event_id: &str) -> StoreResult<Option<Message>> {

@@ -799,3 +799,39 @@ async fn published_deliveries_wait_for_a_claim_when_no_slot_is_free() {
     );
     workers.shutdown().await;
 }
+
+/// A publish batch whose commit landed but whose answer was lost (the connection dropped in
+/// between) is still answered 202, not 409 against itself, and its deliveries, claimed under a
+/// lease nobody will complete, are released and sent.
+#[tokio::test]
+async fn a_publish_whose_commit_answer_was_lost_is_accepted_and_delivered() {
+    let (h, store) = crate::common::Harness::with_flaky_store_and(ServerConfig {
+        allowed_networks: vec!["127.0.0.0/8".parse().unwrap()],
+        ..ServerConfig::default()
+    })
+    .await;
+    let mut workers = worker::spawn(h.state.clone()).unwrap();
+    let mut rx = Receiver::start(&[]).await;
+    let app = h.app("lost-answer").await;
+    h.endpoint(&app, serde_json::json!({"url": rx.url("/a")}))
+        .await;
+    store.set(crate::common::StoreMode::LoseNextBatchAnswer);
+    let msg = h
+        .message(
+            &app,
+            serde_json::json!({"eventType": "invoice.paid", "payload": {"n": 1}}),
+        )
+        .await;
+    let seen = rx.wait_requests(1).await;
+    assert_eq!(seen[0].header("webhook-id"), msg["id"].as_str().unwrap());
+    tokio::time::timeout(Duration::from_secs(20), workers.wait_completed(1))
+        .await
+        .expect("one completion");
+    let listed = h.get(&format!("/api/v1/app/{app}/msg")).await.expect(200);
+    assert_eq!(
+        listed.json["data"].as_array().unwrap().len(),
+        1,
+        "written once"
+    );
+    workers.shutdown().await;
+}
