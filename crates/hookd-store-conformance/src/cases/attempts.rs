@@ -299,17 +299,27 @@ pub async fn attempts_paginate(store: Arc<dyn Store>) {
     .await;
 }
 
+/// The one attempt of `msg`.
+async fn only_attempt(store: &dyn Store, msg: &Message) -> Attempt {
+    let list = store
+        .list_attempts_by_msg(
+            &msg.app_id,
+            &msg.id,
+            &AttemptFilter::default(),
+            &everything(),
+        )
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(list.len(), 1, "one attempt of {}", msg.id);
+    list.into_iter().next().expect("one attempt")
+}
+
 /// The recorded request of the one attempt of each message in `msgs`, by message.
 async fn requests(store: &dyn Store, msgs: &[Message]) -> Vec<Option<SentRequest>> {
     let mut out = Vec::new();
     for m in msgs {
-        let list = store
-            .list_attempts_by_msg(&m.app_id, &m.id, &AttemptFilter::default(), &everything())
-            .await
-            .unwrap()
-            .data;
-        assert_eq!(list.len(), 1, "one attempt of {}", m.id);
-        out.push(list.into_iter().next().and_then(|a| a.request));
+        out.push(only_attempt(store, m).await.request);
     }
     out
 }
@@ -417,34 +427,14 @@ pub async fn attempt_requests_round_trip_and_lose_bodies_with_content(store: Arc
     assert_eq!(requests(&*store, &msgs).await, expected, "payloads expired");
 
     // Expunging an attempt removes its body whatever its shape, and its response.
-    let first = store
-        .list_attempts_by_msg(
-            &app.id,
-            &msgs[0].id,
-            &AttemptFilter::default(),
-            &everything(),
-        )
-        .await
-        .unwrap()
-        .data
-        .remove(0);
+    let first = only_attempt(&*store, &msgs[0]).await;
     assert!(store
         .expunge_attempt_content(&app.id, &first.msg_id, &first.id)
         .await
         .unwrap());
     expected[0] = removed(&recorded[0]);
     assert_eq!(requests(&*store, &msgs).await, expected, "attempt expunged");
-    let unrecorded = store
-        .list_attempts_by_msg(
-            &app.id,
-            &msgs[3].id,
-            &AttemptFilter::default(),
-            &everything(),
-        )
-        .await
-        .unwrap()
-        .data
-        .remove(0);
+    let unrecorded = only_attempt(&*store, &msgs[3]).await;
     assert!(store
         .expunge_attempt_content(&app.id, &unrecorded.msg_id, &unrecorded.id)
         .await

@@ -721,18 +721,31 @@ async fn a_full_endpoint_gets_no_more_requests_and_does_not_hold_up_others() {
     }
 }
 
+/// A server reached through its API, over a store that counts claims and can lose answers,
+/// with its workers running and loopback receivers allowed.
+async fn api_world(
+    adjust: impl FnOnce(&mut ServerConfig),
+) -> (
+    crate::common::Harness,
+    Arc<crate::common::FlakyStore>,
+    worker::WorkerHandle,
+) {
+    let mut config = ServerConfig {
+        allowed_networks: vec!["127.0.0.0/8".parse().unwrap()],
+        ..ServerConfig::default()
+    };
+    adjust(&mut config);
+    let (h, store) = crate::common::Harness::with_flaky_store_and(config).await;
+    let workers = worker::spawn(h.state.clone()).unwrap();
+    (h, store, workers)
+}
+
 /// A publish claims its deliveries for this process's free worker slots as it writes them, so
 /// they are attempted without a claim by the dispatcher (which, with an hour's poll interval
 /// and nothing left to wake it for, never runs one here).
 #[tokio::test]
 async fn published_deliveries_start_without_a_claim_when_slots_are_free() {
-    let (h, store) = crate::common::Harness::with_flaky_store_and(ServerConfig {
-        allowed_networks: vec!["127.0.0.0/8".parse().unwrap()],
-        poll_interval: Duration::from_secs(3600),
-        ..ServerConfig::default()
-    })
-    .await;
-    let mut workers = worker::spawn(h.state.clone()).unwrap();
+    let (h, store, mut workers) = api_world(|c| c.poll_interval = Duration::from_secs(3600)).await;
     let mut rx = Receiver::start(&[]).await;
     let app = h.app("direct").await;
     h.endpoint(&app, serde_json::json!({"url": rx.url("/a")}))
@@ -763,15 +776,12 @@ async fn published_deliveries_start_without_a_claim_when_slots_are_free() {
 /// claim, and the dispatcher is woken for them.
 #[tokio::test]
 async fn published_deliveries_wait_for_a_claim_when_no_slot_is_free() {
-    let (h, store) = crate::common::Harness::with_flaky_store_and(ServerConfig {
-        allowed_networks: vec!["127.0.0.0/8".parse().unwrap()],
-        poll_interval: Duration::from_secs(3600),
-        worker_concurrency: 1,
-        request_timeout: Duration::from_secs(60),
-        ..ServerConfig::default()
+    let (h, store, mut workers) = api_world(|c| {
+        c.poll_interval = Duration::from_secs(3600);
+        c.worker_concurrency = 1;
+        c.request_timeout = Duration::from_secs(60);
     })
     .await;
-    let mut workers = worker::spawn(h.state.clone()).unwrap();
     let mut slow = Receiver::start(&[Answer::Slow(Duration::from_millis(500))]).await;
     let app = h.app("busy").await;
     h.endpoint(&app, serde_json::json!({"url": slow.url("/a")}))
@@ -805,12 +815,7 @@ async fn published_deliveries_wait_for_a_claim_when_no_slot_is_free() {
 /// lease nobody will complete, are released and sent.
 #[tokio::test]
 async fn a_publish_whose_commit_answer_was_lost_is_accepted_and_delivered() {
-    let (h, store) = crate::common::Harness::with_flaky_store_and(ServerConfig {
-        allowed_networks: vec!["127.0.0.0/8".parse().unwrap()],
-        ..ServerConfig::default()
-    })
-    .await;
-    let mut workers = worker::spawn(h.state.clone()).unwrap();
+    let (h, store, mut workers) = api_world(|_| {}).await;
     let mut rx = Receiver::start(&[]).await;
     let app = h.app("lost-answer").await;
     h.endpoint(&app, serde_json::json!({"url": rx.url("/a")}))
