@@ -56,9 +56,23 @@ fn ms(t: Timestamp) -> Timestamp {
     t.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(t)
 }
 
+/// The field a hookd source adds to Svix's shapes for its own extensions.
+const HOOKD_OPTIONS_FIELD: &str = "options";
+
 fn extra_notes(extra: &Extra, notes: &mut Vec<String>) {
     for (field, value) in extra {
-        if !value.is_null() {
+        if value.is_null() {
+            continue;
+        }
+        if field == HOOKD_OPTIONS_FIELD {
+            // Only a hookd source shows these, and without their secrets: copying a hookd is
+            // done by copying its database, not through its API.
+            notes.push(
+                "its hookd `options` were not copied: the API shows them without their \
+                 secrets; to move a hookd, move its database"
+                    .into(),
+            );
+        } else {
             notes.push(format!(
                 "field `{field}` has no counterpart in hookd and was not copied"
             ));

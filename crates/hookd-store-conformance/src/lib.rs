@@ -79,6 +79,7 @@ macro_rules! conformance_tests {
             apps::apps_paginate,
             event_types::event_type_crud_round_trip,
             event_types::event_types_list_by_name,
+            foreign_ids::foreign_ids_and_times_are_kept,
             endpoints::endpoint_crud_round_trip,
             endpoints::endpoint_lookup_is_scoped_to_app,
             endpoints::endpoint_delete_cascades,

@@ -4,4 +4,5 @@
 mod cli;
 mod cluster;
 mod faults;
+mod import;
 mod tidy;

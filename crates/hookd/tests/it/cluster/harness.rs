@@ -379,7 +379,7 @@ impl Receiver {
         format!("http://{}/ep/{index}", self.addr)
     }
 
-    fn set_secret(&self, index: usize, secret: &str) {
+    pub fn set_secret(&self, index: usize, secret: &str) {
         self.counts
             .lock()
             .unwrap()
