@@ -371,3 +371,47 @@ pub fn endpoint(
 pub fn changed<T: PartialEq>(new: &T, old: Option<&T>) -> bool {
     old != Some(new)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_copied_only_when_hookd_can_sign_with_them() {
+        let whsec = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+        assert_eq!(
+            SourceSecret::classify(whsec),
+            SourceSecret::Hmac(whsec.into())
+        );
+        assert_eq!(
+            SourceSecret::classify("C2FVsBQIhrscChlQIMV+b5sSYspob7oD"),
+            SourceSecret::Hmac(whsec.into()),
+            "bare base64, which Svix also accepts, is stored in its canonical form"
+        );
+        for (key, says) in [
+            (
+                "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=",
+                "public key",
+            ),
+            (
+                "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbc=",
+                "ed25519",
+            ),
+            ("whsec_dG9vc2hvcnQ=", "between"),
+        ] {
+            match SourceSecret::classify(key) {
+                SourceSecret::Unusable(why) => assert!(why.contains(says), "{key}: {why}"),
+                other => panic!("{key}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn times_are_cut_to_what_hookd_stores() {
+        let t: Timestamp = "2024-03-01T10:11:12.345678Z".parse().unwrap();
+        assert_eq!(
+            ms(t),
+            "2024-03-01T10:11:12.345Z".parse::<Timestamp>().unwrap()
+        );
+    }
+}

@@ -162,6 +162,16 @@ async fn start(source: Source) -> (String, Shared) {
             "/down/api/v1/{*path}",
             get(|| async { StatusCode::SERVICE_UNAVAILABLE }),
         )
+        .route(
+            "/stuck/api/v1/{*path}",
+            get(|| async {
+                Json(
+                    json!({"data": [{"name": "a.b", "description": "", "deprecated": false,
+                    "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-01-01T00:00:00Z"}],
+                    "iterator": "same", "done": false}),
+                )
+            }),
+        )
         .with_state(shared.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -364,4 +374,58 @@ async fn a_wrong_token_stops_at_once() {
         "{err:?}"
     );
     assert!(shared.lock().unwrap().seen.is_empty(), "401 is not retried");
+}
+
+#[tokio::test]
+async fn a_list_that_never_advances_is_an_error_not_a_loop() {
+    let (url, _) = start(source()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("hookd.db"))
+        .await
+        .unwrap();
+    let clock = clock();
+    let client = Client::new(&format!("{url}/stuck"), TOKEN, clock.clone()).unwrap();
+    let err = hookd_import::import_svix(&client, &store, clock, &mut Silent)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ImportError::Source(ClientError::Stuck { .. })),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_application_whose_uid_hookd_already_gave_away_is_reported_with_its_endpoints() {
+    let (url, _) = start(source()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("hookd.db"))
+        .await
+        .unwrap();
+    let now: hookd_core::Timestamp = "2024-06-01T00:00:00Z".parse().unwrap();
+    let mine = hookd_core::model::Application {
+        id: AppId::from_trusted("app_0000000000000000000001"),
+        uid: Some("acme".into()),
+        name: "Already here".into(),
+        throttle_rate: None,
+        metadata: Default::default(),
+        created_at: now,
+        updated_at: now,
+    };
+    store.create_app(&mine).await.unwrap();
+    let report = import(&url, &store, clock()).await;
+    assert_eq!(report.counts(Kind::Application).skipped, 1, "{report}");
+    assert_eq!(report.counts(Kind::Endpoint).skipped, 2, "{report}");
+    let app = issues_about(&report, &format!("application {APP}")).join("\n");
+    assert!(app.contains("uid is already taken"), "{report}");
+    let eps = issues_about(&report, EP_HMAC).join("\n");
+    assert!(eps.contains("its application was not copied"), "{report}");
+    assert_eq!(
+        store.get_app("acme").await.unwrap(),
+        Some(mine),
+        "hookd's own is untouched"
+    );
+    assert!(
+        store.get_app(APP2).await.unwrap().is_some(),
+        "the others are copied"
+    );
 }
