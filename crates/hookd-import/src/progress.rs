@@ -48,9 +48,12 @@ struct State {
 }
 
 impl State {
+    /// `3/40`, or `3` without a total, or nothing before the first step of a phase without
+    /// a total (a phase that only waits, such as reading a list).
     fn counter(&self) -> String {
         match self.total {
             Some(total) => format!("{}/{total}", self.done),
+            None if self.done == 0 => String::new(),
             None => self.done.to_string(),
         }
     }
@@ -85,9 +88,11 @@ impl<W: Write + Send> Progress for Lines<W> {
             total,
             done: 0,
         };
-        let count = total.map_or(String::new(), |t| format!(" ({t})"));
         // Progress is best effort: a closed stderr must not fail the import.
-        let _ = writeln!(self.out, "importing {name}{count}");
+        let _ = match total {
+            Some(total) => writeln!(self.out, "{name}: {total} to import"),
+            None => writeln!(self.out, "{name}…"),
+        };
     }
 
     fn step(&mut self, detail: &str) {
@@ -101,7 +106,7 @@ impl<W: Write + Send> Progress for Lines<W> {
     }
 
     fn finish(&mut self) {
-        let _ = writeln!(self.out, "{} done: {}", self.state.name, self.state.done);
+        let _ = writeln!(self.out, "{}: done", self.state.name);
     }
 }
 
@@ -182,8 +187,8 @@ mod tests {
         let text = String::from_utf8(p.into_inner()).unwrap();
         assert_eq!(
             text,
-            "importing applications (2)\napplications 1/2 app_1\napplications 2/2 app_2\n\
-             applications done: 2\n"
+            "applications: 2 to import\napplications 1/2 app_1\napplications 2/2 app_2\n\
+             applications: done\n"
         );
     }
 

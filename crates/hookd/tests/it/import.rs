@@ -1,6 +1,7 @@
 //! `hookd import svix` as a user runs it, against a second hookd standing in for Svix (same
 //! REST API v1): a source `hookd serve` is populated through its API, the import runs into a
-//! fresh data directory, and a target `hookd serve` on that directory must then answer every
+//! fresh store (an SQLite data directory, and a PostgreSQL database), and a target
+//! `hookd serve` on that store must then answer every
 //! object exactly as the source does (ids, uids, secrets, headers, filters, metadata, times),
 //! sign a message it publishes with the source's secret, and change nothing on a second run.
 //!
@@ -11,7 +12,7 @@ use std::{collections::HashSet, process::Command, time::Duration};
 
 use serde_json::{json, Value};
 
-use crate::cluster::harness::{Api, Backend, Node, Receiver, BIN};
+use crate::cluster::harness::{Api, Backend, Node, Receiver, TestDatabase, BIN};
 
 /// How long the test waits for one delivery before it fails.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -20,15 +21,16 @@ const PATIENCE: Duration = Duration::from_secs(30);
 /// the source's iterator to the end.
 const BARE_APPS: usize = 252;
 
-/// Runs `hookd import svix` into `dir`; answers stdout, panicking with stderr on failure.
-fn import(source: &str, token: &str, dir: &std::path::Path) -> String {
-    let out = Command::new(BIN)
-        .args(["import", "svix", "--url", source, "--token", token])
-        .arg("--data-dir")
-        .arg(dir)
-        .env("HOOKD_LOG", "warn")
-        .output()
-        .unwrap();
+/// Runs `hookd import svix` into the target's store; answers stdout, panicking with stderr on
+/// failure.
+fn import(source: &str, token: &str, target: &Backend) -> String {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["import", "svix", "--url", source, "--token", token]);
+    match target {
+        Backend::Sqlite(dir) => cmd.arg("--data-dir").arg(dir),
+        Backend::Postgres(url) => cmd.args(["--database-url", url]),
+    };
+    let out = cmd.env("HOOKD_LOG", "warn").output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "import failed: {stderr}");
     assert!(
@@ -82,6 +84,18 @@ async fn snapshot(api: &Api, base: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_from_a_second_hookd_copies_everything_and_a_rerun_changes_nothing() {
+    let target_dir = tempfile::tempdir().unwrap();
+    copy_and_compare(Backend::Sqlite(target_dir.path().to_owned())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_into_postgresql_copies_everything_and_a_rerun_changes_nothing() {
+    let db = TestDatabase::create("import");
+    copy_and_compare(Backend::Postgres(db.url.clone())).await;
+}
+
+/// Populates a source hookd, imports it into `target` twice, and compares through the APIs.
+async fn copy_and_compare(target_store: Backend) {
     let source_dir = tempfile::tempdir().unwrap();
     let source = Node::start("source", &Backend::Sqlite(source_dir.path().to_owned()));
     let token = source.printed_token.clone().unwrap();
@@ -143,8 +157,7 @@ async fn import_from_a_second_hookd_copies_everything_and_a_rerun_changes_nothin
     }
     let before = snapshot(&api, &s).await;
 
-    let target_dir = tempfile::tempdir().unwrap();
-    let report = import(&s, &token, target_dir.path());
+    let report = import(&s, &token, &target_store);
     assert!(
         report.contains("applications  253 read: 253 created"),
         "{report}"
@@ -165,7 +178,7 @@ async fn import_from_a_second_hookd_copies_everything_and_a_rerun_changes_nothin
     );
     assert!(report.contains("Never copied: message history"), "{report}");
 
-    let target = Node::start("target", &Backend::Sqlite(target_dir.path().to_owned()));
+    let target = Node::start("target", &target_store);
     let target_api = Api::new(&target.printed_token.clone().expect("no token was imported"));
     let t = target.url();
     let mut expected = before.clone();
@@ -197,7 +210,7 @@ async fn import_from_a_second_hookd_copies_everything_and_a_rerun_changes_nothin
     assert_eq!(receiver.bad_signatures(), 0);
 
     // A second run, while the target serves, creates and updates nothing.
-    let again = import(&s, &token, target_dir.path());
+    let again = import(&s, &token, &target_store);
     assert!(
         again.contains("applications  253 read: 0 created, 0 updated, 253 unchanged"),
         "{again}"
