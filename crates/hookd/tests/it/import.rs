@@ -1,9 +1,9 @@
 //! `hookd import svix` as a user runs it, against a second hookd standing in for Svix (same
 //! REST API v1): a source `hookd serve` is populated through its API, the import runs into a
-//! fresh store (an SQLite data directory, and a PostgreSQL database), and a target
-//! `hookd serve` on that store must then answer every
-//! object exactly as the source does (ids, uids, secrets, headers, filters, metadata, times),
-//! sign a message it publishes with the source's secret, and change nothing on a second run.
+//! fresh store (an SQLite data directory, and a PostgreSQL database), and a target `hookd
+//! serve` on that store must then answer every object exactly as the source does (ids, uids,
+//! secrets, headers, filters, metadata, times), sign a message it publishes with the source's
+//! secret, change nothing on a second run, and follow the source's changes on a third.
 //!
 //! This file must not read either store directly: it sees both servers through their APIs, as
 //! a user would. It must not sleep: deliveries are awaited on the receiver's change signal.
@@ -83,13 +83,13 @@ async fn snapshot(api: &Api, base: &str) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn import_from_a_second_hookd_copies_everything_and_a_rerun_changes_nothing() {
+async fn import_from_a_second_hookd_copies_everything_and_reruns_follow_only_changes() {
     let target_dir = tempfile::tempdir().unwrap();
     copy_and_compare(Backend::Sqlite(target_dir.path().to_owned())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn import_into_postgresql_copies_everything_and_a_rerun_changes_nothing() {
+async fn import_into_postgresql_copies_everything_and_reruns_follow_only_changes() {
     let db = TestDatabase::create("import");
     copy_and_compare(Backend::Postgres(db.url.clone())).await;
 }
@@ -223,5 +223,30 @@ async fn copy_and_compare(target_store: Backend) {
         again.contains("event types   2 read: 0 created, 0 updated, 2 unchanged"),
         "{again}"
     );
+    assert_eq!(snapshot(&target_api, &t).await, expected);
+
+    // Changes on the source (a new description, a rotated secret) come along on a third run.
+    let main_path = format!("{s}/api/v1/app/{app_id}/endpoint/{main_id}");
+    let (status, _) = api
+        .call(
+            reqwest::Method::PATCH,
+            &main_path,
+            Some(json!({"description": "moved"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    api.post(&format!("{main_path}/secret/rotate"), json!({}))
+        .await;
+    let third = import(&s, &token, &target_store);
+    assert!(
+        third.contains("endpoints     2 read: 0 created, 1 updated, 1 unchanged"),
+        "{third}"
+    );
+    let mut expected = snapshot(&api, &s).await;
+    for ep in expected["endpoints"].as_array_mut().unwrap() {
+        ep["headers"]["sensitive"] = json!([]);
+    }
+    assert_ne!(expected, before, "the source did change");
     assert_eq!(snapshot(&target_api, &t).await, expected);
 }
