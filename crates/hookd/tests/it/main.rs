@@ -3,5 +3,6 @@
 
 mod cli;
 mod cluster;
+mod disk;
 mod faults;
 mod tidy;
