@@ -268,4 +268,29 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("readonly"), "{err}");
     }
+
+    /// The state a write failing on a full disk leaves (see `writer`), made without one: the
+    /// transaction ends under sqlx's feet, so sqlx's own rollback fails and it still counts
+    /// the connection as inside a transaction. The next write gets a fresh connection.
+    #[tokio::test]
+    async fn a_connection_left_inside_a_transaction_is_replaced() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = SqliteStore::open(&dir.path().join("hookd.db"))
+            .await
+            .unwrap();
+        let mut tx = store.begin_write().await.unwrap();
+        sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+        drop(tx);
+        for _ in 0..3 {
+            let mut tx = store
+                .begin_write()
+                .await
+                .expect("a usable write connection");
+            sqlx::query("DELETE FROM applications")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+    }
 }
