@@ -52,6 +52,7 @@ mod messages;
 mod queue;
 mod retention;
 mod store_impl;
+mod tasks;
 mod tokens;
 
 use std::{path::Path, path::PathBuf, time::Duration};
