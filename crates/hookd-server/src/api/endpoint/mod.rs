@@ -1,7 +1,7 @@
 //! Endpoints of an application: the wire types and CRUD of
 //! `/api/v1/app/{app_id}/endpoint[/{endpoint_id}]`. The sub-resources live beside this file,
 //! one per concern as in Svix: `headers`, `secret` (get and rotate), `recovery` (recover),
-//! `example` (send-example) and `stats`.
+//! `example` (send-example), `replay` (bulk-replay, replay-missing) and `stats`.
 //!
 //! Older SDKs name `eventTypes` `filterTypes` and `throttleRate` `rateLimit`; both spellings are
 //! accepted on input and both are written on output.
@@ -16,6 +16,7 @@ pub mod bulk_resend;
 pub mod example;
 pub mod headers;
 pub mod recovery;
+pub mod replay;
 pub mod secret;
 pub mod signing_token;
 pub mod stats;

@@ -5,8 +5,10 @@
 mod application;
 mod attempt;
 mod auth;
+mod background_task;
 mod endpoint;
 mod event_type;
+mod families;
 mod health;
 mod message;
 mod protocol;
