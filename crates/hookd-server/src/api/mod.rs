@@ -118,6 +118,7 @@ fn authenticated_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(endpoint::test_send::test))
         .routes(routes!(endpoint::bulk_resend::bulk_resend))
         .routes(routes!(endpoint::stats::stats))
+        .routes(routes!(endpoint::attempt_stats::attempt_stats))
         .routes(routes!(attempt::list_attempted_messages))
         .routes(routes!(message::list, message::create))
         .routes(routes!(message::get))

@@ -30,10 +30,6 @@ const FAMILIES: &[(&str, &[&str])] = &[
     ("Message polling", &["api/v1/app/*/poller"]),
     ("Autoconfig", &["api/v1/app/*/autoconfig"]),
     ("Destinations", &["api/v1/app/*/destination"]),
-    (
-        "Endpoint attempt statistics",
-        &["api/v1/app/*/endpoint/*/attempt-stats"],
-    ),
 ];
 
 /// The unserved family `path` belongs to, if any.

@@ -9,6 +9,7 @@ mod background_task;
 mod endpoint;
 mod event_type;
 mod families;
+mod families_config;
 mod health;
 mod message;
 mod protocol;
