@@ -332,3 +332,37 @@ impl JsonId for crate::common::Resp {
         self.json.json_id()
     }
 }
+
+#[tokio::test]
+async fn an_async_task_answers_running_and_its_row_ends_finished() {
+    let h = Harness::new().await;
+    let since = one_failed_delivery(&h).await;
+    let r = h
+        .post(
+            "/api/v1/app/a/endpoint/e/recover?async=true",
+            json!({"since": since}),
+        )
+        .await
+        .expect(202);
+    assert_eq!(
+        (&r.json["status"], &r.json["data"]),
+        (&json!("running"), &json!({}))
+    );
+    let id = TaskId::from_trusted(r.json_id());
+    // The work runs on this test's runtime: each yield lets it take its next step, so the
+    // row ends within a bounded number of them (no timer involved).
+    let mut ended = None;
+    for _ in 0..1000 {
+        let task = h.store().get_task(&id).await.unwrap().unwrap();
+        if task.status != TaskStatus::Running {
+            ended = Some(task);
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    let task = ended.expect("the background task ended");
+    assert_eq!(
+        (task.status, task.data),
+        (TaskStatus::Finished, json!({"recovered": 1}))
+    );
+}
