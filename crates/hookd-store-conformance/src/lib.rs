@@ -122,6 +122,9 @@ macro_rules! conformance_tests {
             health::toggling_an_endpoint_resets_its_health,
             retention::payloads_expire_in_bounded_batches,
             retention::attempts_pruned_in_bounded_batches,
+            tasks::task_ends_once,
+            tasks::stale_tasks_fail,
+            tasks::tasks_list_filter_and_paginate,
         );
         $crate::conformance_tests!(@parallel $factory;
             tokens::admin_token_inserted_once_under_concurrency,

@@ -60,6 +60,7 @@ mod messages;
 mod queue;
 mod retention;
 mod store_impl;
+mod tasks;
 mod tokens;
 mod writer;
 

@@ -16,4 +16,5 @@ pub mod limits;
 pub mod messages;
 pub mod queue;
 pub mod retention;
+pub mod tasks;
 pub mod tokens;
