@@ -421,7 +421,10 @@ async fn keys_sort_byte_wise_whatever_the_database_collation() {
     let mut expected: Vec<&str> = TRICKY_SUFFIXES.to_vec();
     expected.sort_unstable(); // Rust compares strings byte-wise.
     let apps = store
-        .list_apps(&ListQuery::first(50, Order::Ascending))
+        .list_apps(
+            &hookd_core::store::AppFilter::default(),
+            &ListQuery::first(50, Order::Ascending),
+        )
         .await
         .unwrap();
     let names: Vec<&str> = apps.data.iter().map(|a| a.name.as_str()).collect();
@@ -435,11 +438,10 @@ async fn keys_sort_byte_wise_whatever_the_database_collation() {
     assert_eq!(names, expected_types);
     // A page after "app_XB" starts at "app_XZ", not at "app_Xa" or "app_Xb".
     let after = store
-        .list_apps(&ListQuery::from_params(
-            Some(1),
-            Some("app_XB"),
-            Order::Ascending,
-        ))
+        .list_apps(
+            &hookd_core::store::AppFilter::default(),
+            &ListQuery::from_params(Some(1), Some("app_XB"), Order::Ascending),
+        )
         .await
         .unwrap();
     assert_eq!(after.data[0].id.as_str(), "app_XZ");

@@ -40,6 +40,7 @@ pub mod event_type;
 pub mod extract;
 pub mod health;
 pub mod message;
+pub mod message_extras;
 pub mod openapi;
 pub mod operational;
 pub mod options;

@@ -9,5 +9,6 @@ mod endpoint;
 mod event_type;
 mod health;
 mod message;
+mod message_extras;
 mod protocol;
 mod ratelimit;
