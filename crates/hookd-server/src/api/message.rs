@@ -3,8 +3,11 @@
 //!
 //! A payload is kept as the exact JSON text the publisher sent (no re-serialization, so key
 //! order, number formatting and whitespace inside reach the receiver unchanged and the
-//! signature covers what was published). Creating a message writes it and its deliveries in
-//! one store transaction, then wakes the workers. This module must not deliver anything.
+//! signature covers what was published). A raw payload (`transformationsParams.rawPayload`)
+//! is kept the same way in its place; the newer fields (tags, `deliverAt`, message headers,
+//! hourly retention) are checked in [`super::message_extras`]. Creating a message writes it
+//! and its deliveries in one store transaction, then wakes the workers. This module must not
+//! deliver anything.
 
 use axum::{extract::State, http::StatusCode, Json};
 use hookd_core::{
