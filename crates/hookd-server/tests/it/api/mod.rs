@@ -12,5 +12,6 @@ mod families;
 mod families_config;
 mod health;
 mod message;
+mod message_extras;
 mod protocol;
 mod ratelimit;
