@@ -23,9 +23,10 @@ use super::{
     load_app, load_endpoint, load_message,
     message::MessageOut,
     schema::{
-        AppPath, AttemptPath, BadRequest, EmptyResponse, EndpointPath, Errors, IdempotencyKey,
-        MessageAttemptTriggerType, MessageFilters, MessageStatus, MessageStatusText, MsgPath,
-        Pagination, StatusCodeClassFilter, StatusFilter, Unavailable, WithContent,
+        expanded_statuses, AppPath, AttemptPath, BadRequest, EmptyResponse, EndpointPath, Errors,
+        ExpandedStatuses, IdempotencyKey, MessageAttemptTriggerType, MessageFilters, MessageStatus,
+        MessageStatusText, MsgPath, Pagination, StatusCodeClassFilter, StatusFilter, Unavailable,
+        WithContent,
     },
     wire::{ts, ListResponse},
 };
@@ -191,7 +192,7 @@ fn attempt_filter(query: &QueryParams) -> ApiResult<AttemptFilter> {
     tag = "Message Attempt",
     summary = "List Attempts By Endpoint",
     description = "List attempts by endpoint id, newest first.",
-    params(AppPath, EndpointPath, Pagination, StatusFilter, StatusCodeClassFilter, MessageFilters, WithContent),
+    params(AppPath, EndpointPath, Pagination, StatusFilter, StatusCodeClassFilter, MessageFilters, WithContent, ExpandedStatuses),
     responses((status = 200, body = crate::api::schema::ListMessageAttemptOut), Errors, Unavailable)
 )]
 pub async fn list_by_endpoint(
@@ -202,6 +203,7 @@ pub async fn list_by_endpoint(
     let q = query.list_query(Order::Descending, false)?;
     let filter = attempt_filter(&query)?;
     let with_content = query.bool("with_content", true)?;
+    expanded_statuses(&query)?;
     let app = load_app(&state, &app_id).await?;
     let ep = load_endpoint(&state, &app, &endpoint_id).await?;
     let page = state
@@ -221,7 +223,7 @@ pub async fn list_by_endpoint(
     tag = "Message Attempt",
     summary = "List Attempts By Msg",
     description = "List attempts by message id (or eventId), newest first.",
-    params(AppPath, MsgPath, Pagination, StatusFilter, StatusCodeClassFilter, EndpointIdFilter, MessageFilters, WithContent),
+    params(AppPath, MsgPath, Pagination, StatusFilter, StatusCodeClassFilter, EndpointIdFilter, MessageFilters, WithContent, ExpandedStatuses),
     responses((status = 200, body = crate::api::schema::ListMessageAttemptOut), Errors, Unavailable)
 )]
 pub async fn list_by_msg(
@@ -232,6 +234,7 @@ pub async fn list_by_msg(
     let q = query.list_query(Order::Descending, false)?;
     let mut filter = attempt_filter(&query)?;
     let with_content = query.bool("with_content", true)?;
+    expanded_statuses(&query)?;
     let app = load_app(&state, &app_id).await?;
     let msg = load_message(&state, &app, &msg_id).await?;
     if let Some(endpoint_id) = query.get("endpoint_id") {
@@ -273,13 +276,15 @@ async fn load_attempt(
     tag = "Message Attempt",
     summary = "Get Messageattempt",
     description = "Get a message attempt by id.",
-    params(AppPath, MsgPath, AttemptPath),
+    params(AppPath, MsgPath, AttemptPath, ExpandedStatuses),
     responses((status = 200, body = MessageAttemptOut), Errors, Unavailable)
 )]
 pub async fn get(
     State(state): State<AppState>,
     ApiPath((app_id, msg_id, attempt_id)): ApiPath<(String, String, String)>,
+    query: QueryParams,
 ) -> ApiResult<Json<MessageAttemptOut>> {
+    expanded_statuses(&query)?;
     let (_, attempt) = load_attempt(&state, &app_id, &msg_id, &attempt_id).await?;
     Ok(Json(MessageAttemptOut::new(attempt, true)))
 }
@@ -464,7 +469,7 @@ pub async fn list_attempted_destinations(
     summary = "List Attempted Messages",
     description = "List the messages sent to an endpoint, newest first, with the delivery's \
                    status.",
-    params(AppPath, EndpointPath, Pagination, MessageFilters, StatusFilter, WithContent),
+    params(AppPath, EndpointPath, Pagination, MessageFilters, StatusFilter, WithContent, ExpandedStatuses),
     responses((status = 200, body = crate::api::schema::ListEndpointMessageOut), Errors, Unavailable)
 )]
 pub async fn list_attempted_messages(
@@ -474,6 +479,7 @@ pub async fn list_attempted_messages(
 ) -> ApiResult<Json<ListResponse<EndpointMessageOut>>> {
     let q = query.list_query(Order::Descending, false)?;
     let with_content = query.bool("with_content", true)?;
+    expanded_statuses(&query)?;
     let filter = DeliveryFilter {
         message: MessageFilter {
             before: query.timestamp("before")?,

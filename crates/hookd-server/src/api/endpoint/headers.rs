@@ -59,6 +59,7 @@ const MAX_HEADER_VALUE_LEN: usize = 4096;
 
 /// Svix's `EndpointHeadersIn`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EndpointHeadersIn {
     /// The custom headers deliveries carry, by name. Names must be HTTP tokens and not ones
     /// hookd sets itself; values at most 4096 bytes, without line breaks.
@@ -68,6 +69,7 @@ pub struct EndpointHeadersIn {
 
 /// Svix's `EndpointHeadersPatchIn`: a `null` value removes the header.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EndpointHeadersPatchIn {
     /// The headers to set, and `null` for those to remove.
     #[schema(example = json!({"X-Example": "123", "X-Foobar": null}))]

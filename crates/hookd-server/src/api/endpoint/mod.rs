@@ -57,6 +57,7 @@ const ENDPOINT_VERSION: u16 = 1;
 /// Svix's `EndpointIn` (POST) and `EndpointUpdate` (PUT, which ignores `secret`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 pub struct EndpointIn {
     /// An optional description of the endpoint (no control characters 0x00–0x08).
     #[serde(default)]
@@ -136,6 +137,7 @@ pub struct EndpointIn {
 #[derive(ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[allow(dead_code)]
+#[serde(deny_unknown_fields)]
 pub struct EndpointUpdate {
     /// An optional description of the endpoint (no control characters 0x00–0x08).
     #[serde(default)]
@@ -199,6 +201,7 @@ pub struct EndpointUpdate {
 /// Svix's `EndpointPatch`: only the fields present change; `null` clears a nullable one.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 pub struct EndpointPatch {
     /// An optional description of the endpoint.
     #[serde(default)]
