@@ -214,3 +214,29 @@ async fn auth_schemes_refuse_fields_they_do_not_have() {
     .await
     .expect(201);
 }
+
+/// `PUT …/endpoint/{id}` shares `EndpointIn` with `POST` but is documented as Svix's
+/// `EndpointUpdate`, without `secret` and `headers`: they are refused there, not dropped.
+#[tokio::test]
+async fn endpoint_put_refuses_a_secret_and_headers() {
+    let h = Harness::new().await;
+    h.app("a").await;
+    let path = "/api/v1/app/a/endpoint/by-put";
+    let secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+    let r = h
+        .put(path, json!({"url": "https://e.com", "secret": secret}))
+        .await
+        .expect(422);
+    assert_eq!(first_loc(&r.json), json!(["body", "secret"]));
+    let r = h
+        .put(
+            path,
+            json!({"url": "https://e.com", "headers": {"X-A": "1"}}),
+        )
+        .await
+        .expect(422);
+    assert_eq!(first_loc(&r.json), json!(["body", "headers"]));
+    h.put(path, json!({"url": "https://e.com", "headers": {}}))
+        .await
+        .expect(201);
+}
