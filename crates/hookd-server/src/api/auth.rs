@@ -35,6 +35,7 @@ const PORTAL_TOKEN_NAME: &str = "app-portal-access";
 /// `readOnly`) are accepted and ignored: hookd has no feature-flagged event types to hide.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 pub struct AppPortalAccessIn {
     /// Optionally creates a new application alongside the token.
     ///
