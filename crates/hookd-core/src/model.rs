@@ -60,7 +60,7 @@ pub struct EventType {
 /// A signing secret that was rotated out and still signs until `expires_at`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OldSecret {
-    /// The `whsec_` secret.
+    /// The secret, `whsec_…` (HMAC) or `whsk_…` (ed25519).
     pub key: String,
     /// When it stops signing.
     pub expires_at: Timestamp,
@@ -91,7 +91,7 @@ pub struct Endpoint {
     pub metadata: Metadata,
     /// Extra headers sent with every delivery.
     pub headers: BTreeMap<String, String>,
-    /// The current `whsec_` signing secret.
+    /// The current signing secret: `whsec_…` (HMAC-SHA256) or `whsk_…` (an ed25519 key pair).
     pub secret: String,
     /// Rotated-out secrets still within their grace period.
     pub old_secrets: Vec<OldSecret>,

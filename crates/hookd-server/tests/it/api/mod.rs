@@ -5,6 +5,7 @@
 mod application;
 mod attempt;
 mod auth;
+mod ed25519;
 mod endpoint;
 mod event_type;
 mod health;
