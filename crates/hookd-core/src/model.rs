@@ -221,6 +221,14 @@ pub struct Attempt {
     /// What was sent, as recorded with the attempt; `None` for attempts recorded before hookd
     /// kept requests, and for attempts that never got as far as a request.
     pub request: Option<SentRequest>,
+    /// When the delivery was due again after this attempt, as scheduled when the attempt was
+    /// recorded; `None` when it was not retried (a success, the schedule used up, a manual
+    /// attempt) and for attempts recorded before hookd kept it. A later resend does not
+    /// change it.
+    pub next_attempt_at: Option<Timestamp>,
+    /// The receiver's `Retry-After` header as it came with a 429 or 503 answer, cut to
+    /// [`crate::retry_after::MAX_RECORDED_BYTES`], whether or not it could be read.
+    pub retry_after: Option<String>,
 }
 
 /// The request of an attempt, as recorded when it was made, so that the consoles show what

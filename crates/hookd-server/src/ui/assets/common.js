@@ -648,6 +648,8 @@ window.hk = (function () {
         request,
         h('h4', 'Response received'),
         h('p', ok ? 'Delivered: ' : 'Failed: ', attempt.responseStatusCode ? 'HTTP ' + attempt.responseStatusCode : 'no response (status 0)', ' in ' + attempt.responseDurationMs + ' ms'),
+        attempt.retryAfter ? h('p.retry-after', 'The receiver asked to be retried later: ', h('code', 'Retry-After: ' + attempt.retryAfter)) : null,
+        attempt.nextAttempt ? h('p.next-attempt', 'Next attempt scheduled for ', timeEl(attempt.nextAttempt), attempt.retryAfter ? ' (the retry schedule\'s time, moved later when the receiver asked for later, at most 24 hours after its answer).' : '.') : null,
         h('pre.response-body', attempt.response === '' ? '(empty body)' : pretty(attempt.response))));
     details.addEventListener('toggle', () => {
       if (details.open) load();

@@ -3,6 +3,7 @@
 //! Each step waits on a signal (the worker's completion count or the receiver's request count).
 
 mod ed25519;
+mod retry_after;
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
