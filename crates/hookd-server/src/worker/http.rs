@@ -164,7 +164,7 @@ impl Sender {
         let retry_after = retry_after::honoured_for(status)
             .then(|| response.headers().get(reqwest::header::RETRY_AFTER))
             .flatten()
-            .map(|v| retry_after::recordable(&String::from_utf8_lossy(v.as_bytes())));
+            .map(|v| recordable(v.as_bytes(), retry_after::MAX_RECORDED_BYTES));
         let mut kept = Vec::with_capacity(self.response_limit.min(4096));
         loop {
             match response.chunk().await {
