@@ -5,9 +5,12 @@
 mod application;
 mod attempt;
 mod auth;
+mod background_task;
 mod ed25519;
 mod endpoint;
 mod event_type;
+mod families;
+mod families_config;
 mod health;
 mod message;
 mod protocol;
