@@ -151,17 +151,19 @@ pub async fn import(
         .enumerate()
     {
         let index = i.to_string();
-        let Some(Value::String(name)) = item.remove("name") else {
+        let name = item.remove("name");
+        for read_only in EXPORTED_TIMES {
+            item.remove(read_only);
+        }
+        // The fields first, so that an unknown name is refused by name whatever else is wrong.
+        let bytes = serde_json::to_vec(&item).map_err(|e| ApiError::Internal(Box::new(e)))?;
+        let update: EventTypeUpdate = parse_json_at(&bytes, &["body", "eventTypes", &index])?;
+        let Some(Value::String(name)) = name else {
             return Err(ApiError::invalid(
                 &["body", "eventTypes", &index, "name"],
                 "field required",
             ));
         };
-        for read_only in EXPORTED_TIMES {
-            item.remove(read_only);
-        }
-        let bytes = serde_json::to_vec(&item).map_err(|e| ApiError::Internal(Box::new(e)))?;
-        let update: EventTypeUpdate = parse_json_at(&bytes, &["body", "eventTypes", &index])?;
         parsed.push((name, update));
     }
     for (name, update) in parsed {
