@@ -1,8 +1,9 @@
 //! `POST /api/v1/app/{app_id}/endpoint/{endpoint_id}/send-example`: publishes an example message
 //! of an event type to this one endpoint, whatever its filters, and wakes the workers.
 //!
-//! The payload is the first entry of `examples` in the event type's schema (version `"1"` first,
-//! as Svix reads it, then any other version). The special type `svix.ping` needs no event type
+//! The payload is entry `exampleIndex` (default the first) of `examples` in the event type's
+//! schema (version `"1"` first, as Svix reads it, then any other version that has examples); an
+//! index past the last example is a 422 naming `exampleIndex`. The special type `svix.ping` needs no event type
 //! and sends `{"success": true}`. An event type without an example is refused with Svix's 400
 //! `invalid_scheme`.
 //!
@@ -53,26 +54,40 @@ pub struct EventExampleIn {
         example = "user.signup"
     )]
     event_type: String,
+    /// Which of the schema's examples to send, from 0 (the default).
+    #[serde(default)]
+    #[schema(minimum = 0, default = 0)]
+    example_index: Option<u64>,
 }
 
-/// The first example of the preferred schema version, else of any version.
-fn example_of(schemas: &serde_json::Value) -> Option<&serde_json::Value> {
-    fn first_example(schema: &serde_json::Value) -> Option<&serde_json::Value> {
+/// The examples of the preferred schema version, else of the first version that has any.
+fn examples_of(schemas: &serde_json::Value) -> Option<&[serde_json::Value]> {
+    fn examples(schema: &serde_json::Value) -> Option<&[serde_json::Value]> {
         schema
             .get("examples")
             .and_then(serde_json::Value::as_array)
-            .and_then(|examples| examples.first())
+            .map(Vec::as_slice)
+            .filter(|examples| !examples.is_empty())
     }
     let versions = schemas.as_object()?;
     versions
         .get(PREFERRED_SCHEMA_VERSION)
-        .and_then(first_example)
-        .or_else(|| versions.values().find_map(first_example))
+        .and_then(examples)
+        .or_else(|| versions.values().find_map(examples))
 }
 
 /// The example payload of `event_type` (see the module docs); also what a test send sends when
 /// it is given no payload.
 pub(crate) async fn example_payload(state: &AppState, event_type: &str) -> ApiResult<String> {
+    indexed_example_payload(state, event_type, 0).await
+}
+
+/// Example `index` of `event_type`'s schema (see the module docs).
+async fn indexed_example_payload(
+    state: &AppState,
+    event_type: &str,
+    index: u64,
+) -> ApiResult<String> {
     if event_type == PING_EVENT_TYPE {
         return Ok(PING_PAYLOAD.to_owned());
     }
@@ -81,18 +96,34 @@ pub(crate) async fn example_payload(state: &AppState, event_type: &str) -> ApiRe
         .get_event_type(event_type)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let example = et
+    let no_example = || {
+        ApiError::bad_request(
+            "invalid_scheme",
+            "Unable to generate example message from event-type schema",
+        )
+    };
+    let examples = et
         .schemas
         .as_ref()
-        .and_then(example_of)
-        .filter(|e| e.is_object())
+        .and_then(examples_of)
+        .ok_or_else(no_example)?;
+    let example = usize::try_from(index)
+        .ok()
+        .and_then(|i| examples.get(i))
         .ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_scheme",
-                "Unable to generate example message from event-type schema",
+            ApiError::invalid(
+                &["body", "exampleIndex"],
+                format!(
+                    "the event type's schema has {} example(s), numbered from 0",
+                    examples.len()
+                ),
             )
-        })?;
-    serde_json::to_string(example).map_err(|e| ApiError::Internal(Box::new(e)))
+        })?
+        .clone();
+    let example = Some(example)
+        .filter(serde_json::Value::is_object)
+        .ok_or_else(no_example)?;
+    serde_json::to_string(&example).map_err(|e| ApiError::Internal(Box::new(e)))
 }
 
 /// `POST …/send-example`: 200 (202 for Svix SDKs) with the published message.
@@ -126,7 +157,12 @@ pub async fn send_example(
     )?;
     let app = load_app(&state, &app_id).await?;
     let ep = load_endpoint(&state, &app, &endpoint_id).await?;
-    let payload = example_payload(&state, &input.event_type).await?;
+    let payload = indexed_example_payload(
+        &state,
+        &input.event_type,
+        input.example_index.unwrap_or_default(),
+    )
+    .await?;
     let now = state.clock.now();
     let msg = Message {
         id: MsgId::generate(now, &mut rand::thread_rng()),
@@ -158,10 +194,13 @@ mod tests {
 
     #[test]
     fn examples_come_from_version_one_first() {
-        let s = json!({"2": {"examples": [{"v": 2}]}, "1": {"examples": [{"v": 1}]}});
-        assert_eq!(example_of(&s), Some(&json!({"v": 1})));
-        let s = json!({"2": {"examples": [{"v": 2}]}});
-        assert_eq!(example_of(&s), Some(&json!({"v": 2})));
-        assert_eq!(example_of(&json!({"1": {"type": "object"}})), None);
+        let s = json!({"2": {"examples": [{"v": 2}]}, "1": {"examples": [{"v": 1}, {"v": 11}]}});
+        assert_eq!(
+            examples_of(&s),
+            Some(&[json!({"v": 1}), json!({"v": 11})][..])
+        );
+        let s = json!({"2": {"examples": [{"v": 2}]}, "1": {"examples": []}});
+        assert_eq!(examples_of(&s), Some(&[json!({"v": 2})][..]));
+        assert_eq!(examples_of(&json!({"1": {"type": "object"}})), None);
     }
 }

@@ -479,7 +479,8 @@ async fn send_example_goes_to_that_endpoint_only() {
     h.post(
         "/api/v1/event-type",
         json!({"name": "invoice.paid", "description": "Paid",
-               "schemas": {"1": {"type": "object", "examples": [{"invoiceId": "inv_1"}]}}}),
+               "schemas": {"1": {"type": "object",
+                                 "examples": [{"invoiceId": "inv_1"}, {"invoiceId": "inv_2"}]}}}),
     )
     .await
     .expect(201);
@@ -512,6 +513,25 @@ async fn send_example_goes_to_that_endpoint_only() {
         attempts[0].endpoint_id.as_str(),
         target["id"].as_str().unwrap()
     );
+
+    // `exampleIndex` picks another example; past the last one it is refused by name.
+    let r = h
+        .post(
+            "/api/v1/app/a/endpoint/target/send-example",
+            json!({"eventType": "invoice.paid", "exampleIndex": 1}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.json["payload"], json!({"invoiceId": "inv_2"}));
+    let r = h
+        .post(
+            "/api/v1/app/a/endpoint/target/send-example",
+            json!({"eventType": "invoice.paid", "exampleIndex": 2}),
+        )
+        .await
+        .expect(422);
+    assert_eq!(r.loc(), vec!["body", "exampleIndex"]);
+    assert_eq!(h.attempt_due(200).await.len(), 1, "the second example");
 
     let r = h
         .post(
