@@ -23,6 +23,7 @@ from svix.api import (
     MessageIn,
     MessageListOptions,
     MessagePrecheckIn,
+    MessageStatus,
     RecoverIn,
     ReplayIn,
 )
@@ -147,15 +148,27 @@ def run(client, app, main_ep, receiver, check):
     at = at.replace(microsecond=at.microsecond // 1000 * 1000)
     later = client.message.create(app.id, MessageIn(event_type="later.due", payload={"later": True}, deliver_at=at))
     check("deliverAt reads back", later.deliver_at == at, repr(later.deliver_at))
+    dest = next(d for d in client.message_attempt.list_attempted_destinations(app.id, later.id).data
+                if d.id == later_ep.id)
+    # Read before the delivery is due, unless this machine stalled for the whole 2 s.
+    check("the destination shows deliverAt as its next attempt (or has been delivered)",
+          dest.next_attempt == at or time.time() >= at.timestamp(), repr(dest))
     _, headers, _, arrived = receiver.next_timed("/later")
     check("the scheduled message arrives no earlier than deliverAt",
           headers.get("webhook-id") == later.id and arrived >= at.timestamp(), f"{arrived} < {at.timestamp()}")
 
     # Retry-After: the receiver answers 429 once; hookd retries no sooner than it asked.
     receiver.scripted["/ratelimited"] = [(429, {"Retry-After": str(RETRY_AFTER_SECONDS)})]
-    endpoint("/ratelimited", "retry.after", whsec("ra"))
+    ra_ep = endpoint("/ratelimited", "retry.after", whsec("ra"))
     ra = client.message.create(app.id, MessageIn(event_type="retry.after", payload={"ra": 1}))
     _, _, _, first = receiver.next_timed("/ratelimited")
+    dest = wait_for(lambda: next(d for d in client.message_attempt.list_attempted_destinations(app.id, ra.id).data
+                                 if d.id == ra_ep.id),
+                    lambda d: d.next_attempt is not None or d.status == MessageStatus.SUCCESS)
+    # Read between the two attempts (5 s apart by default), unless the retry was already made.
+    check("the destination's next attempt is no sooner than Retry-After asks",
+          dest.status == MessageStatus.SUCCESS or dest.next_attempt.timestamp() >= first + RETRY_AFTER_SECONDS,
+          repr(dest))
     _, headers, _, second = receiver.next_timed("/ratelimited")
     check("the 429'd delivery is retried no sooner than Retry-After",
           headers.get("webhook-id") == ra.id and second - first >= RETRY_AFTER_SECONDS, f"{second - first}")
