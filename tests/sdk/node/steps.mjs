@@ -73,9 +73,15 @@ export async function newerSteps({ svix, app, ep, base, rx, check, waitFor }) {
 
   // Retry-After: the receiver answers 429 once; hookd retries no sooner than it asked.
   rx.scripted.set("/ratelimited", [{ status: 429, headers: { "Retry-After": String(RETRY_AFTER_SECONDS) } }]);
-  await endpoint("/ratelimited", "retry.after", secretOf("ra"));
+  const raEp = await endpoint("/ratelimited", "retry.after", secretOf("ra"));
   const ra = await svix.message.create(app.id, { eventType: "retry.after", payload: { ra: 1 } });
   const first = await rx.next("/ratelimited");
+  const raDests = await waitFor(() => svix.messageAttempt.listAttemptedDestinations(app.id, ra.id),
+    (r) => r.data.some((d) => d.id === raEp.id && (d.nextAttempt || d.statusText === "success")));
+  const raDest = raDests.data.find((d) => d.id === raEp.id);
+  // Read between the two attempts (5 s apart by default), unless the retry was already made.
+  check("the destination's next attempt is no sooner than Retry-After asks", raDest?.statusText === "success"
+    || raDest?.nextAttempt?.getTime() >= first.at + RETRY_AFTER_SECONDS * 1000, JSON.stringify(raDest));
   const second = await rx.next("/ratelimited");
   check("the 429'd delivery is retried no sooner than Retry-After", second.headers["webhook-id"] === ra.id
     && second.at - first.at >= RETRY_AFTER_SECONDS * 1000, `${second.at - first.at} ms`);
