@@ -15,7 +15,7 @@ use svix::{
     error::Error,
     models::{
         BackgroundTaskStatus, BackgroundTaskType, BulkReplayIn, EndpointHeadersPatchIn, EndpointIn,
-        EventTypeIn, MessageIn, MessagePrecheckIn, RecoverIn, ReplayIn,
+        EventTypeIn, MessageIn, MessagePrecheckIn, MessageStatus, RecoverIn, ReplayIn,
     },
 };
 
@@ -213,7 +213,7 @@ pub async fn run(
             vec![("retry-after", RETRY_AFTER_SECS.to_string())],
         )],
     );
-    endpoint("/ratelimited", "retry.after", &secret_of("ra"))
+    let ra_ep = endpoint("/ratelimited", "retry.after", &secret_of("ra"))
         .await
         .map_err(e)?;
     let ra = svix
@@ -226,6 +226,30 @@ pub async fn run(
         .await
         .map_err(e)?;
     let first = next_to(rx, "/ratelimited")?;
+    let ra_dest = loop {
+        let dest = svix
+            .message_attempt()
+            .list_attempted_destinations(app(), ra.id.clone(), None)
+            .await
+            .map_err(e)?
+            .data
+            .into_iter()
+            .find(|d| d.id == ra_ep.id);
+        match dest {
+            Some(d) if d.next_attempt.is_some() || d.status == MessageStatus::Success => break d,
+            _ => tokio::time::sleep(POLL).await,
+        }
+    };
+    let asked = first.at + Duration::from_secs(RETRY_AFTER_SECS);
+    // Read between the two attempts (5 s apart by default), unless the retry was already made.
+    r.check(
+        "the destination's next attempt is no sooner than Retry-After asks",
+        ra_dest.status == MessageStatus::Success
+            || ra_dest
+                .next_attempt
+                .is_some_and(|t| SystemTime::from(t) >= asked),
+        ra_dest.next_attempt,
+    );
     let second = next_to(rx, "/ratelimited")?;
     let gap = second.at.duration_since(first.at).unwrap_or_default();
     r.check(
