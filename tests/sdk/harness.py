@@ -11,7 +11,6 @@ and verifier in their own language.
 
 import http.server
 import os
-import queue
 import socket
 import subprocess
 import threading
@@ -29,20 +28,34 @@ def free_port():
 
 
 class Receiver:
-    """A local webhook receiver that queues every request it gets."""
+    """A local webhook receiver that keeps every request it gets, with its arrival time on the
+    receiver's clock. A path may be scripted to give other answers first (e.g. a 429 with
+    `Retry-After`); every other request is answered 200."""
 
     def __init__(self):
-        self.requests = queue.Queue()
+        self.arrived = []
+        self.cond = threading.Condition()
+        # path -> [(status, {header: value}), ...]: answers given, in turn, before 200s.
+        self.scripted = {}
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length)
-                outer.requests.put((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(200)
+                at = time.time()
+                with outer.cond:
+                    script = outer.scripted.get(self.path) or []
+                    status, extra = script.pop(0) if script else (200, {})
+                self.send_response(status)
+                for name, value in extra.items():
+                    self.send_header(name, value)
+                self.send_header("content-length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
+                with outer.cond:
+                    outer.arrived.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body, at))
+                    outer.cond.notify_all()
 
             def log_message(self, *args):
                 pass
@@ -51,8 +64,22 @@ class Receiver:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def next(self):
-        return self.requests.get(timeout=DEADLINE_SECONDS)
+    def next_timed(self, path=None):
+        """The oldest request not yet taken (to `path`, when given), as (path, headers, body,
+        arrival time in seconds since the epoch); requests to other paths stay for later."""
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        with self.cond:
+            while True:
+                for i, hit in enumerate(self.arrived):
+                    if path is None or hit[0] == path:
+                        return self.arrived.pop(i)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no webhook arrived at {path or 'any path'}")
+                self.cond.wait(left)
+
+    def next(self, path=None):
+        return self.next_timed(path)[:3]
 
 
 def start_hookd(binary, data_dir):

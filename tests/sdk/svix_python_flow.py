@@ -6,7 +6,9 @@ Usage: svix_python_flow.py PATH_TO_HOOKD_BINARY
 
 It starts hookd on a free port with a fresh data directory, starts a local receiver, runs
 create app -> event type -> endpoint -> message -> list attempts (plus idempotency, eventId
-conflicts, secret rotation and a portal token), and exits non-zero if any check fails.
+conflicts, secret rotation and a portal token; then an ed25519 endpoint, tags, a raw
+form-encoded payload, deliverAt, a receiver's Retry-After, header deletion, precheck, replays
+and background tasks: see svix_python_steps.py), and exits non-zero if any check fails.
 The closing line follows the "N passed, N failed" convention so CI can read it.
 """
 
@@ -25,6 +27,7 @@ from svix.api import (
 )
 from svix.exceptions import HttpError
 
+import svix_python_steps
 from harness import run_against_hookd, wait_for
 
 
@@ -91,6 +94,8 @@ def run(url, token, receiver, report):
         check("portal token cannot list applications", False, "no error raised")
     except HttpError as e:
         check("portal token cannot list applications (403)", e.status_code == 403, repr(e))
+
+    svix_python_steps.run(client, app, ep, receiver, check)
 
     client.application.delete(app.id)
     try:

@@ -11,6 +11,7 @@ import { createServer } from "node:http";
 import { once } from "node:events";
 import { Svix, ApiException } from "svix";
 import { verifyWebhook, ed25519Verify } from "./verify.mjs";
+import { newerSteps } from "./steps.mjs";
 
 // How long a webhook may take to arrive, and an API read to show a change. Generous: CI
 // machines are slow, and a missing webhook is a failure either way.
@@ -34,34 +35,47 @@ function check(name, condition, detail = "") {
   }
 }
 
-/** A local receiver: queues every request; answers 500 on paths in `failing`, else 200. */
+/** A local receiver: keeps every request with its arrival time (`at`, ms on the receiver's
+ * clock); answers 500 on paths in `failing`, the answers queued in `scripted` (path → list of
+ * `{status, headers}`) first, else 200. */
 function receiver() {
-  const queue = [];
+  const arrived = [];
   const waiters = [];
   const failing = new Set();
+  const scripted = new Map();
   const server = createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
-      const hit = { path: req.url, headers: req.headers, body: Buffer.concat(chunks) };
-      res.statusCode = failing.has(req.url) ? 500 : 200;
+      const hit = { path: req.url, headers: req.headers, body: Buffer.concat(chunks), at: Date.now() };
+      const script = scripted.get(req.url)?.shift();
+      res.statusCode = script?.status ?? (failing.has(req.url) ? 500 : 200);
+      for (const [name, value] of Object.entries(script?.headers ?? {})) res.setHeader(name, value);
       res.end("ok");
-      const waiter = waiters.shift();
-      if (waiter) waiter(hit);
-      else queue.push(hit);
+      const i = waiters.findIndex((w) => w.path === undefined || w.path === hit.path);
+      if (i >= 0) waiters.splice(i, 1)[0].resolve(hit);
+      else arrived.push(hit);
     });
   });
   return {
     server,
     failing,
-    next() {
-      if (queue.length) return Promise.resolve(queue.shift());
+    scripted,
+    /** The oldest request not yet taken (to `path`, when given); others stay for later. */
+    next(path) {
+      const i = arrived.findIndex((h) => path === undefined || h.path === path);
+      if (i >= 0) return Promise.resolve(arrived.splice(i, 1)[0]);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("no webhook arrived")), DEADLINE_MS);
-        waiters.push((hit) => {
+        const waiter = { path, resolve: null };
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          reject(new Error(`no webhook arrived at ${path ?? "any path"}`));
+        }, DEADLINE_MS);
+        waiter.resolve = (hit) => {
           clearTimeout(timer);
           resolve(hit);
-        });
+        };
+        waiters.push(waiter);
       });
     },
   };
@@ -213,6 +227,10 @@ async function main() {
   check("portal token reads its own application", tenantEndpoints.data.length === 2);
   check("portal token cannot list applications (403)", (await statusOf(tenant.application.list())) === 403);
 
+  // What hookd serves beyond the first steps: tags, raw payloads, deliverAt, Retry-After,
+  // deleteHeaders, precheck, replays and background tasks (see steps.mjs).
+  await newerSteps({ svix, app, ep, base, rx, check, waitFor });
+
   // ed25519 (`v1a,`): the verifier is first checked against node's own key pair, then verifies
   // hookd's deliveries to an endpoint with a `whsk_` secret.
   check("the ed25519 verifier accepts its own signature and refuses a tampered one", ed25519Verify.selfTest());
@@ -235,8 +253,7 @@ async function ed25519Flow(svix, app, base, rx) {
   });
   const publicKey = (await svix.endpoint.getSecret(app.id, ep.id)).key;
   const msg = await svix.message.create(app.id, { eventType: "invoice.paid", payload: { ed: 1 } });
-  let hit;
-  do hit = await rx.next(); while (hit.path !== "/ed25519");
+  const hit = await rx.next("/ed25519");
   check("ed25519 delivery carries the message id", hit.headers["webhook-id"] === msg.id);
   check("ed25519 signature verifies with the public key", ed25519Verify.webhook(publicKey, hit.headers, hit.body));
 }

@@ -10,6 +10,7 @@
 mod receiver;
 mod recover;
 mod report;
+mod steps;
 mod verify;
 
 use std::{collections::BTreeMap, process::ExitCode};
@@ -29,14 +30,9 @@ use svix::{
 /// signal to await.
 pub const POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
-/// The next request to `path` (others in between are dropped: the flow says which it awaits).
+/// The next request to `path` (others in between stay for later).
 pub fn next_to(rx: &Receiver, path: &str) -> Result<Hit, String> {
-    loop {
-        let hit = rx.next()?;
-        if hit.path == path {
-            return Ok(hit);
-        }
-    }
+    rx.next_to(path)
 }
 
 #[tokio::main]
@@ -378,6 +374,10 @@ async fn flow(url: &str, token: &str, r: &mut Report) -> Result<(), String> {
         status_of(tenant.application().list(None).await) == Some(403),
         (),
     );
+
+    // What hookd serves beyond the first steps: tags, raw payloads, deliverAt, Retry-After,
+    // deleteHeaders, precheck, replays and background tasks (see `steps`).
+    steps::run(&svix, &app.id, &ep.id, &rx, r).await?;
 
     // ed25519 (`v1a,`): the verifier is first checked against a key of our own, then verifies
     // hookd's deliveries to an endpoint with a `whsk_` secret.

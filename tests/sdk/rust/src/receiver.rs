@@ -1,10 +1,11 @@
 //! A local webhook receiver on a std `TcpListener`: it reads each HTTP/1.1 request (headers
-//! and a `content-length` body), answers 500 on the paths marked failing and 200 elsewhere,
-//! and queues what arrived for the flow. It must not verify anything (see `verify`) and needs
+//! and a `content-length` body), answers a path's scripted answers first (e.g. a 429 with
+//! `Retry-After`), 500 on the paths marked failing and 200 elsewhere, and queues what arrived,
+//! with its arrival time on the receiver's clock, for the flow. It must not verify anything (see `verify`) and needs
 //! no HTTP library: hookd's requests are plain HTTP/1.1 POSTs with a length.
 
 use std::{
-    collections::{BTreeMap, HashSet},
+    collections::{BTreeMap, HashMap, HashSet, VecDeque},
     io::{BufRead, BufReader, Read, Write},
     net::{TcpListener, TcpStream},
     sync::{
@@ -12,8 +13,12 @@ use std::{
         Arc, Mutex,
     },
     thread,
-    time::Duration,
+    time::{Duration, SystemTime},
 };
+
+/// A scripted answer: its status line (e.g. `429 Too Many Requests`) and extra headers.
+pub type Answer = (&'static str, Vec<(&'static str, String)>);
+type Scripts = Arc<Mutex<HashMap<String, VecDeque<Answer>>>>;
 
 /// How long a webhook may take to arrive. Generous: CI machines are slow, and a missing
 /// webhook is a failure either way.
@@ -25,12 +30,17 @@ pub struct Hit {
     pub path: String,
     pub headers: BTreeMap<String, String>,
     pub body: Vec<u8>,
+    /// When it arrived (its body read), on the receiver's clock.
+    pub at: SystemTime,
 }
 
 pub struct Receiver {
     pub base: String,
     failing: Arc<Mutex<HashSet<String>>>,
+    scripts: Scripts,
     queue: Queue<Hit>,
+    /// Requests taken from the queue while waiting for another path, oldest first.
+    pending: Mutex<VecDeque<Hit>>,
 }
 
 impl Receiver {
@@ -38,18 +48,47 @@ impl Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a local port");
         let base = format!("http://{}", listener.local_addr().expect("an address"));
         let failing = Arc::new(Mutex::new(HashSet::new()));
+        let scripts = Scripts::default();
         let (tx, queue) = channel();
-        let marks = failing.clone();
+        let (marks, answers) = (failing.clone(), scripts.clone());
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (tx, marks) = (tx.clone(), marks.clone());
-                thread::spawn(move || serve(stream, &tx, &marks));
+                let (tx, marks, answers) = (tx.clone(), marks.clone(), answers.clone());
+                thread::spawn(move || serve(stream, &tx, &marks, &answers));
             }
         });
         Self {
             base,
             failing,
+            scripts,
             queue,
+            pending: Mutex::default(),
+        }
+    }
+
+    /// Makes `path` give `answers`, in turn, before its usual ones.
+    pub fn script(&self, path: &str, answers: Vec<Answer>) {
+        self.scripts
+            .lock()
+            .expect("the lock is never poisoned")
+            .insert(path.to_owned(), answers.into());
+    }
+
+    /// The oldest request to `path` not yet taken; requests to other paths stay for later.
+    pub fn next_to(&self, path: &str) -> Result<Hit, String> {
+        let mut pending = self.pending.lock().expect("the lock is never poisoned");
+        if let Some(i) = pending.iter().position(|h| h.path == path) {
+            return Ok(pending.remove(i).expect("a found index"));
+        }
+        loop {
+            let hit = self
+                .queue
+                .recv_timeout(DEADLINE)
+                .map_err(|_| format!("no webhook arrived at {path}"))?;
+            if hit.path == path {
+                return Ok(hit);
+            }
+            pending.push_back(hit);
         }
     }
 
@@ -63,28 +102,45 @@ impl Receiver {
         }
     }
 
-    /// The next request, or an error once the deadline passes.
+    /// The oldest request not yet taken, or an error once the deadline passes.
     pub fn next(&self) -> Result<Hit, String> {
+        let waiting = self
+            .pending
+            .lock()
+            .expect("the lock is never poisoned")
+            .pop_front();
+        if let Some(hit) = waiting {
+            return Ok(hit);
+        }
         self.queue
             .recv_timeout(DEADLINE)
             .map_err(|_| "no webhook arrived".to_owned())
     }
 }
 
-fn serve(stream: TcpStream, tx: &Sender<Hit>, failing: &Mutex<HashSet<String>>) {
+fn serve(stream: TcpStream, tx: &Sender<Hit>, failing: &Mutex<HashSet<String>>, scripts: &Scripts) {
     let mut reader = BufReader::new(stream);
     // hookd may keep the connection for further requests: serve them in turn.
     while let Some(hit) = read_request(&mut reader) {
+        let scripted = scripts
+            .lock()
+            .expect("the lock is never poisoned")
+            .get_mut(&hit.path)
+            .and_then(VecDeque::pop_front);
         let fail = failing
             .lock()
             .expect("the lock is never poisoned")
             .contains(&hit.path);
-        let status = if fail {
-            "500 Internal Server Error"
-        } else {
-            "200 OK"
+        let (status, extra) = match scripted {
+            Some(answer) => answer,
+            None if fail => ("500 Internal Server Error", Vec::new()),
+            None => ("200 OK", Vec::new()),
         };
-        let answer = format!("HTTP/1.1 {status}\r\ncontent-length: 2\r\n\r\nok");
+        let extra: String = extra
+            .iter()
+            .map(|(name, value)| format!("{name}: {value}\r\n"))
+            .collect();
+        let answer = format!("HTTP/1.1 {status}\r\n{extra}content-length: 2\r\n\r\nok");
         if reader.get_mut().write_all(answer.as_bytes()).is_err() {
             return;
         }
@@ -117,6 +173,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Hit> {
         path,
         headers,
         body,
+        at: SystemTime::now(),
     })
 }
 
