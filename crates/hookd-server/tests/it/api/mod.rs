@@ -9,5 +9,7 @@ mod endpoint;
 mod event_type;
 mod health;
 mod message;
+mod portal_access;
+mod portal_scope;
 mod protocol;
 mod ratelimit;
