@@ -1,6 +1,7 @@
 //! Minting portal tokens with Svix's `AppPortalAccessIn` (expiry, the 422s of every field),
 //! expiring them with `expire-all`, the deprecated `dashboard-access`, and event types hidden
-//! behind feature flags. What each scope may reach is `portal_scope`'s.
+//! behind feature flags (in the catalogue and as endpoint filters). What each scope may reach
+//! is `portal_scope`'s.
 
 use axum::http::Method;
 use chrono::Duration;
@@ -287,6 +288,24 @@ async fn feature_flags_hide_event_types_from_tokens_without_them() {
         .expect(200);
     let r = h.get("/api/v1/event-type").await.expect(200);
     assert_eq!(names(&r), vec!["beta.type", "gamma.type", "open.type"]);
+
+    // Nor can a token subscribe an endpoint to a type hidden from it: the type does not exist
+    // for it.
+    let subscribe = |token: String| {
+        let h = &h;
+        async move {
+            h.call(
+                Method::POST,
+                "/api/v1/app/a/endpoint",
+                &token,
+                Some(json!({"url": "https://e.example", "filterTypes": ["beta.type"]})),
+            )
+            .await
+        }
+    };
+    let r = subscribe(plain.clone()).await.expect(422);
+    assert_eq!(r.loc(), vec!["body", "eventTypes"]);
+    subscribe(beta.clone()).await.expect(201);
 
     // A patch replaces the flags; null clears them, and the type is seen by every token.
     let r = h
