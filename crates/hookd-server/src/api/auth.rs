@@ -29,7 +29,10 @@ use super::{
     extract::{ApiJsonOrEmpty, ApiPath},
     load_app,
     message::app_or_create,
-    schema::{AppPath, BadRequest, Errors, IdempotencyKey, PayloadTooLarge, Unavailable},
+    schema::{
+        AppPath, BadRequest, Errors, FeatureFlag, IdempotencyKey, PayloadTooLarge, SessionId,
+        Unavailable,
+    },
     wire::Checks,
 };
 use crate::{
@@ -63,10 +66,10 @@ pub struct AppPortalAccessIn {
     /// ignored.
     #[serde(default)]
     application: Option<ApplicationIn>,
-    /// The set of feature flags the created token will have access to: event types gated by
-    /// one of them become visible to it.
+    /// The set of feature flags the created token will have access to (no duplicates): event
+    /// types gated by one of them become visible to it.
     #[serde(default)]
-    #[schema(max_items = 25, example = json!(["cool-new-feature"]))]
+    #[schema(value_type = Option<Vec<FeatureFlag>>, max_items = 25, example = json!(["cool-new-feature"]))]
     feature_flags: Option<Vec<String>>,
     /// Whether the portal is read-only: every route that changes something answers 403 to the
     /// token (logging out excepted), whatever its capabilities.
@@ -286,7 +289,7 @@ pub struct ApplicationTokenExpireIn {
     /// Only the tokens minted with one of these session ids expire; all the application's
     /// tokens when absent or empty.
     #[serde(default)]
-    #[schema(max_items = 1000)]
+    #[schema(value_type = Option<Vec<SessionId>>, max_items = 1000)]
     session_ids: Option<Vec<String>>,
 }
 

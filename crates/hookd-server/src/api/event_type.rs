@@ -24,8 +24,8 @@ use super::{
     extract::{path_key, ApiJson, ApiPath, QueryParams},
     options::{self as wire_options, EventTypeOptionsPatch},
     schema::{
-        BadRequest, Errors, EventTypeOptionsSchema, EventTypePath, IdempotencyKey, OrderParam,
-        Pagination, PayloadTooLarge, Unavailable,
+        BadRequest, Errors, EventTypeOptionsSchema, EventTypePath, FeatureFlag, IdempotencyKey,
+        OrderParam, Pagination, PayloadTooLarge, Unavailable,
     },
     wire::{self, ts, Checks, ListResponse, Patch},
 };
@@ -61,9 +61,10 @@ pub struct EventTypeIn {
     #[serde(default)]
     #[schema(value_type = Option<HashMap<String, Object>>, example = json!({"1": {"title": "Invoice Paid Event", "type": "object", "properties": {"invoiceId": {"type": "string"}}, "examples": [{"invoiceId": "in_1"}]}}))]
     schemas: Option<serde_json::Value>,
-    /// The feature flags that hide this event type from portal tokens holding none of them.
+    /// The feature flags (no duplicates) that hide this event type from portal tokens holding
+    /// none of them.
     #[serde(default)]
-    #[schema(example = json!(["cool-new-feature"]))]
+    #[schema(value_type = Option<Vec<FeatureFlag>>, example = json!(["cool-new-feature"]))]
     feature_flags: Option<Vec<String>>,
     /// Deprecated: one feature flag, added to `featureFlags`.
     #[serde(default)]
@@ -99,9 +100,10 @@ pub struct EventTypeUpdate {
     #[serde(default)]
     #[schema(value_type = Option<HashMap<String, Object>>, example = json!({"1": {"title": "Invoice Paid Event", "type": "object", "properties": {"invoiceId": {"type": "string"}}, "examples": [{"invoiceId": "in_1"}]}}))]
     schemas: Option<serde_json::Value>,
-    /// The feature flags that hide this event type from portal tokens holding none of them.
+    /// The feature flags (no duplicates) that hide this event type from portal tokens holding
+    /// none of them.
     #[serde(default)]
-    #[schema(example = json!(["cool-new-feature"]))]
+    #[schema(value_type = Option<Vec<FeatureFlag>>, example = json!(["cool-new-feature"]))]
     feature_flags: Option<Vec<String>>,
     /// Deprecated: one feature flag, added to `featureFlags`.
     #[serde(default)]
@@ -136,9 +138,9 @@ pub struct EventTypePatch {
     #[serde(default)]
     #[schema(value_type = Option<HashMap<String, Object>>)]
     schemas: Patch<serde_json::Value>,
-    /// The feature flags, replacing the stored ones; `null` clears them.
+    /// The feature flags (no duplicates), replacing the stored ones; `null` clears them.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<String>>, example = json!(["cool-new-feature"]))]
+    #[schema(value_type = Option<Vec<FeatureFlag>>, example = json!(["cool-new-feature"]))]
     feature_flags: Patch<Vec<String>>,
     /// Deprecated: one feature flag replacing the stored ones (with `featureFlags`, added to
     /// them); `null` clears them.
@@ -176,7 +178,7 @@ pub struct EventTypeOut {
     #[schema(format = DateTime)]
     updated_at: String,
     /// The feature flags that gate who sees it (`null`: none, every token sees it).
-    #[schema(example = json!(["cool-new-feature"]))]
+    #[schema(value_type = Option<Vec<FeatureFlag>>, example = json!(["cool-new-feature"]))]
     feature_flags: Option<Vec<String>>,
     /// Deprecated: the first of `featureFlags`, for clients that know a single flag.
     #[schema(example = "cool-new-feature", deprecated)]
