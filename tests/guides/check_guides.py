@@ -6,7 +6,8 @@ For each docs/moving-*.md it extracts every ```sh block, in order, and runs them
 with `set -euo pipefail`, the variables the guide's setup names (API, TOKEN, RECEIVER; the
 receiver is a local one here) and `curl` failing on any HTTP error. Then it checks at the local
 receiver that what the guide promises arrived (the seed vendor's headers, envelope, query
-secret, operational webhooks). It uses only the standard library, stops hookd when done, and
+secret, operational webhooks). The Svix guide (last) imports from that same hookd, standing in
+for Svix, into a data directory of its own. It uses only the standard library, stops hookd when done, and
 ends with an `N passed, N failed` line; the exit status is non-zero on any failure.
 """
 
@@ -110,11 +111,11 @@ def start_hookd(binary, data_dir):
     return proc, f"http://127.0.0.1:{port}/api/v1", token
 
 
-def run_guide(path, api, token, receiver_url):
+def run_guide(path, api, token, receiver_url, extra_env=""):
     blocks = SH_BLOCK.findall(path.read_text())
     script = "\n".join(
         ["set -euo pipefail",
-         f"export API={api} TOKEN={token} RECEIVER={receiver_url}",
+         f"export API={api} TOKEN={token} RECEIVER={receiver_url} {extra_env}",
          'curl() { command curl --fail-with-body --max-time 90 "$@"; echo; }']
         + blocks
     )
@@ -176,10 +177,36 @@ def check_postmen(rx, base, out, api, token):
           all("webhook-signature" in h for _, h, _ in reports))
 
 
+def check_svix(rx, base, out, api, token):
+    reports = out.split("Imported from Svix:")[1:]
+    check("svix: the guide runs the import twice, each ending with a report", len(reports) == 2, out)
+    if len(reports) != 2:
+        return
+    apps = len(list_all(api, token, "/app"))
+    first, second = reports
+    check("svix: the first run creates every application of the source",
+          f"applications  {apps} read: {apps} created" in first, first)
+    check("svix: the second run changes nothing",
+          f"applications  {apps} read: 0 created, 0 updated, {apps} unchanged" in second
+          and "0 created, 0 updated" in second.split("endpoints", 1)[1], second)
+
+
+def list_all(api, token, path):
+    items, iterator = [], ""
+    while True:
+        page = api_get(api, token, f"{path}?limit=250&iterator={iterator}")
+        items += page["data"]
+        if page["done"]:
+            return items
+        iterator = page["iterator"]
+
+
 GUIDES = {
     "moving-postpress.md": ("postpress", check_postpress),
     "moving-postscript.md": ("postscript", check_postscript),
     "moving-postmen.md": ("postmen", check_postmen),
+    # Last, so that the hookd standing in for Svix holds what the other guides created.
+    "moving-from-svix.md": ("svix", check_svix),
 }
 
 
@@ -193,7 +220,13 @@ def main():
             for name, (path, checker) in GUIDES.items():
                 guide = ROOT / "docs" / name
                 base = f"http://127.0.0.1:{rx.port}/{path}"
-                out = run_guide(guide, api, token, base)
+                with tempfile.TemporaryDirectory() as import_dir:
+                    # The Svix guide imports from the running hookd (it speaks Svix's API)
+                    # into a data directory of its own, with the binary under test on PATH.
+                    bin_dir = os.path.dirname(os.path.abspath(sys.argv[1]))
+                    extra = (f"SVIX_URL={api.removesuffix('/api/v1')} SVIX_TOKEN={token} "
+                             f"HOOKD_DATA_DIR={import_dir} PATH={bin_dir}:$PATH")
+                    out = run_guide(guide, api, token, base, extra)
                 checker(rx, base, out, api, token)
         finally:
             proc.terminate()

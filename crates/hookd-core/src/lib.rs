@@ -21,6 +21,7 @@ pub mod retry;
 pub mod seal;
 pub mod signing;
 pub mod store;
+pub mod task;
 pub mod throttle;
 pub mod token;
 pub mod validate;

@@ -33,12 +33,13 @@ use chrono::Duration;
 
 use crate::{
     delivery::{DeliveryState, MessageStatus, Transition, TriggerType},
-    id::{AppId, AttemptId, EndpointId, MsgId, TokenId},
+    id::{AppId, AttemptId, EndpointId, MsgId, TaskId, TokenId},
     model::{
         Application, Attempt, AttemptBucket, Delivery, Endpoint, EndpointStats, EventType, Message,
         StoredResponse, Token,
     },
     page::{ListQuery, Page},
+    task::{Task, TaskFilter, TaskStatus},
     Timestamp,
 };
 
@@ -624,6 +625,35 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn idempotency_abandon(&self, key: &str) -> StoreResult<()>;
     /// Deletes records created before `before`; returns how many.
     async fn idempotency_prune(&self, before: Timestamp) -> StoreResult<u64>;
+
+    // ---- Background tasks ----
+
+    /// Stores a new task; `Conflict` if its id is taken.
+    async fn create_task(&self, task: &Task) -> StoreResult<()>;
+    /// Ends a task: sets its status (`Finished` or `Failed`), `data` and `updated_at`, only
+    /// while it is still `Running`. True if this call ended it (a task ends once).
+    async fn end_task(
+        &self,
+        id: &TaskId,
+        status: TaskStatus,
+        data: &serde_json::Value,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Records that a running task is alive (its `updated_at` becomes `now`); true if it is
+    /// still running.
+    async fn touch_task(&self, id: &TaskId, now: Timestamp) -> StoreResult<bool>;
+    /// Finds a task by id.
+    async fn get_task(&self, id: &TaskId) -> StoreResult<Option<Task>>;
+    /// Lists tasks by id (so by start time), filtered.
+    async fn list_tasks(&self, filter: &TaskFilter, query: &ListQuery) -> StoreResult<Page<Task>>;
+    /// Fails every `Running` task whose `updated_at` is before `stale_before` (its process
+    /// stopped heartbeating), with `data` and `updated_at = now`. Returns how many.
+    async fn fail_stale_tasks(
+        &self,
+        stale_before: Timestamp,
+        data: &serde_json::Value,
+        now: Timestamp,
+    ) -> StoreResult<u64>;
 }
 
 #[cfg(test)]

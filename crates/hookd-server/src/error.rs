@@ -94,6 +94,9 @@ pub enum ApiError {
         /// When a retry can succeed, sent as `Retry-After` (whole seconds, rounded up).
         retry_after: std::time::Duration,
     },
+    /// A route of a Svix family hookd does not serve (501); the text names the family.
+    #[error("not implemented: {0}")]
+    NotImplemented(String),
     /// The storage cannot be reached; worth retrying later (503).
     #[error("storage unavailable")]
     Unavailable(#[source] StoreError),
@@ -143,6 +146,7 @@ impl ApiError {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -234,6 +238,7 @@ impl IntoResponse for ApiError {
                 detail,
                 retry_after,
             } => with_retry_after(standard("rate_limited", detail), *retry_after),
+            Self::NotImplemented(detail) => standard("not_implemented", detail),
             Self::Unavailable(_) => {
                 log_server_error(&self);
                 with_retry_after(

@@ -30,6 +30,10 @@ const INTERVAL: Duration = Duration::from_secs(3600);
 /// the last minutes, whatever an attacker cycling through addresses does.
 const LIMITER_PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 
+/// How often tasks whose process stopped are failed (see `api::background_task`): often
+/// enough that a dead task shows `failed` minutes after its heartbeat went stale.
+const TASK_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+
 /// Rows one retention statement changes at most: enough that a backlog of millions clears in
 /// minutes, few enough that one statement takes milliseconds, not seconds, even with
 /// 16 KiB response bodies.
@@ -118,11 +122,20 @@ pub fn spawn(state: AppState) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(INTERVAL);
         let mut limiter_tick = tokio::time::interval(LIMITER_PRUNE_INTERVAL);
+        let mut task_tick = tokio::time::interval(TASK_SWEEP_INTERVAL);
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
                 _ = limiter_tick.tick() => {
                     state.limits.prune();
+                    continue;
+                }
+                _ = task_tick.tick() => {
+                    match crate::api::background_task::fail_stale(&state).await {
+                        Ok(n) if n > 0 => tracing::warn!(failed = n, "tasks whose process stopped were failed"),
+                        Ok(_) => {}
+                        Err(err) => tracing::warn!(error = %err, "failing stale tasks failed"),
+                    }
                     continue;
                 }
             }

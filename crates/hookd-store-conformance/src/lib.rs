@@ -81,6 +81,7 @@ macro_rules! conformance_tests {
             apps::apps_paginate,
             event_types::event_type_crud_round_trip,
             event_types::event_types_list_by_name,
+            foreign_ids::foreign_ids_and_times_are_kept,
             endpoints::endpoint_crud_round_trip,
             endpoints::endpoint_lookup_is_scoped_to_app,
             endpoints::endpoint_delete_cascades,
@@ -123,6 +124,9 @@ macro_rules! conformance_tests {
             health::toggling_an_endpoint_resets_its_health,
             retention::payloads_expire_in_bounded_batches,
             retention::attempts_pruned_in_bounded_batches,
+            tasks::task_ends_once,
+            tasks::stale_tasks_fail,
+            tasks::tasks_list_filter_and_paginate,
         );
         $crate::conformance_tests!(@parallel $factory;
             tokens::admin_token_inserted_once_under_concurrency,

@@ -45,6 +45,7 @@ mod notify;
 mod queue;
 mod retention;
 mod store_impl;
+mod tasks;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 mod tokens;

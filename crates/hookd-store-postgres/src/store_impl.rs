@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use hookd_core::{
-    id::{AppId, AttemptId, EndpointId, MsgId, TokenId},
+    id::{AppId, AttemptId, EndpointId, MsgId, TaskId, TokenId},
     model::{
         Application, Attempt, AttemptBucket, Delivery, Endpoint, EndpointStats, EventType, Message,
         StoredResponse, Token,
@@ -15,12 +15,13 @@ use hookd_core::{
         AttemptFilter, BucketQuery, ClaimRequest, Claimed, Completion, Created, DeliveryFilter,
         IdempotencyBegin, MessageFilter, ResealBatch, Store, StoreResult, WorkCallback,
     },
+    task::{Task, TaskFilter, TaskStatus},
     Timestamp,
 };
 
 use crate::{
     apps, deliveries, endpoints, event_types, idempotency, limits, messages, notify, queue,
-    retention, tokens, PgStore,
+    retention, tasks, tokens, PgStore,
 };
 
 impl PgStore {
@@ -316,5 +317,35 @@ impl Store for PgStore {
 
     async fn attempt_buckets(&self, query: &BucketQuery) -> StoreResult<Vec<AttemptBucket>> {
         limits::attempt_buckets(self, query).await
+    }
+
+    async fn create_task(&self, task: &Task) -> StoreResult<()> {
+        tasks::create(self, task).await
+    }
+    async fn end_task(
+        &self,
+        id: &TaskId,
+        status: TaskStatus,
+        data: &serde_json::Value,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        tasks::end(self, id, status, data, now).await
+    }
+    async fn touch_task(&self, id: &TaskId, now: Timestamp) -> StoreResult<bool> {
+        tasks::touch(self, id, now).await
+    }
+    async fn get_task(&self, id: &TaskId) -> StoreResult<Option<Task>> {
+        tasks::get(self, id).await
+    }
+    async fn list_tasks(&self, filter: &TaskFilter, query: &ListQuery) -> StoreResult<Page<Task>> {
+        tasks::list(self, filter, query).await
+    }
+    async fn fail_stale_tasks(
+        &self,
+        stale_before: Timestamp,
+        data: &serde_json::Value,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        tasks::fail_stale(self, stale_before, data, now).await
     }
 }

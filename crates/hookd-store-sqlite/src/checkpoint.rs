@@ -27,6 +27,7 @@ impl Checkpointer {
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut failing = false;
             loop {
                 tokio::select! {
                     _ = tick.tick() => {}
@@ -36,12 +37,24 @@ impl Checkpointer {
                 // PASSIVE copies what it can without waiting for any lock: the writer keeps
                 // appending meanwhile, and frames still needed by a reader stay for the next
                 // round.
+                // On a full disk (the database file cannot grow to take the WAL's pages) this
+                // fails every round until space returns: said once when it starts failing and
+                // once when it works again, not four times a second.
                 match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
                     .execute(&mut conn)
                     .await
                 {
-                    Ok(_) => count_tx.send_modify(|n| *n += 1),
-                    Err(err) => tracing::warn!(error = %err, "checkpointing the WAL failed"),
+                    Ok(_) => {
+                        if std::mem::take(&mut failing) {
+                            tracing::info!("checkpointing the WAL works again");
+                        }
+                        count_tx.send_modify(|n| *n += 1);
+                    }
+                    Err(err) if !failing => {
+                        failing = true;
+                        tracing::warn!(error = %err, "checkpointing the WAL failed; retrying every round");
+                    }
+                    Err(_) => {}
                 }
             }
             let _ = conn.close().await;

@@ -20,6 +20,14 @@
 //! that message missing, which is the same failure as losing the acknowledgement itself, and
 //! every commit saves an `fsync`.
 //!
+//! # Failed writes
+//! A write that fails because the disk is full (or on an I/O error) is reported as
+//! `StoreError::Unavailable` and changes nothing. SQLite may have rolled its transaction back
+//! by itself; the write connection is then replaced when it returns to the pool (`writer`),
+//! so writes work again as soon as the disk has space, without reopening the store. On a full
+//! disk the WAL cannot grow and the checkpoints cannot grow the database file either; both
+//! resume by themselves once space returns.
+//!
 //! # Checkpoints
 //! SQLite's default has the committing connection copy the WAL back into the database file
 //! (and `fsync` both) once the WAL passes 1,000 pages, inside that commit: under steady load
@@ -52,7 +60,9 @@ mod messages;
 mod queue;
 mod retention;
 mod store_impl;
+mod tasks;
 mod tokens;
+mod writer;
 
 use std::{path::Path, path::PathBuf, time::Duration};
 
@@ -166,15 +176,17 @@ impl SqliteStore {
                 "wal_autocheckpoint",
                 WRITER_AUTOCHECKPOINT_PAGES.to_string(),
             );
-        // The write connection is never retired: it keeps the WAL and shared-memory files in
-        // existence for the read-only connections (which may lack the right to create them), and
-        // keeps its prepared statements warm.
+        // The write connection is not retired by age or idleness: it keeps its prepared
+        // statements warm. It is replaced only when a failed write left it unusable (see
+        // `writer`); the checkpointer's connection keeps the WAL and shared-memory files in
+        // existence for the read-only connections meanwhile.
         let write = SqlitePoolOptions::new()
             .max_connections(WRITE_POOL_SIZE)
             .min_connections(WRITE_POOL_SIZE)
             .idle_timeout(None)
             .max_lifetime(None)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            .after_release(|conn, _| Box::pin(writer::reusable(conn)))
             .connect_with(write_options)
             .await
             .map_err(open_err)?;
@@ -256,5 +268,30 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.to_string().contains("readonly"), "{err}");
+    }
+
+    /// The state a write failing on a full disk leaves (see `writer`), made without one: the
+    /// transaction ends under sqlx's feet, so sqlx's own rollback fails and it still counts
+    /// the connection as inside a transaction. The next write gets a fresh connection.
+    #[tokio::test]
+    async fn a_connection_left_inside_a_transaction_is_replaced() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = SqliteStore::open(&dir.path().join("hookd.db"))
+            .await
+            .unwrap();
+        let mut tx = store.begin_write().await.unwrap();
+        sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+        drop(tx);
+        for _ in 0..3 {
+            let mut tx = store
+                .begin_write()
+                .await
+                .expect("a usable write connection");
+            sqlx::query("DELETE FROM applications")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
     }
 }

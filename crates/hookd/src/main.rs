@@ -1,6 +1,7 @@
 //! The `hookd` binary: `hookd serve` runs the API and the delivery workers on the configured
 //! store; `hookd token create` mints an admin token and `hookd token revoke` revokes one;
-//! `hookd secrets reseal` rewrites endpoint secrets under the current encryption key. It owns
+//! `hookd secrets reseal` rewrites endpoint secrets under the current encryption key;
+//! `hookd import svix` copies a running Svix into the store (`hookd-import`). It owns
 //! process concerns only — configuration, logging, signals, printing — and must not contain
 //! API or delivery logic.
 
@@ -72,6 +73,26 @@ enum Command {
         #[command(subcommand)]
         command: SecretsCommand,
     },
+    /// Copy another webhook service's configuration into this hookd's store.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Copy a running Svix (cloud or open source) through its REST API: event types,
+    /// applications and endpoints with their secrets, keeping Svix's ids. Safe to re-run: it
+    /// creates nothing twice and updates what changed. See docs/moving-from-svix.md.
+    Svix {
+        /// The Svix server's base URL, e.g. https://api.eu.svix.com (also SVIX_URL).
+        #[arg(long, env = "SVIX_URL")]
+        url: String,
+        /// An organization API token of that Svix (also SVIX_TOKEN).
+        #[arg(long, env = "SVIX_TOKEN", hide_env_values = true)]
+        token: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -137,6 +158,22 @@ fn main() -> anyhow::Result<()> {
                 let store = open_store(&settings).await?;
                 let (examined, resealed) = reseal(store.as_ref()).await?;
                 println!("examined {examined} endpoints, resealed {resealed}");
+                Ok(())
+            }
+            Command::Import {
+                command: ImportCommand::Svix { url, token },
+            } => {
+                let store = open_store(&settings).await?;
+                let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+                let client = hookd_import::Client::new(&url, &token, clock.clone())?;
+                let mut progress = hookd_import::progress::to_stderr();
+                let report =
+                    hookd_import::import_svix(&client, store.as_ref(), clock, progress.as_mut())
+                        .await
+                        .context(
+                            "importing from Svix (what was copied so far stays; re-run to go on)",
+                        )?;
+                print!("{report}");
                 Ok(())
             }
             Command::Token {

@@ -32,18 +32,26 @@
 
 pub mod application;
 pub mod attempt;
+pub mod attempt_deprecated;
 pub mod auth;
+pub mod background_task;
 pub mod client;
 pub mod console;
 pub mod endpoint;
+pub mod environment;
 pub mod event_type;
+pub mod event_type_import;
 pub mod extract;
 pub mod health;
 pub mod message;
+pub mod message_bulk;
 pub mod openapi;
 pub mod operational;
+pub mod operational_webhook;
 pub mod options;
 pub mod schema;
+pub mod stats;
+pub mod unsupported;
 pub mod wire;
 
 use std::future::Future;
@@ -89,6 +97,7 @@ fn authenticated_routes() -> OpenApiRouter<AppState> {
             event_type::patch,
             event_type::delete
         ))
+        .routes(routes!(event_type_import::import_openapi))
         .routes(routes!(endpoint::list, endpoint::create))
         .routes(routes!(
             endpoint::get,
@@ -104,15 +113,23 @@ fn authenticated_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(endpoint::secret::get))
         .routes(routes!(endpoint::secret::rotate))
         .routes(routes!(endpoint::recovery::recover))
+        .routes(routes!(endpoint::replay::bulk_replay))
+        .routes(routes!(endpoint::replay::replay_missing))
         .routes(routes!(endpoint::example::send_example))
         .routes(routes!(endpoint::signing_token::get))
         .routes(routes!(endpoint::test_send::test))
         .routes(routes!(endpoint::bulk_resend::bulk_resend))
         .routes(routes!(endpoint::stats::stats))
+        .routes(routes!(endpoint::attempt_stats::attempt_stats))
         .routes(routes!(attempt::list_attempted_messages))
         .routes(routes!(message::list, message::create))
         .routes(routes!(message::get))
         .routes(routes!(message::expunge_content))
+        .routes(routes!(message_bulk::precheck))
+        .routes(routes!(message_bulk::bulk_expunge))
+        .routes(routes!(message_bulk::expunge_all_contents))
+        .routes(routes!(attempt_deprecated::list_by_msg))
+        .routes(routes!(attempt_deprecated::list_by_msg_and_endpoint))
         .routes(routes!(attempt::get))
         .routes(routes!(attempt::get_request))
         .routes(routes!(attempt::expunge_content))
@@ -124,6 +141,27 @@ fn authenticated_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::dashboard_access))
         .routes(routes!(auth::expire_all))
         .routes(routes!(auth::logout))
+        .routes(routes!(stats::aggregate_app_stats))
+        .routes(routes!(stats::aggregate_event_types_route))
+        .routes(routes!(environment::export))
+        .routes(routes!(environment::import))
+        .routes(routes!(background_task::list))
+        .routes(routes!(background_task::get))
+        .routes(routes!(
+            operational_webhook::list,
+            operational_webhook::create
+        ))
+        .routes(routes!(
+            operational_webhook::get,
+            operational_webhook::upsert,
+            operational_webhook::delete
+        ))
+        .routes(routes!(operational_webhook::get_secret))
+        .routes(routes!(operational_webhook::rotate_secret))
+        .routes(routes!(
+            operational_webhook::get_headers,
+            operational_webhook::update_headers
+        ))
 }
 
 /// The routes that take no token from the middleware: the health checks, this document, and
@@ -208,9 +246,14 @@ pub async fn serve(
 #[derive(Debug, Clone, Copy)]
 pub struct UnknownRoute;
 
-/// Answers unknown routes in Svix's error shape.
-async fn unknown_route() -> Response {
-    let mut response = ApiError::not_found().into_response();
+/// Answers unknown routes in Svix's error shape: 501 naming the family for a route of a Svix
+/// family hookd does not serve (see [`unsupported`]), else 404.
+async fn unknown_route(uri: axum::http::Uri) -> Response {
+    let error = match unsupported::family(uri.path()) {
+        Some(family) => ApiError::NotImplemented(unsupported::detail(family)),
+        None => ApiError::not_found(),
+    };
+    let mut response = error.into_response();
     response.extensions_mut().insert(UnknownRoute);
     response
 }

@@ -22,11 +22,10 @@
 //! (`worker::events`), this module what they say. Nothing is published about the operational
 //! application itself: its endpoints' troubles would otherwise feed events back into it.
 //!
-//! Tasks live in the memory of the process that runs them: a process that dies mid-task loses
-//! the task and its report (the work already done stays done; recover and resend are safe to
-//! run again). This module must not make HTTP requests.
+//! Tasks are rows in the store (see [`crate::api::background_task`]), which calls [`report`]
+//! when one ends. This module must not make HTTP requests.
 
-use std::{future::Future, time::Duration};
+use std::time::Duration;
 
 use hookd_core::{
     id::{AttemptId, EndpointId, MsgId, TaskId},
@@ -37,7 +36,7 @@ use hookd_core::{
 use serde_json::json;
 
 use super::wire::ts;
-use crate::{error::ApiError, AppState};
+use crate::AppState;
 
 /// The uid of the application that receives hookd's operational webhooks.
 pub const OPERATIONAL_APP_UID: &str = "hookd-operational";
@@ -248,41 +247,4 @@ pub async fn report(state: &AppState, id: &TaskId, task: &str, end: TaskEnd) {
             }
         }
     }
-}
-
-/// Runs `work` as task `id`: in the background when `in_background`, else before returning.
-/// Either way its report is published when it ends. Returns the result when it ran in the
-/// foreground.
-pub async fn run<F>(
-    state: &AppState,
-    id: TaskId,
-    task: &'static str,
-    in_background: bool,
-    work: F,
-) -> Option<Result<serde_json::Value, ApiError>>
-where
-    F: Future<Output = Result<serde_json::Value, ApiError>> + Send + 'static,
-{
-    let state = state.clone();
-    if in_background {
-        tokio::spawn(async move {
-            let end = match work.await {
-                Ok(v) => TaskEnd::Finished(v),
-                Err(e) => {
-                    tracing::warn!(error = %e, task = %id, "background task failed");
-                    TaskEnd::Failed(e.to_string())
-                }
-            };
-            report(&state, &id, task, end).await;
-        });
-        return None;
-    }
-    let result = work.await;
-    let end = match &result {
-        Ok(v) => TaskEnd::Finished(v.clone()),
-        Err(e) => TaskEnd::Failed(e.to_string()),
-    };
-    // The caller has its answer; the report need not hold it up.
-    tokio::spawn(async move { report(&state, &id, task, end).await });
-    Some(result)
 }

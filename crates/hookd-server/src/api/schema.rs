@@ -126,16 +126,27 @@ doc_schema!(
 );
 
 doc_schema!(
-    /// Svix's `BackgroundTaskStatus`. Svix documents only `running` (a recover always answers
-    /// so); hookd's bulk resend also answers `finished` when it ran to the end before answering.
+    /// Svix's `BackgroundTaskStatus`. A task answers `finished` or `failed` when it ran to
+    /// the end before answering.
     BackgroundTaskStatus,
-    string_enum(None, &["running", "finished"])
+    string_enum(None, &["running", "finished", "failed"])
 );
 
 doc_schema!(
-    /// Svix's `BackgroundTaskType`, plus hookd's bulk resend.
+    /// Svix's `BackgroundTaskType`s that hookd runs, plus hookd's bulk resend.
     BackgroundTaskType,
-    string_enum(None, &["endpoint.recover", "endpoint.bulk_resend"])
+    string_enum(
+        None,
+        &[
+            "endpoint.recover",
+            "endpoint.replay",
+            "endpoint.bulk-replay",
+            "application.purge_content",
+            "application.stats",
+            "event-type.aggregate",
+            "endpoint.bulk_resend",
+        ]
+    )
 );
 
 doc_schema!(

@@ -1,6 +1,8 @@
 //! The outbound address guard: deliveries must not reach private, loopback, link-local or
 //! otherwise internal addresses unless the operator allowed those networks
-//! (`HOOKD_ALLOWED_NETWORKS`).
+//! (`HOOKD_ALLOWED_NETWORKS`). Internal means in a range the IANA special-purpose registries
+//! mark not globally reachable, or an IPv6 address carrying such an IPv4 address in any of
+//! the standard embeddings (`ranges` holds both).
 //!
 //! What is checked where:
 //!
@@ -23,8 +25,13 @@
 //!
 //! Redirects are never followed, in either mode. This module must not make requests itself.
 
+mod ranges;
+
+#[cfg(test)]
+mod classes;
+
 use std::{
-    net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
+    net::{IpAddr, SocketAddr},
     sync::Arc,
 };
 
@@ -33,10 +40,12 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// A refused destination; its text is what the attempt records as the reason.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
-#[error("the address {0} is in a blocked range (private, loopback, link-local or reserved); allow it with HOOKD_ALLOWED_NETWORKS")]
+#[error("the address {0} is in a blocked range (private, loopback, link-local or reserved, or an IPv6 form carrying such an IPv4 address); allow it with HOOKD_ALLOWED_NETWORKS")]
 pub struct BlockedAddress(pub IpAddr);
 
-/// Which addresses are refused.
+/// Which addresses are refused: those in a range of the IANA special-purpose registries that
+/// is not globally reachable (see [`ranges`]), and IPv6 addresses that carry such an IPv4
+/// address, unless the operator allowed them.
 #[derive(Debug, Clone, Default)]
 pub struct AddressPolicy {
     allowed: Vec<IpNet>,
@@ -50,65 +59,34 @@ impl AddressPolicy {
 
     /// Checks one address.
     pub fn check(&self, ip: IpAddr) -> Result<(), BlockedAddress> {
-        if self.allowed.iter().any(|net| net.contains(&ip)) {
-            return Ok(());
+        if self.admits(ip) {
+            Ok(())
+        } else {
+            Err(BlockedAddress(ip))
         }
-        // An IPv4-mapped IPv6 address (::ffff:127.0.0.1) reaches the IPv4 host, so it is judged
-        // as that host, including against the allowed list.
-        if let IpAddr::V6(v6) = ip {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return self.check(IpAddr::V4(v4)).map_err(|_| BlockedAddress(ip));
+    }
+
+    fn admits(&self, ip: IpAddr) -> bool {
+        if self.allowed.iter().any(|net| net.contains(&ip)) {
+            return true;
+        }
+        let v6 = match ip {
+            IpAddr::V4(v4) => return !ranges::is_internal_v4(v4),
+            IpAddr::V6(v6) => v6,
+        };
+        // An IPv6 address that carries an IPv4 address reaches (or tunnels through) that IPv4
+        // host, so each carried address is judged as that host, against the allowed networks
+        // too; a deprecated form is refused whatever it carries.
+        let carried = ranges::carried(v6);
+        for (how, v4) in &carried {
+            if how.deprecated() || !self.admits(IpAddr::V4(*v4)) {
+                return false;
             }
         }
-        if is_internal(ip) {
-            Err(BlockedAddress(ip))
-        } else {
-            Ok(())
-        }
+        // Mapped and NAT64 addresses are only their IPv4 host; any other address's own range
+        // must be global too (an ISATAP identifier under a unique-local prefix stays inside).
+        carried.iter().any(|(how, _)| how.is_destination()) || !ranges::is_internal_v6(v6)
     }
-}
-
-fn is_internal(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => is_internal_v4(v4),
-        IpAddr::V6(v6) => is_internal_v6(v6),
-    }
-}
-
-fn is_internal_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, ..] = ip.octets();
-    ip.is_private()
-        || ip.is_loopback()
-        || ip.is_link_local()
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || ip.is_multicast()
-        || ip.is_documentation()
-        // 0.0.0.0/8 ("this network") reaches the local host on many systems.
-        || a == 0
-        // 100.64.0.0/10, carrier-grade NAT: internal to a provider's network.
-        || (a == 100 && (64..128).contains(&b))
-        // 192.0.0.0/24 (protocol assignments) and 198.18.0.0/15 (benchmarking).
-        || (a == 192 && b == 0 && ip.octets()[2] == 0)
-        || (a == 198 && (b == 18 || b == 19))
-        // 240.0.0.0/4, reserved.
-        || a >= 240
-}
-
-fn is_internal_v6(ip: Ipv6Addr) -> bool {
-    let seg = ip.segments();
-    ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        // fc00::/7, unique local.
-        || (seg[0] & 0xfe00) == 0xfc00
-        // fe80::/10, link-local.
-        || (seg[0] & 0xffc0) == 0xfe80
-        // 64:ff9b::/96 (NAT64) embeds an IPv4 address that the gateway will reach.
-        || (seg[0] == 0x64 && seg[1] == 0xff9b && seg[2..6] == [0, 0, 0, 0]
-            && is_internal_v4(Ipv4Addr::new((seg[6] >> 8) as u8, seg[6] as u8, (seg[7] >> 8) as u8, seg[7] as u8)))
-        // 2001:db8::/32, documentation.
-        || (seg[0] == 0x2001 && seg[1] == 0x0db8)
 }
 
 /// Checks a URL whose host is an IP literal (the `url` crate has already normalised decimal,

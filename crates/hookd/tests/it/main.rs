@@ -3,5 +3,7 @@
 
 mod cli;
 mod cluster;
+mod disk;
 mod faults;
+mod import;
 mod tidy;

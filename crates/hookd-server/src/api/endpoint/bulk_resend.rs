@@ -4,9 +4,10 @@
 //! (`since`, optional `until`), optionally only those whose delivery has a given Svix status
 //! (`status`, e.g. 2 for failed).
 //!
-//! It is a task (see [`crate::api::operational`]): without `async` it answers 200 when done,
-//! with `{"resent", "skipped"}`; with `async=true` (body or query) it answers 202 at once and a
-//! `background_task.finished` operational webhook reports the same counts. Messages whose
+//! It is a task (see [`crate::api::background_task`]): without `async` it answers 200 when
+//! done, with `{"resent", "skipped"}`; with `async=true` (body or query) it answers 202 at once;
+//! either way `GET /api/v1/background-task/{id}` and a `background_task.finished` operational
+//! webhook report the same counts. Messages whose
 //! payload expired are skipped, as a single resend refuses them. This module must not attempt
 //! deliveries itself: it makes them due and wakes the workers.
 
@@ -14,25 +15,24 @@ use axum::{extract::State, http::StatusCode, Json};
 use chrono::{DateTime, Duration, Utc};
 use hookd_core::{
     delivery::MessageStatus,
-    id::TaskId,
     model::{Application, Endpoint},
     page::{ListQuery, Order, MAX_LIMIT},
     store::{DeliveryFilter, MessageFilter},
     validate,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::{
     api::{
+        background_task::{self, BackgroundTaskOut},
         extract::{ApiJson, ApiPath, QueryParams},
-        load_app, load_endpoint, operational,
+        load_app, load_endpoint,
         schema::{
-            AppPath, AsyncParam, BackgroundTaskStatus, BackgroundTaskType, BadRequest,
-            EndpointPath, Errors, IdempotencyKey, MessageStatus as MessageStatusSchema,
-            PayloadTooLarge, Unavailable,
+            AppPath, AsyncParam, BadRequest, EndpointPath, Errors, IdempotencyKey,
+            MessageStatus as MessageStatusSchema, PayloadTooLarge, Unavailable,
         },
-        wire::{ts, Checks},
+        wire::Checks,
     },
     error::{ApiError, ApiResult, ValidationItem},
     AppState,
@@ -68,38 +68,6 @@ pub struct BulkResendIn {
     /// Answer at once (202) and report the end by operational webhook.
     #[serde(default, rename = "async")]
     run_async: bool,
-}
-
-/// The answer: a task record, with its result when it ran to the end before answering.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct BulkResendOut {
-    /// The task's id, also the `taskId` of its `background_task.finished` report.
-    #[schema(example = "qtask_1srOrx2ZWZBpBUvZwXKQmoEYga2")]
-    id: String,
-    /// `finished` (200) or `running` (202).
-    #[schema(value_type = BackgroundTaskStatus)]
-    status: &'static str,
-    /// `endpoint.bulk_resend`.
-    #[schema(value_type = BackgroundTaskType)]
-    task: &'static str,
-    /// When the record was written.
-    #[schema(format = DateTime)]
-    updated_at: String,
-    /// The counts (`{"resent", "skipped"}`), when the task finished before answering.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<BulkResendCounts>, nullable = false)]
-    data: Option<serde_json::Value>,
-}
-
-/// What a bulk resend did.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct BulkResendCounts {
-    /// Messages made due again.
-    resent: u64,
-    /// Messages skipped (unknown, or their payload expired).
-    skipped: u64,
 }
 
 /// What to resend.
@@ -260,8 +228,8 @@ async fn resend_all(
     params(AppPath, EndpointPath, AsyncParam, IdempotencyKey),
     request_body = BulkResendIn,
     responses(
-        (status = 200, description = "Done", body = BulkResendOut),
-        (status = 202, description = "Started (`async=true`)", body = BulkResendOut),
+        (status = 200, description = "Done", body = BackgroundTaskOut),
+        (status = 202, description = "Started (`async=true`)", body = BackgroundTaskOut),
         BadRequest, Errors, PayloadTooLarge, Unavailable
     )
 )]
@@ -270,27 +238,17 @@ pub async fn bulk_resend(
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
     query: QueryParams,
     ApiJson(input): ApiJson<BulkResendIn>,
-) -> ApiResult<(StatusCode, Json<BulkResendOut>)> {
+) -> ApiResult<(StatusCode, Json<BackgroundTaskOut>)> {
     let in_background = input.run_async || query.bool("async", false)?;
     let selection = input.selection()?;
     let app = load_app(&state, &app_id).await?;
     let ep = load_endpoint(&state, &app, &endpoint_id).await?;
-    let now = state.clock.now();
-    let id = TaskId::generate(now, &mut rand::thread_rng());
     let work = resend_all(state.clone(), app, ep, selection);
-    let result = operational::run(&state, id.clone(), TASK, in_background, work).await;
-    let (status, record_status, data) = match result {
-        None => (StatusCode::ACCEPTED, "running", None),
-        Some(result) => (StatusCode::OK, "finished", Some(result?)),
+    let task = background_task::run(&state, TASK, in_background, work).await?;
+    let status = if in_background {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
     };
-    Ok((
-        status,
-        Json(BulkResendOut {
-            id: id.to_string(),
-            status: record_status,
-            task: TASK,
-            updated_at: ts(state.clock.now()),
-            data,
-        }),
-    ))
+    Ok((status, Json(task.into())))
 }

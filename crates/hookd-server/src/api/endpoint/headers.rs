@@ -66,12 +66,20 @@ pub struct EndpointHeadersIn {
     headers: BTreeMap<String, String>,
 }
 
-/// Svix's `EndpointHeadersPatchIn`: a `null` value removes the header.
+/// Svix's `EndpointHeadersPatchIn`: a `null` value or a name in `deleteHeaders` removes the
+/// header.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct EndpointHeadersPatchIn {
     /// The headers to set, and `null` for those to remove.
+    #[serde(default)]
     #[schema(example = json!({"X-Example": "123", "X-Foobar": null}))]
     headers: BTreeMap<String, Option<String>>,
+    /// Names of headers to remove (in any case; an absent one is no change). A name may not
+    /// also be given a value in `headers` (422): the request would say both.
+    #[serde(default)]
+    #[schema(example = json!(["X-Foobar"]))]
+    delete_headers: Vec<String>,
 }
 
 /// Svix's `EndpointHeadersOut`. The value of the headers is returned in the `headers` field;
@@ -184,14 +192,17 @@ pub async fn update(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `PATCH …/headers`: sets the given headers and removes those given as `null`. 204.
+/// `PATCH …/headers`: sets the given headers and removes those given as `null` or named in
+/// `deleteHeaders`. 204.
 #[utoipa::path(
     patch,
     path = "/api/v1/app/{app_id}/endpoint/{endpoint_id}/headers",
     operation_id = "v1.endpoint.patch-headers",
     tag = "Endpoint",
     summary = "Patch Endpoint Headers",
-    description = "Partially set the additional headers to be sent with the webhook.",
+    description = "Partially set the additional headers to be sent with the webhook. A header \
+                   given as `null` or named in `deleteHeaders` is removed; naming one in \
+                   `deleteHeaders` and giving it a value is a 422.",
     params(AppPath, EndpointPath),
     request_body = EndpointHeadersPatchIn,
     responses((status = 204, description = "Changed"), Errors, PayloadTooLarge, Unavailable)
@@ -208,9 +219,24 @@ pub async fn patch(
             check_value(&mut checks, name, value);
         }
     }
+    for name in &input.delete_headers {
+        let set = input
+            .headers
+            .iter()
+            .any(|(k, v)| v.is_some() && k.eq_ignore_ascii_case(name));
+        if set {
+            checks.push(ValidationItem::value(
+                &["body", "deleteHeaders", name],
+                "This header is also given a value in headers; send one or the other.",
+            ));
+        }
+    }
     checks.finish()?;
     let app = load_app(&state, &app_id).await?;
     let mut ep = load_endpoint(&state, &app, &endpoint_id).await?;
+    for name in &input.delete_headers {
+        remove_ci(&mut ep.headers, name);
+    }
     for (name, value) in input.headers {
         remove_ci(&mut ep.headers, &name);
         if let Some(value) = value {

@@ -1,7 +1,8 @@
 //! Endpoints of an application: the wire types and CRUD of
 //! `/api/v1/app/{app_id}/endpoint[/{endpoint_id}]`. The sub-resources live beside this file,
 //! one per concern as in Svix: `headers`, `secret` (get and rotate), `recovery` (recover),
-//! `example` (send-example) and `stats`.
+//! `example` (send-example), `replay` (bulk-replay, replay-missing), `stats`
+//! and `attempt_stats`.
 //!
 //! Older SDKs name `eventTypes` `filterTypes` and `throttleRate` `rateLimit`; both spellings are
 //! accepted on input and both are written on output.
@@ -12,10 +13,12 @@
 //! stored secret. The extension routes beside this file: `signing_token`, `test_send` and
 //! `bulk_resend`. This module must not deliver anything: it only changes what the store holds.
 
+pub mod attempt_stats;
 pub mod bulk_resend;
 pub mod example;
 pub mod headers;
 pub mod recovery;
+pub mod replay;
 pub mod secret;
 pub mod signing_token;
 pub mod stats;

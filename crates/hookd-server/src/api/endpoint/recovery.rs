@@ -3,30 +3,30 @@
 //! attempt, and wakes the workers.
 //!
 //! Svix runs this as a background task and answers 202 with a `RecoverOut` task record. The store
-//! does the whole recovery in one statement, so by the time we answer it is already done; the
-//! answer keeps Svix's shape (`status: running`, `task: endpoint.recover`) because that is what
-//! the SDKs parse.
+//! does the whole recovery in one statement, so by the time we answer it is usually done: the
+//! answer is the task record (Svix's `RecoverOut` plus `data`) as it stands, `finished` with
+//! `{"recovered": n}`.
 //!
-//! hookd's extension: `async=true` (in the body or the query string) answers at once and runs
-//! the recovery in the background. Either way the task's id is the `id` of the answer, and a
-//! `background_task.finished` operational webhook with that id and `{"recovered": n}` reports
-//! its end (see [`crate::api::operational`]). This module must not attempt deliveries itself.
+//! hookd's extension: `async=true` (in the body or the query string) answers at once, `running`,
+//! and runs the recovery in the background. Either way the task is a row that
+//! `GET /api/v1/background-task/{id}` reads, and a `background_task.finished` operational
+//! webhook reports its end (see [`crate::api::background_task`]). This module must not attempt
+//! deliveries itself.
 
 use axum::{extract::State, http::StatusCode, Json};
 use chrono::{DateTime, Duration, Utc};
-use hookd_core::id::TaskId;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::{
     api::{
+        background_task::{self, BackgroundTaskOut},
         extract::{ApiJson, ApiPath, QueryParams},
-        load_app, load_endpoint, operational,
+        load_app, load_endpoint,
         schema::{
-            AppPath, AsyncParam, BackgroundTaskStatus, BackgroundTaskType, BadRequest,
-            EndpointPath, Errors, IdempotencyKey, PayloadTooLarge, Unavailable,
+            AppPath, AsyncParam, BadRequest, EndpointPath, Errors, IdempotencyKey, PayloadTooLarge,
+            Unavailable,
         },
-        wire::ts,
     },
     error::{ApiError, ApiResult},
     AppState,
@@ -57,24 +57,6 @@ pub struct RecoverIn {
     run_async: bool,
 }
 
-/// Svix's `RecoverOut`.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RecoverOut {
-    /// The task's id, also the `taskId` of its `background_task.finished` report.
-    #[schema(example = "qtask_1srOrx2ZWZBpBUvZwXKQmoEYga2")]
-    id: String,
-    /// Always `running`, as in Svix.
-    #[schema(value_type = BackgroundTaskStatus)]
-    status: &'static str,
-    /// `endpoint.recover`.
-    #[schema(value_type = BackgroundTaskType)]
-    task: &'static str,
-    /// When the task was started.
-    #[schema(format = DateTime)]
-    updated_at: String,
-}
-
 /// `POST …/recover`: 202.
 #[utoipa::path(
     post,
@@ -82,19 +64,20 @@ pub struct RecoverOut {
     operation_id = "v1.endpoint.recover",
     tag = "Endpoint",
     summary = "Recover Failed Webhooks",
-    description = "Resend all failed messages since a given time. With hookd's `async=true` \
-                   the request answers at once; either way a `background_task.finished` \
+    description = "Resend all failed messages since a given time. The answer is the task as \
+                   it stands: `finished` with `{\"recovered\": n}`, or with hookd's \
+                   `async=true` at once, `running`; either way a `background_task.finished` \
                    operational webhook reports the task's end.",
     params(AppPath, EndpointPath, AsyncParam, IdempotencyKey),
     request_body = RecoverIn,
-    responses((status = 202, body = RecoverOut), BadRequest, Errors, PayloadTooLarge, Unavailable)
+    responses((status = 202, body = BackgroundTaskOut), BadRequest, Errors, PayloadTooLarge, Unavailable)
 )]
 pub async fn recover(
     State(state): State<AppState>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
     query: QueryParams,
     ApiJson(input): ApiJson<RecoverIn>,
-) -> ApiResult<(StatusCode, Json<RecoverOut>)> {
+) -> ApiResult<(StatusCode, Json<BackgroundTaskOut>)> {
     let in_background = input.run_async || query.bool("async", false)?;
     let now = state.clock.now();
     let until = input.until.unwrap_or(now);
@@ -109,7 +92,6 @@ pub async fn recover(
     }
     let app = load_app(&state, &app_id).await?;
     let ep = load_endpoint(&state, &app, &endpoint_id).await?;
-    let id = TaskId::generate(now, &mut rand::thread_rng());
     let work = {
         let state = state.clone();
         async move {
@@ -124,16 +106,6 @@ pub async fn recover(
             Ok(serde_json::json!({ "recovered": recovered }))
         }
     };
-    if let Some(result) = operational::run(&state, id.clone(), TASK, in_background, work).await {
-        result?;
-    }
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(RecoverOut {
-            id: id.to_string(),
-            status: "running",
-            task: TASK,
-            updated_at: ts(now),
-        }),
-    ))
+    let task = background_task::run(&state, TASK, in_background, work).await?;
+    Ok((StatusCode::ACCEPTED, Json(task.into())))
 }

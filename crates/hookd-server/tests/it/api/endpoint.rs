@@ -440,8 +440,9 @@ async fn recover_makes_failed_deliveries_due_again() {
         .await
         .expect(202);
     assert!(r.json["id"].as_str().unwrap().starts_with("qtask_"));
-    assert_eq!(r.json["status"], "running");
+    assert_eq!(r.json["status"], "finished");
     assert_eq!(r.json["task"], "endpoint.recover");
+    assert_eq!(r.json["data"], json!({"recovered": 1}));
     let again = h.attempt_due(200).await;
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].endpoint_id.as_str(), ep["id"].as_str().unwrap());

@@ -5,8 +5,11 @@
 mod application;
 mod attempt;
 mod auth;
+mod background_task;
 mod endpoint;
 mod event_type;
+mod families;
+mod families_config;
 mod health;
 mod message;
 mod portal_access;

@@ -101,6 +101,8 @@ impl Expect {
             format!("{ep}/send-example"),
             format!("{ep}/test"),
             format!("{ep}/bulk-resend"),
+            format!("{ep}/bulk-replay"),
+            format!("{ep}/replay-missing"),
             format!("{app}/msg/{{msg_id}}/endpoint/{{endpoint_id}}/resend"),
         ];
         if manage_endpoint {

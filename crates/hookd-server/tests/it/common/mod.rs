@@ -142,6 +142,29 @@ impl Harness {
         Self { admin, ..harness }
     }
 
+    /// The same database served by a new process: a fresh store and state on the same file
+    /// and clock, as after a restart (the admin token is in the database, so it still works).
+    pub async fn restarted(self) -> Self {
+        let Self {
+            _dir,
+            clock,
+            state,
+            admin,
+        } = self;
+        let config = (*state.config).clone();
+        drop(state);
+        let store = SqliteStore::open(&_dir.path().join("hookd.db"))
+            .await
+            .expect("reopen store");
+        let state = AppState::new(Arc::new(store), clock.clone(), config);
+        Self {
+            _dir,
+            clock,
+            state,
+            admin,
+        }
+    }
+
     /// The store behind the API.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.state.store
@@ -768,6 +791,54 @@ impl Store for FlakyStore {
     async fn idempotency_prune(&self, before: Timestamp) -> StoreResult<u64> {
         self.check()?;
         self.inner.idempotency_prune(before).await
+    }
+
+    async fn create_task(&self, task: &hookd_core::task::Task) -> StoreResult<()> {
+        self.check()?;
+        self.inner.create_task(task).await
+    }
+
+    async fn end_task(
+        &self,
+        id: &hookd_core::id::TaskId,
+        status: hookd_core::task::TaskStatus,
+        data: &Value,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.end_task(id, status, data, now).await
+    }
+
+    async fn touch_task(&self, id: &hookd_core::id::TaskId, now: Timestamp) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.touch_task(id, now).await
+    }
+
+    async fn get_task(
+        &self,
+        id: &hookd_core::id::TaskId,
+    ) -> StoreResult<Option<hookd_core::task::Task>> {
+        self.check()?;
+        self.inner.get_task(id).await
+    }
+
+    async fn list_tasks(
+        &self,
+        filter: &hookd_core::task::TaskFilter,
+        query: &ListQuery,
+    ) -> StoreResult<Page<hookd_core::task::Task>> {
+        self.check()?;
+        self.inner.list_tasks(filter, query).await
+    }
+
+    async fn fail_stale_tasks(
+        &self,
+        stale_before: Timestamp,
+        data: &Value,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        self.check()?;
+        self.inner.fail_stale_tasks(stale_before, data, now).await
     }
 
     async fn throttle_take(

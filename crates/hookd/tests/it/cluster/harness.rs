@@ -96,6 +96,9 @@ pub struct Node {
     pub printed_token: Option<String>,
     /// Settings beyond the harness's own, as `HOOKD_*` variables, for every (re)start.
     pub env: Vec<(String, String)>,
+    /// A command that runs the process (its program and arguments, the hookd command line
+    /// appended), e.g. to put it in a namespace of its own; empty: run hookd directly.
+    pub wrapper: Vec<std::ffi::OsString>,
 }
 
 fn free_port() -> u16 {
@@ -114,7 +117,21 @@ impl Node {
 
     /// Starts a node with extra `HOOKD_*` settings and waits until it listens.
     pub fn start_with(name: &str, backend: &Backend, env: &[(&str, &str)]) -> Self {
-        let mut node = Node {
+        let mut node = Self::unstarted(name, backend, env);
+        node.spawn();
+        node
+    }
+
+    /// Starts a node through `wrapper` (see [`Node::wrapper`]) and waits until it listens.
+    pub fn start_wrapped(name: &str, backend: &Backend, wrapper: Vec<std::ffi::OsString>) -> Self {
+        let mut node = Self::unstarted(name, backend, &[]);
+        node.wrapper = wrapper;
+        node.spawn();
+        node
+    }
+
+    fn unstarted(name: &str, backend: &Backend, env: &[(&str, &str)]) -> Self {
+        Node {
             name: name.into(),
             backend: backend.clone(),
             port: free_port(),
@@ -124,17 +141,28 @@ impl Node {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
-        };
-        node.spawn();
-        node
+            wrapper: vec![],
+        }
     }
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// The running process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the node is running").id()
+    }
+
     fn spawn(&mut self) {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = match self.wrapper.split_first() {
+            None => Command::new(BIN),
+            Some((program, args)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(args).arg(BIN);
+                cmd
+            }
+        };
         cmd.args([
             "serve",
             "--listen",
@@ -379,7 +407,7 @@ impl Receiver {
         format!("http://{}/ep/{index}", self.addr)
     }
 
-    fn set_secret(&self, index: usize, secret: &str) {
+    pub fn set_secret(&self, index: usize, secret: &str) {
         self.counts
             .lock()
             .unwrap()

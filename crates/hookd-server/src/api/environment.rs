@@ -1,0 +1,162 @@
+//! `POST /api/v1/environment/export` and `POST /api/v1/environment/import` (Svix's): the
+//! organisation's configuration as one JSON document, to copy it between environments.
+//!
+//! hookd's configuration that these carry is its event type catalogue (archived types
+//! included). hookd has no organisation settings and no connectors: an export shows
+//! `settings: null` and `connectors: []`, and an import that carries either (non-empty) is
+//! refused with a 422 naming it, rather than dropping it. An import adds and updates, never
+//! deletes: each event type is written exactly as `PUT /api/v1/event-type/{name}` writes it,
+//! in order, after all of them were checked. This module must not touch anything but event
+//! types.
+
+use axum::{extract::State, http::StatusCode, Json};
+use hookd_core::page::{ListQuery, Order, MAX_LIMIT};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use crate::{
+    api::{
+        event_type::{self, EventTypeIn, EventTypeOut, EventTypeUpdate},
+        extract::{parse_json_at, ApiJson, ApiPath},
+        schema::{BadRequest, Errors, IdempotencyKey, PayloadTooLarge, Unavailable},
+        wire::ts,
+    },
+    error::{ApiError, ApiResult},
+    AppState,
+};
+
+/// The version of the document's shape, so a later hookd can read an older export.
+const EXPORT_VERSION: i64 = 1;
+
+/// Svix's `EnvironmentOut`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentOut {
+    /// The document's shape version.
+    version: i64,
+    /// When it was exported.
+    #[schema(format = DateTime)]
+    created_at: String,
+    /// Every event type, archived ones included.
+    event_types: Vec<EventTypeOut>,
+    /// Always `null`: hookd has no organisation settings.
+    #[schema(value_type = Option<Object>)]
+    settings: Option<Value>,
+    /// Always empty: hookd has no connectors.
+    #[schema(value_type = Vec<Object>)]
+    connectors: Vec<Value>,
+}
+
+/// Svix's `EnvironmentIn`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentIn {
+    /// Event types to create or update (Svix's `EventTypeIn`s).
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<EventTypeIn>>)]
+    event_types: Option<Vec<Map<String, Value>>>,
+    /// Refused unless empty: hookd has no organisation settings.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    settings: Option<Map<String, Value>>,
+    /// Refused unless empty: hookd has no connectors.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Object>>)]
+    connectors: Option<Vec<Value>>,
+}
+
+/// `POST /api/v1/environment/export`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/environment/export",
+    operation_id = "v1.environment.export",
+    tag = "Environment",
+    summary = "Export Environment Configuration",
+    description = "Every event type (archived ones included) as one document that \
+                   `environment/import` reads. hookd has no organisation settings or \
+                   connectors: `settings` is null and `connectors` empty.",
+    params(IdempotencyKey),
+    responses((status = 200, body = EnvironmentOut), Errors, Unavailable)
+)]
+pub async fn export(State(state): State<AppState>) -> ApiResult<Json<EnvironmentOut>> {
+    let mut event_types = Vec::new();
+    let mut query = ListQuery::first(MAX_LIMIT, Order::Ascending);
+    loop {
+        let page = state.store.list_event_types(true, &query).await?;
+        event_types.extend(page.data.into_iter().map(EventTypeOut::from));
+        match (page.done, page.iterator) {
+            (false, Some(next)) => {
+                query = ListQuery::from_params(
+                    Some(u64::from(MAX_LIMIT)),
+                    Some(&next),
+                    Order::Ascending,
+                )
+            }
+            _ => break,
+        }
+    }
+    Ok(Json(EnvironmentOut {
+        version: EXPORT_VERSION,
+        created_at: ts(state.clock.now()),
+        event_types,
+        settings: None,
+        connectors: Vec::new(),
+    }))
+}
+
+/// `POST /api/v1/environment/import`: 204.
+#[utoipa::path(
+    post,
+    path = "/api/v1/environment/import",
+    operation_id = "v1.environment.import",
+    tag = "Environment",
+    summary = "Import Environment Configuration",
+    description = "Creates or updates the given event types (as `PUT /api/v1/event-type/{name}` \
+                   does); deletes nothing. Non-empty `settings` or `connectors` are refused: \
+                   hookd has neither.",
+    params(IdempotencyKey),
+    request_body = EnvironmentIn,
+    responses((status = 204, description = "Imported"), BadRequest, Errors, PayloadTooLarge, Unavailable)
+)]
+pub async fn import(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<EnvironmentIn>,
+) -> ApiResult<StatusCode> {
+    if input.settings.is_some_and(|s| !s.is_empty()) {
+        return Err(ApiError::invalid(
+            &["body", "settings"],
+            "hookd has no organisation settings to import",
+        ));
+    }
+    if input.connectors.is_some_and(|c| !c.is_empty()) {
+        return Err(ApiError::invalid(
+            &["body", "connectors"],
+            "hookd has no connectors to import",
+        ));
+    }
+    // Parse every event type before writing any, so a malformed one writes nothing.
+    let mut parsed = Vec::new();
+    for (i, item) in input
+        .event_types
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
+        let index = i.to_string();
+        let Some(Value::String(name)) = item.get("name").cloned() else {
+            return Err(ApiError::invalid(
+                &["body", "eventTypes", &index, "name"],
+                "field required",
+            ));
+        };
+        let bytes = serde_json::to_vec(&item).map_err(|e| ApiError::Internal(Box::new(e)))?;
+        let update: EventTypeUpdate = parse_json_at(&bytes, &["body", "eventTypes", &index])?;
+        parsed.push((name, update));
+    }
+    for (name, update) in parsed {
+        let _written =
+            event_type::upsert(State(state.clone()), ApiPath(name), ApiJson(update)).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
