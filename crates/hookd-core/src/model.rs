@@ -170,6 +170,36 @@ pub struct Message {
     pub payload_expires_at: Option<Timestamp>,
     /// When it was accepted.
     pub created_at: Timestamp,
+    /// Svix's newer `MessageIn` fields: tags, scheduled delivery, a raw body and per-message
+    /// headers. Grouped so that a message without them is `MessageExtras::default()`.
+    pub extras: MessageExtras,
+}
+
+/// What a message carries beyond Svix's original fields. Every store persists all of it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MessageExtras {
+    /// Free-form tags that message and attempt lists filter by; `None` when none were given.
+    pub tags: Option<Vec<String>>,
+    /// No attempt is made before this time (`deliverAt`): the message's first deliveries are
+    /// due at it. `None` delivers at once.
+    pub deliver_at: Option<Timestamp>,
+    /// Whether [`Message::payload`] is a raw body (`transformationsParams.rawPayload`), sent
+    /// and signed byte for byte, rather than the published JSON object. A raw body is any
+    /// text (form-encoded, XML, …) and never goes through an envelope.
+    pub raw_payload: bool,
+    /// Headers added to every request of this message (`transformationsParams.headers`), by
+    /// name as given; see the worker for how they rank against the endpoint's.
+    pub headers: BTreeMap<String, String>,
+}
+
+impl Message {
+    /// When the message's first deliveries are due: its `deliverAt`, or its creation when it
+    /// has none or that time has passed.
+    pub fn first_due_at(&self) -> Timestamp {
+        self.extras
+            .deliver_at
+            .map_or(self.created_at, |at| at.max(self.created_at))
+    }
 }
 
 /// One (message, endpoint) pair on its way through the delivery state machine.

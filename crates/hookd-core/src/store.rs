@@ -9,7 +9,9 @@
 //! - [`Store::create_message`] writes the message and all its deliveries in one transaction.
 //! - [`Store::claim_due`] moves due deliveries to `Claimed` under a fresh lease, and takes a
 //!   `Claimed` delivery whose lease expired as if it were due. It must not hold a transaction
-//!   open after it returns.
+//!   open after it returns. Nothing claims a delivery before its `next_attempt_at`, which for
+//!   a new message is its `deliverAt` ([`Message::first_due_at`]), not even a publish's own
+//!   claim.
 //! - [`Store::complete`] changes a delivery only while it is still `Claimed` under the
 //!   completion's lease token. A late completion (lease lost) still records its attempt, as a
 //!   fact about what the receiver saw, but leaves the delivery alone.
@@ -74,7 +76,25 @@ pub struct MessageFilter {
     pub channel: Option<String>,
     /// Only messages of one of these event types.
     pub event_types: Option<Vec<String>>,
+    /// Only messages carrying this tag.
+    pub tag: Option<String>,
 }
+
+/// Filters for listing applications (Svix's `ApplicationListOptions`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppFilter {
+    /// Leave out applications without any endpoint.
+    pub exclude_without_endpoints: bool,
+    /// Leave out applications whose endpoints are all disabled (an application without
+    /// endpoints has none disabled, and stays unless `exclude_without_endpoints`).
+    pub exclude_all_disabled: bool,
+    /// Leave out applications whose endpoints all point at Svix Play
+    /// ([`SVIX_PLAY_URL_PREFIX`]); an application without endpoints stays.
+    pub exclude_all_svix_play: bool,
+}
+
+/// Where Svix Play's inboxes live: endpoints under it are "Svix Play endpoints".
+pub const SVIX_PLAY_URL_PREFIX: &str = "https://play.svix.com/";
 
 /// Filters for listing attempts.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -131,7 +151,7 @@ impl Claimed {
                 app_id: msg.app_id.clone(),
                 state: DeliveryState::Claimed,
                 attempts: 0,
-                next_attempt_at: Some(msg.created_at),
+                next_attempt_at: Some(msg.first_due_at()),
                 trigger: TriggerType::Scheduled,
                 created_at: msg.created_at,
                 updated_at: claim.now,
@@ -362,8 +382,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn create_app(&self, app: &Application) -> StoreResult<()>;
     /// Finds an application by id, else by uid.
     async fn get_app(&self, id_or_uid: &str) -> StoreResult<Option<Application>>;
-    /// Lists applications by id.
-    async fn list_apps(&self, query: &ListQuery) -> StoreResult<Page<Application>>;
+    /// Lists applications by id, leaving out those `filter` excludes.
+    async fn list_apps(
+        &self,
+        filter: &AppFilter,
+        query: &ListQuery,
+    ) -> StoreResult<Page<Application>>;
     /// Replaces an application's fields (found by `app.id`); `NotFound` or `Conflict`.
     async fn update_app(&self, app: &Application) -> StoreResult<()>;
     /// Deletes an application and everything it owns; true if it existed.
@@ -427,7 +451,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     // ---- Messages ----
 
-    /// Writes the message and one `Pending` delivery (due at `msg.created_at`) per endpoint of
+    /// Writes the message and one `Pending` delivery (due at [`Message::first_due_at`]: its
+    /// `deliverAt`, else its creation; no claim may take it earlier) per endpoint of
     /// the application that [`Endpoint::accepts`] it, in one transaction. `Conflict` if the
     /// `eventId` is taken in the application. Returns how many deliveries were created.
     /// With `only_endpoint`, the message goes to that endpoint alone and only if it exists in
@@ -443,8 +468,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// message, with `Conflict`); the outer error means the whole batch failed and nothing was
     /// written.
     ///
-    /// With `claim`, up to `claim.limit` of the new deliveries are written already claimed
-    /// under its lease (as [`Store::claim_due`] would have claimed them the moment they were
+    /// With `claim`, up to `claim.limit` of the new deliveries that are due at `claim.now`
+    /// (a `deliverAt` still ahead is not) are written already claimed under its lease (as [`Store::claim_due`] would have claimed them the moment they were
     /// committed) and returned in [`Created::claimed`]: the publishing process's workers have
     /// free slots and start on them at once, without a claim transaction. `claim.now` is the
     /// claim's time, not the messages'. The default writes the messages one by one and claims

@@ -83,6 +83,45 @@ pub fn channels(loc: &[&str], values: &[String], max_items: usize) -> Result<(),
     values.iter().try_for_each(|c| key(loc, c, MAX_CHANNEL_LEN))
 }
 
+/// Svix allows at most 5 tags on a message.
+pub const MAX_MESSAGE_TAGS: usize = 5;
+/// The longest tag Svix accepts.
+pub const MAX_TAG_LEN: usize = 128;
+
+/// Checks one tag: 1 to 128 characters from Svix's `[a-zA-Z0-9-_./\\#]`.
+pub fn tag(loc: &[&str], value: &str) -> Result<(), Violation> {
+    if value.is_empty() {
+        return Err(Violation::value(loc, "must not be empty"));
+    }
+    if value.len() > MAX_TAG_LEN {
+        return Err(Violation::value(
+            loc,
+            format!("must be at most {MAX_TAG_LEN} characters long"),
+        ));
+    }
+    let tag_char = |c: char| c.is_ascii_alphanumeric() || "-_./\\#".contains(c);
+    if !value.chars().all(tag_char) {
+        return Err(Violation::value(
+            loc,
+            "may only contain letters, digits and '-', '_', '.', '/', '\\', '#'",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a message's tags: at most [`MAX_MESSAGE_TAGS`], no duplicates, each a valid [`tag`].
+/// An empty list is allowed, as in Svix.
+pub fn tags(loc: &[&str], values: &[String]) -> Result<(), Violation> {
+    if values.len() > MAX_MESSAGE_TAGS {
+        return Err(Violation::value(
+            loc,
+            format!("must contain at most {MAX_MESSAGE_TAGS} tags"),
+        ));
+    }
+    unique(loc, values)?;
+    values.iter().try_for_each(|t| tag(loc, t))
+}
+
 /// Checks a list of event type names: each valid, no duplicates, at least one.
 pub fn event_types(loc: &[&str], values: &[String]) -> Result<(), Violation> {
     if values.is_empty() {
@@ -226,6 +265,20 @@ mod tests {
         let six: Vec<String> = (0..6).map(|i| i.to_string()).collect();
         assert!(channels(&["channels"], &six, 5).is_err());
         assert!(event_types(&["eventTypes"], &["a.b".to_string()]).is_ok());
+    }
+
+    #[test]
+    fn tags_follow_svix_pattern_and_count() {
+        assert!(tag(&["t"], "project/1#a\\b.c-d_e").is_ok());
+        assert!(tag(&["t"], "").is_err());
+        assert!(tag(&["t"], "no spaces").is_err());
+        assert!(tag(&["t"], "a:b").is_err());
+        assert!(tag(&["t"], &"x".repeat(129)).is_err());
+        assert!(tags(&["t"], &[]).is_ok());
+        let six: Vec<String> = (0..6).map(|i| format!("t{i}")).collect();
+        assert!(tags(&["t"], &six[..5]).is_ok());
+        assert!(tags(&["t"], &six).is_err());
+        assert!(tags(&["t"], &["a".into(), "a".into()]).is_err());
     }
 
     #[test]

@@ -195,6 +195,7 @@ impl Fixture {
             channels: None,
             payload_expires_at: Some(self.now() + PAYLOAD_RETENTION),
             created_at: self.now(),
+            extras: Default::default(),
         }
     }
 

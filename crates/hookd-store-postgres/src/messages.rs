@@ -11,7 +11,7 @@ use hookd_core::{
     page::{ListQuery, Page},
     store::{ClaimRequest, Claimed, Created, MessageFilter, StoreResult},
 };
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use sqlx::{types::Json, PgConnection, Postgres, QueryBuilder};
 
 use crate::{
     codec::{self, ms, ms_ceil, ENDPOINT_COLUMNS, MESSAGE_COLUMNS},
@@ -47,10 +47,40 @@ pub(crate) fn push_message_filter(
         qb.push_bind(types.clone());
         qb.push(")");
     }
+    if let Some(tag) = &filter.tag {
+        qb.push(" AND ");
+        qb.push_bind(tag.clone());
+        qb.push(" = ANY (m.tags)");
+    }
 }
 
-/// Inserts the initial deliveries of `msg` to `targets`, in one statement: pending, due when
-/// the message was created, scheduled, no attempts yet.
+/// The columns a message is written with, in the order [`bind_message`] binds them.
+const INSERT_MESSAGE: &str = "INSERT INTO messages (id, app_id, event_id, event_type, payload, \
+     channels, payload_expires_at, created_at, tags, deliver_at, raw_payload, headers) ";
+/// Values bound per message row.
+const MESSAGE_BINDS: usize = 12;
+
+/// Binds one message row for [`INSERT_MESSAGE`].
+fn bind_message<'q>(
+    mut row: sqlx::query_builder::Separated<'_, 'q, Postgres, &'static str>,
+    msg: &'q Message,
+) {
+    row.push_bind(msg.id.as_str())
+        .push_bind(msg.app_id.as_str())
+        .push_bind(msg.event_id.as_deref())
+        .push_bind(&msg.event_type)
+        .push_bind(msg.payload.as_deref())
+        .push_bind(msg.channels.as_deref())
+        .push_bind(msg.payload_expires_at.map(ms))
+        .push_bind(ms(msg.created_at))
+        .push_bind(msg.extras.tags.as_deref())
+        .push_bind(msg.extras.deliver_at.map(ms))
+        .push_bind(msg.extras.raw_payload)
+        .push_bind(Json(&msg.extras.headers));
+}
+
+/// Inserts the initial deliveries of `msg` to `targets`, in one statement: pending, due at the
+/// message's first due time (its `deliverAt` or its creation), scheduled, no attempts yet.
 async fn insert_initial_deliveries(
     tx: &mut PgConnection,
     msg: &Message,
@@ -59,7 +89,7 @@ async fn insert_initial_deliveries(
     sqlx::query(
         "INSERT INTO deliveries (msg_id, endpoint_id, app_id, state, attempts, next_attempt_at, \
          trigger_type, created_at, updated_at) \
-         SELECT $1, target, $2, $3, 0, $4, $5, $4, $4 FROM UNNEST($6::text[]) AS target",
+         SELECT $1, target, $2, $3, 0, $7, $5, $4, $4 FROM UNNEST($6::text[]) AS target",
     )
     .bind(msg.id.as_str())
     .bind(msg.app_id.as_str())
@@ -67,6 +97,7 @@ async fn insert_initial_deliveries(
     .bind(ms(msg.created_at))
     .bind(TriggerType::Scheduled.as_str())
     .bind(targets)
+    .bind(ms(msg.first_due_at()))
     .execute(&mut *tx)
     .await
     .map_err(error::map)?;
@@ -86,21 +117,9 @@ pub(crate) async fn create(
     only_endpoint: Option<&EndpointId>,
 ) -> StoreResult<u32> {
     let mut tx = store.begin().await?;
-    sqlx::query(
-        "INSERT INTO messages (id, app_id, event_id, event_type, payload, channels, \
-         payload_expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(msg.id.as_str())
-    .bind(msg.app_id.as_str())
-    .bind(msg.event_id.as_deref())
-    .bind(&msg.event_type)
-    .bind(msg.payload.as_deref())
-    .bind(msg.channels.as_deref())
-    .bind(msg.payload_expires_at.map(ms))
-    .bind(ms(msg.created_at))
-    .execute(&mut *tx)
-    .await
-    .map_err(error::map)?;
+    let mut qb = QueryBuilder::<Postgres>::new(INSERT_MESSAGE);
+    qb.push_values([msg], bind_message);
+    qb.build().execute(&mut *tx).await.map_err(error::map)?;
 
     let targets: Vec<String> = match only_endpoint {
         Some(only) => sqlx::query_scalar::<_, String>(
@@ -211,9 +230,10 @@ const EXPUNGE_SQL: &str = "\
       WHERE msg_id = ANY (ARRAY(SELECT id FROM gone)) AND request_body IS NOT NULL) \
     SELECT count(*) FROM gone";
 
-/// Messages per multi-row `INSERT`: 8 bound values each stays far below PostgreSQL's limit of
-/// 65,535 parameters per statement.
+/// Messages per multi-row `INSERT`: [`MESSAGE_BINDS`] bound values each stays far below
+/// PostgreSQL's limit of 65,535 parameters per statement.
 const MESSAGE_ROWS_PER_STATEMENT: usize = 1000;
+const _: () = assert!(MESSAGE_ROWS_PER_STATEMENT * MESSAGE_BINDS < 65_535);
 
 /// Group commit: all messages in one transaction, one commit (one WAL flush) for the batch,
 /// with a handful of statements whatever its size — multi-row inserts of the messages (a taken
@@ -230,20 +250,8 @@ pub(crate) async fn create_many(
     let mut tx = store.begin().await?;
     let mut inserted: HashSet<String> = HashSet::with_capacity(msgs.len());
     for chunk in msgs.chunks(MESSAGE_ROWS_PER_STATEMENT) {
-        let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-            "INSERT INTO messages (id, app_id, event_id, event_type, payload, channels, \
-             payload_expires_at, created_at) ",
-        );
-        qb.push_values(chunk, |mut row, msg| {
-            row.push_bind(msg.id.as_str())
-                .push_bind(msg.app_id.as_str())
-                .push_bind(msg.event_id.as_deref())
-                .push_bind(&msg.event_type)
-                .push_bind(msg.payload.as_deref())
-                .push_bind(msg.channels.as_deref())
-                .push_bind(msg.payload_expires_at.map(ms))
-                .push_bind(ms(msg.created_at));
-        });
+        let mut qb = QueryBuilder::<Postgres>::new(INSERT_MESSAGE);
+        qb.push_values(chunk, bind_message);
         qb.push(" ON CONFLICT DO NOTHING RETURNING id");
         let ids: Vec<String> = qb
             .build_query_scalar()
@@ -277,9 +285,16 @@ pub(crate) async fn create_many(
     }
 
     let mut results = Vec::with_capacity(msgs.len());
-    let (mut d_msg, mut d_ep, mut d_app, mut d_at) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    // The first `claim.limit` deliveries are written claimed (see `Store::create_messages`).
+    let (mut d_msg, mut d_ep, mut d_app, mut d_at, mut d_due, mut d_take) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    // Up to `claim.limit` deliveries due at the claim's time (not a `deliverAt` still ahead)
+    // are written claimed (see `Store::create_messages`).
     let limit = claim.map_or(0, |c| usize::try_from(c.limit).unwrap_or(usize::MAX));
     let lease = claim.map(|c| (c, c.now + c.lease));
     let mut claimed = Vec::new();
@@ -293,29 +308,33 @@ pub(crate) async fn create_many(
         let mut n = 0u32;
         for ep in endpoints.get(msg.app_id.as_str()).into_iter().flatten() {
             if ep.accepts(&msg.event_type, msg.channels.as_deref()) {
-                if let Some((c, expires)) = lease.filter(|_| claimed.len() < limit) {
+                let lease =
+                    lease.filter(|(c, _)| claimed.len() < limit && msg.first_due_at() <= c.now);
+                if let Some((c, expires)) = lease {
                     claimed.push(Claimed::at_creation(msg, ep, c, expires));
                 }
                 d_msg.push(msg.id.as_str().to_owned());
                 d_ep.push(ep.id.as_str().to_owned());
                 d_app.push(msg.app_id.as_str().to_owned());
                 d_at.push(ms(msg.created_at));
+                d_due.push(ms(msg.first_due_at()));
+                d_take.push(lease.is_some());
                 n = n.saturating_add(1);
             }
         }
         results.push(Ok(n));
     }
     if !d_msg.is_empty() {
-        // The first `claimed.len()` rows (by ordinality) are written claimed under the lease.
+        // The rows marked `k` are written claimed under the lease.
         sqlx::query(
             "INSERT INTO deliveries (msg_id, endpoint_id, app_id, state, attempts, \
              next_attempt_at, trigger_type, created_at, updated_at, lease_token, lease_owner, \
              lease_expires_at) \
-             SELECT m, e, a, CASE WHEN n <= $7 THEN $8 ELSE $5 END, 0, t, $6, t, \
-               CASE WHEN n <= $7 THEN $9 ELSE t END, CASE WHEN n <= $7 THEN $10 END, \
-               CASE WHEN n <= $7 THEN $11 END, CASE WHEN n <= $7 THEN $12 END \
-             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[]) \
-               WITH ORDINALITY AS d(m, e, a, t, n)",
+             SELECT m, e, a, CASE WHEN k THEN $8 ELSE $5 END, 0, due, $6, t, \
+               CASE WHEN k THEN $9 ELSE t END, CASE WHEN k THEN $10 END, \
+               CASE WHEN k THEN $11 END, CASE WHEN k THEN $12 END \
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $7::bigint[], \
+               $13::boolean[]) AS d(m, e, a, t, due, k)",
         )
         .bind(&d_msg)
         .bind(&d_ep)
@@ -323,12 +342,13 @@ pub(crate) async fn create_many(
         .bind(&d_at)
         .bind(DeliveryState::Pending.as_str())
         .bind(TriggerType::Scheduled.as_str())
-        .bind(i64::try_from(claimed.len()).unwrap_or(i64::MAX))
+        .bind(&d_due)
         .bind(DeliveryState::Claimed.as_str())
         .bind(lease.map(|(c, _)| ms(c.now)))
         .bind(lease.map(|(c, _)| c.lease_token))
         .bind(lease.map(|(c, _)| c.owner))
         .bind(lease.map(|(_, expires)| ms(expires)))
+        .bind(&d_take)
         .execute(&mut *tx)
         .await
         .map_err(error::map)?;

@@ -12,8 +12,9 @@ use hookd_core::{
     },
     page::{ListQuery, Page},
     store::{
-        AttemptFilter, BucketQuery, ClaimRequest, Claimed, Completion, Created, DeliveryFilter,
-        IdempotencyBegin, MessageFilter, ResealBatch, Store, StoreResult, WorkCallback,
+        AppFilter, AttemptFilter, BucketQuery, ClaimRequest, Claimed, Completion, Created,
+        DeliveryFilter, IdempotencyBegin, MessageFilter, ResealBatch, Store, StoreResult,
+        WorkCallback,
     },
     task::{Task, TaskFilter, TaskStatus},
     Timestamp,
@@ -69,8 +70,12 @@ impl Store for PgStore {
     async fn get_app(&self, id_or_uid: &str) -> StoreResult<Option<Application>> {
         apps::get(self, id_or_uid).await
     }
-    async fn list_apps(&self, query: &ListQuery) -> StoreResult<Page<Application>> {
-        apps::list(self, query).await
+    async fn list_apps(
+        &self,
+        filter: &AppFilter,
+        query: &ListQuery,
+    ) -> StoreResult<Page<Application>> {
+        apps::list(self, filter, query).await
     }
     async fn update_app(&self, app: &Application) -> StoreResult<()> {
         apps::update(self, app).await

@@ -228,6 +228,50 @@ async fn closing_the_store_stops_its_work_listener() {
     assert!(closed.is_ok(), "the listener task ended");
 }
 
+/// A message published with a `deliverAt` ahead through one process (its own publish claim
+/// included) is claimed by no process before that time, and by one of them at it: the due
+/// time lives in the shared row, not in any process's wake-ups.
+#[tokio::test]
+async fn a_deliver_at_holds_for_every_process() {
+    let db = TestDatabase::create().await;
+    let all = stores(&db, 2).await;
+    let mut fx = Fixture::new();
+    let app = fx.create_app(&all[0]).await;
+    fx.create_endpoint(&all[0], &app.id).await;
+    let at = fx.now() + chrono::Duration::minutes(30);
+    let mut msg = fx.message(&app.id, "a");
+    msg.extras.deliver_at = Some(at);
+    let token = fx.lease_token();
+    let created = all[0]
+        .create_messages(
+            std::slice::from_ref(&msg),
+            Some(&fx.claim_request(&token, CLAIM_ALL)),
+        )
+        .await
+        .unwrap();
+    assert!(created.claimed.is_empty(), "not claimed by its own publish");
+    for store in &all {
+        assert_eq!(store.next_due_at().await.unwrap(), Some(at));
+    }
+    fx.advance(at - fx.now() - chrono::Duration::milliseconds(1));
+    for store in &all {
+        let token = fx.lease_token();
+        let early = store
+            .claim_due(&fx.claim_request(&token, CLAIM_ALL))
+            .await
+            .unwrap();
+        assert!(early.is_empty(), "claimed a millisecond early");
+    }
+    fx.advance(chrono::Duration::milliseconds(1));
+    let token = fx.lease_token();
+    let due = all[1]
+        .claim_due(&fx.claim_request(&token, CLAIM_ALL))
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].message, msg);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn claims_from_separate_stores_never_overlap() {
     const MESSAGES: usize = 40;
@@ -421,7 +465,10 @@ async fn keys_sort_byte_wise_whatever_the_database_collation() {
     let mut expected: Vec<&str> = TRICKY_SUFFIXES.to_vec();
     expected.sort_unstable(); // Rust compares strings byte-wise.
     let apps = store
-        .list_apps(&ListQuery::first(50, Order::Ascending))
+        .list_apps(
+            &hookd_core::store::AppFilter::default(),
+            &ListQuery::first(50, Order::Ascending),
+        )
         .await
         .unwrap();
     let names: Vec<&str> = apps.data.iter().map(|a| a.name.as_str()).collect();
@@ -435,11 +482,10 @@ async fn keys_sort_byte_wise_whatever_the_database_collation() {
     assert_eq!(names, expected_types);
     // A page after "app_XB" starts at "app_XZ", not at "app_Xa" or "app_Xb".
     let after = store
-        .list_apps(&ListQuery::from_params(
-            Some(1),
-            Some("app_XB"),
-            Order::Ascending,
-        ))
+        .list_apps(
+            &hookd_core::store::AppFilter::default(),
+            &ListQuery::from_params(Some(1), Some("app_XB"), Order::Ascending),
+        )
         .await
         .unwrap();
     assert_eq!(after.data[0].id.as_str(), "app_XZ");

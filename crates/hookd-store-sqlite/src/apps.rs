@@ -7,7 +7,7 @@ use hookd_core::{
     id::AppId,
     model::Application,
     page::{ListQuery, Page},
-    store::{StoreError, StoreResult},
+    store::{AppFilter, StoreError, StoreResult, SVIX_PLAY_URL_PREFIX},
 };
 use sqlx::QueryBuilder;
 
@@ -48,10 +48,35 @@ pub(crate) async fn get(store: &SqliteStore, id_or_uid: &str) -> StoreResult<Opt
     row.as_ref().map(codec::app).transpose()
 }
 
-pub(crate) async fn list(store: &SqliteStore, query: &ListQuery) -> StoreResult<Page<Application>> {
+/// The condition "has endpoints, and every one of them is `{0}`", for the application
+/// list's filters; `endpoints_app` serves each probe.
+const ALL_ENDPOINTS_ARE: &str = "(EXISTS (SELECT 1 FROM endpoints e WHERE e.app_id = a.id) \
+    AND NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.app_id = a.id AND NOT ({0})))";
+
+pub(crate) async fn list(
+    store: &SqliteStore,
+    filter: &AppFilter,
+    query: &ListQuery,
+) -> StoreResult<Page<Application>> {
     let mut qb = QueryBuilder::new(format!(
         "SELECT {APP_COLUMNS} FROM applications a WHERE TRUE"
     ));
+    if filter.exclude_without_endpoints {
+        qb.push(" AND EXISTS (SELECT 1 FROM endpoints e WHERE e.app_id = a.id)");
+    }
+    if filter.exclude_all_disabled {
+        qb.push(" AND NOT ");
+        qb.push(ALL_ENDPOINTS_ARE.replace("{0}", "e.disabled"));
+    }
+    if filter.exclude_all_svix_play {
+        // The prefix is a constant of ours, so it may be spelled into the statement.
+        let play = format!(
+            "substr(e.url, 1, {}) = '{SVIX_PLAY_URL_PREFIX}'",
+            SVIX_PLAY_URL_PREFIX.len()
+        );
+        qb.push(" AND NOT ");
+        qb.push(ALL_ENDPOINTS_ARE.replace("{0}", &play));
+    }
     list::push_page(&mut qb, "a.id", query);
     let rows = qb
         .build()

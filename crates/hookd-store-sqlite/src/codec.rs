@@ -13,8 +13,8 @@ use hookd_core::{
     delivery::{DeliveryState, MessageStatus, TriggerType},
     id::{AppId, AttemptId, EndpointId, MsgId, TokenId},
     model::{
-        Application, Attempt, Delivery, Endpoint, EventType, Message, Metadata, OldSecret,
-        SentBody, SentRequest, Token, TokenScope,
+        Application, Attempt, Delivery, Endpoint, EventType, Message, MessageExtras, Metadata,
+        OldSecret, SentBody, SentRequest, Token, TokenScope,
     },
     portal::{Capability, PortalScope},
     store::{StoreError, StoreResult},
@@ -50,7 +50,8 @@ pub(crate) const ENDPOINT_COLUMNS: &str = "e.id AS e_id, e.app_id AS e_app_id, e
 pub(crate) const MESSAGE_COLUMNS: &str = "m.id AS m_id, m.app_id AS m_app_id, \
      m.event_id AS m_event_id, m.event_type AS m_event_type, m.payload AS m_payload, \
      m.channels AS m_channels, m.payload_expires_at AS m_payload_expires_at, \
-     m.created_at AS m_created_at";
+     m.created_at AS m_created_at, m.tags AS m_tags, m.deliver_at AS m_deliver_at, \
+     m.raw_payload AS m_raw_payload, m.headers AS m_headers";
 
 /// A delivery's columns, aliased `d_*`, from `deliveries d` (the lease too, for claims).
 pub(crate) const DELIVERY_COLUMNS: &str = "d.msg_id AS d_msg_id, \
@@ -269,6 +270,12 @@ pub(crate) fn message(row: &SqliteRow) -> StoreResult<Message> {
         channels: get_opt_json(row, "m_channels")?,
         payload_expires_at: get_opt_ts(row, "m_payload_expires_at")?,
         created_at: get_ts(row, "m_created_at")?,
+        extras: MessageExtras {
+            tags: get_opt_json(row, "m_tags")?,
+            deliver_at: get_opt_ts(row, "m_deliver_at")?,
+            raw_payload: get::<bool>(row, "m_raw_payload")?,
+            headers: get_json::<BTreeMap<String, String>>(row, "m_headers")?,
+        },
     })
 }
 

@@ -53,10 +53,50 @@ pub(crate) fn push_message_filter(
             qb.push(")");
         }
     }
+    if let Some(tag) = &filter.tag {
+        qb.push(" AND EXISTS (SELECT 1 FROM json_each(m.tags) WHERE json_each.value = ");
+        qb.push_bind(tag.clone());
+        qb.push(")");
+    }
 }
 
-/// Inserts a delivery in its initial state: pending, due when the message was created,
-/// scheduled, no attempts yet.
+/// The columns a message is written with, in the order [`bind_message`] binds them.
+const INSERT_MESSAGE: &str = "INSERT INTO messages (id, app_id, event_id, event_type, payload, \
+     channels, payload_expires_at, created_at, tags, deliver_at, raw_payload, headers) ";
+/// Values bound per message row.
+const MESSAGE_BINDS: usize = 12;
+
+/// A message's stored JSON fields: its channels, tags and headers.
+fn message_json(msg: &Message) -> StoreResult<(Option<String>, Option<String>, String)> {
+    Ok((
+        opt_list_json(msg.channels.as_ref())?,
+        opt_list_json(msg.extras.tags.as_ref())?,
+        codec::to_json(&msg.extras.headers)?,
+    ))
+}
+
+/// Binds one message row for [`INSERT_MESSAGE`], with its JSON fields from [`message_json`].
+fn bind_message<'q>(
+    mut row: sqlx::query_builder::Separated<'_, 'q, Sqlite, &'static str>,
+    msg: &'q Message,
+    (channels, tags, headers): (Option<String>, Option<String>, String),
+) {
+    row.push_bind(msg.id.as_str())
+        .push_bind(msg.app_id.as_str())
+        .push_bind(msg.event_id.as_deref())
+        .push_bind(&msg.event_type)
+        .push_bind(msg.payload.as_deref())
+        .push_bind(channels)
+        .push_bind(msg.payload_expires_at.map(ms))
+        .push_bind(ms(msg.created_at))
+        .push_bind(tags)
+        .push_bind(msg.extras.deliver_at.map(ms))
+        .push_bind(msg.extras.raw_payload)
+        .push_bind(headers);
+}
+
+/// Inserts a delivery in its initial state: pending, due at the message's first due time (its
+/// `deliverAt` or its creation), scheduled, no attempts yet.
 async fn insert_initial_delivery(
     tx: &mut sqlx::SqliteConnection,
     msg: &Message,
@@ -71,7 +111,7 @@ async fn insert_initial_delivery(
     .bind(endpoint.as_str())
     .bind(msg.app_id.as_str())
     .bind(DeliveryState::Pending.as_str())
-    .bind(created_at)
+    .bind(ms(msg.first_due_at()))
     .bind(TriggerType::Scheduled.as_str())
     .bind(created_at)
     .bind(created_at)
@@ -89,22 +129,13 @@ pub(crate) async fn create(
     msg: &Message,
     only_endpoint: Option<&EndpointId>,
 ) -> StoreResult<u32> {
+    let json = message_json(msg)?;
     let mut tx = store.begin_write().await?;
-    sqlx::query(
-        "INSERT INTO messages (id, app_id, event_id, event_type, payload, channels, \
-         payload_expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(msg.id.as_str())
-    .bind(msg.app_id.as_str())
-    .bind(msg.event_id.as_deref())
-    .bind(&msg.event_type)
-    .bind(msg.payload.as_deref())
-    .bind(opt_list_json(msg.channels.as_ref())?)
-    .bind(msg.payload_expires_at.map(ms))
-    .bind(ms(msg.created_at))
-    .execute(&mut *tx)
-    .await
-    .map_err(error::map)?;
+    let mut qb = QueryBuilder::<Sqlite>::new(INSERT_MESSAGE);
+    qb.push_values([(msg, json)], |row, (msg, json)| {
+        bind_message(row, msg, json)
+    });
+    qb.build().execute(&mut *tx).await.map_err(error::map)?;
 
     let targets: Vec<EndpointId> = match only_endpoint {
         Some(only) => sqlx::query_scalar::<_, String>(
@@ -219,9 +250,10 @@ pub(crate) async fn expunge_content(
     Ok(true)
 }
 
-/// Messages per multi-row `INSERT`: 8 bound values each keeps a statement far below SQLite's
-/// limit of 32,766 variables.
+/// Messages per multi-row `INSERT`: [`MESSAGE_BINDS`] bound values each, which keeps a
+/// statement far below SQLite's limit of 32,766 variables.
 const MESSAGE_ROWS_PER_STATEMENT: usize = 500;
+const _: () = assert!(MESSAGE_ROWS_PER_STATEMENT * MESSAGE_BINDS < 32_766);
 /// Deliveries per multi-row `INSERT`, 8 bound values each; same reasoning.
 const DELIVERY_ROWS_PER_STATEMENT: usize = 1000;
 
@@ -242,23 +274,13 @@ pub(crate) async fn create_many(
     let mut tx = store.begin_write().await?;
     let mut inserted: HashSet<String> = HashSet::with_capacity(msgs.len());
     for chunk in msgs.chunks(MESSAGE_ROWS_PER_STATEMENT) {
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO messages (id, app_id, event_id, event_type, payload, channels, \
-             payload_expires_at, created_at) ",
-        );
-        let mut channels = Vec::with_capacity(chunk.len());
+        let mut qb = QueryBuilder::<Sqlite>::new(INSERT_MESSAGE);
+        let mut json = Vec::with_capacity(chunk.len());
         for msg in chunk {
-            channels.push(opt_list_json(msg.channels.as_ref())?);
+            json.push(message_json(msg)?);
         }
-        qb.push_values(chunk.iter().zip(channels), |mut row, (msg, channels)| {
-            row.push_bind(msg.id.as_str())
-                .push_bind(msg.app_id.as_str())
-                .push_bind(msg.event_id.as_deref())
-                .push_bind(&msg.event_type)
-                .push_bind(msg.payload.as_deref())
-                .push_bind(channels)
-                .push_bind(msg.payload_expires_at.map(ms))
-                .push_bind(ms(msg.created_at));
+        qb.push_values(chunk.iter().zip(json), |row, (msg, json)| {
+            bind_message(row, msg, json)
         });
         qb.push(" ON CONFLICT DO NOTHING RETURNING id");
         let ids: Vec<String> = qb
@@ -288,7 +310,11 @@ pub(crate) async fn create_many(
     }
 
     let mut results = Vec::with_capacity(msgs.len());
-    let mut deliveries: Vec<(&Message, &Endpoint)> = Vec::new();
+    // Each new delivery, and whether it is written claimed.
+    let mut deliveries: Vec<(&Message, &Endpoint, bool)> = Vec::new();
+    // Only deliveries due at the claim's time may be taken (not a `deliverAt` still ahead),
+    // and at most `claim.limit` of them.
+    let mut claimable = claim.map_or(0, |c| usize::try_from(c.limit).unwrap_or(usize::MAX));
     for msg in msgs {
         if !inserted.contains(msg.id.as_str()) {
             results.push(Err(hookd_core::store::StoreError::Conflict(
@@ -299,28 +325,27 @@ pub(crate) async fn create_many(
         let mut n = 0u32;
         for ep in endpoints.get(msg.app_id.as_str()).into_iter().flatten() {
             if ep.accepts(&msg.event_type, msg.channels.as_deref()) {
-                deliveries.push((msg, ep));
+                let take = claimable > 0 && claim.is_some_and(|c| msg.first_due_at() <= c.now);
+                if take {
+                    claimable -= 1;
+                }
+                deliveries.push((msg, ep, take));
                 n = n.saturating_add(1);
             }
         }
         results.push(Ok(n));
     }
-    let claimed_n = claim.map_or(0, |c| {
-        usize::try_from(c.limit)
-            .unwrap_or(usize::MAX)
-            .min(deliveries.len())
-    });
     let lease = claim.map(|c| (c, c.now + c.lease));
-    for (i, chunk) in deliveries.chunks(DELIVERY_ROWS_PER_STATEMENT).enumerate() {
-        let first = i * DELIVERY_ROWS_PER_STATEMENT;
+    for chunk in deliveries.chunks(DELIVERY_ROWS_PER_STATEMENT) {
         let mut qb = QueryBuilder::<Sqlite>::new(
             "INSERT INTO deliveries (msg_id, endpoint_id, app_id, state, attempts, \
              next_attempt_at, trigger_type, created_at, updated_at, lease_token, lease_owner, \
              lease_expires_at) ",
         );
-        qb.push_values(chunk.iter().enumerate(), |mut row, (j, (msg, endpoint))| {
-            let at = ms(msg.created_at);
-            let lease = lease.filter(|_| first + j < claimed_n);
+        qb.push_values(chunk.iter(), |mut row, (msg, endpoint, take)| {
+            let created = ms(msg.created_at);
+            let due = ms(msg.first_due_at());
+            let lease = lease.filter(|_| *take);
             let state = if lease.is_some() {
                 DeliveryState::Claimed
             } else {
@@ -331,10 +356,10 @@ pub(crate) async fn create_many(
                 .push_bind(msg.app_id.as_str())
                 .push_bind(state.as_str())
                 .push("0")
-                .push_bind(at)
+                .push_bind(due)
                 .push_bind(TriggerType::Scheduled.as_str())
-                .push_bind(at)
-                .push_bind(lease.map_or(at, |(c, _)| ms(c.now)))
+                .push_bind(created)
+                .push_bind(lease.map_or(created, |(c, _)| ms(c.now)))
                 .push_bind(lease.map(|(c, _)| c.lease_token))
                 .push_bind(lease.map(|(c, _)| c.owner))
                 .push_bind(lease.map(|(_, expires)| ms(expires)));
@@ -343,9 +368,10 @@ pub(crate) async fn create_many(
     }
     tx.commit().await.map_err(error::map)?;
     let claimed = match lease {
-        Some((c, expires)) => deliveries[..claimed_n]
+        Some((c, expires)) => deliveries
             .iter()
-            .map(|(msg, endpoint)| Claimed::at_creation(msg, endpoint, c, expires))
+            .filter(|(_, _, take)| *take)
+            .map(|(msg, endpoint, _)| Claimed::at_creation(msg, endpoint, c, expires))
             .collect(),
         None => Vec::new(),
     };

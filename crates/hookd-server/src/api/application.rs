@@ -5,7 +5,7 @@
 //! their application on the fly. This module must not reach into other resources' storage.
 
 use axum::{extract::State, http::StatusCode, Json};
-use hookd_core::{id::AppId, model::Application, page::Order};
+use hookd_core::{id::AppId, model::Application, page::Order, store::AppFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -13,8 +13,8 @@ use super::{
     extract::{path_key, ApiJson, ApiPath, QueryParams},
     load_app,
     schema::{
-        AppPath, BadRequest, Errors, IdempotencyKey, OrderParam, Pagination, PayloadTooLarge,
-        Unavailable,
+        AppListFilters, AppPath, BadRequest, Errors, IdempotencyKey, OrderParam, Pagination,
+        PayloadTooLarge, Unavailable,
     },
     wire::{self, ts, Checks, ListResponse, Metadata, Patch},
 };
@@ -186,7 +186,7 @@ impl From<Application> for ApplicationOut {
     tag = "Application",
     summary = "List Applications",
     description = "List of all the organization's applications.",
-    params(Pagination, OrderParam),
+    params(Pagination, OrderParam, AppListFilters),
     responses((status = 200, body = crate::api::schema::ListApplicationOut), Errors, Unavailable)
 )]
 pub async fn list(
@@ -194,7 +194,12 @@ pub async fn list(
     query: QueryParams,
 ) -> ApiResult<Json<ListResponse<ApplicationOut>>> {
     let q = query.list_query(Order::Ascending, true)?;
-    let page = state.store.list_apps(&q).await?;
+    let filter = AppFilter {
+        exclude_without_endpoints: query.bool("exclude_apps_with_no_endpoints", false)?,
+        exclude_all_disabled: query.bool("exclude_apps_with_disabled_endpoints", false)?,
+        exclude_all_svix_play: query.bool("exclude_apps_with_svix_play_endpoints", false)?,
+    };
+    let page = state.store.list_apps(&filter, &q).await?;
     Ok(Json(ListResponse::from_page(page, ApplicationOut::from)))
 }
 

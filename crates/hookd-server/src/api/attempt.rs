@@ -8,7 +8,10 @@
 //! workers.
 
 use axum::{extract::State, http::StatusCode, Json};
+use std::collections::HashMap;
+
 use hookd_core::{
+    delivery::DeliveryState,
     id::AttemptId,
     model::{Attempt, Delivery, Endpoint, Message, SentBody},
     page::Order,
@@ -23,9 +26,10 @@ use super::{
     load_app, load_endpoint, load_message,
     message::MessageOut,
     schema::{
-        AppPath, AttemptPath, BadRequest, EmptyResponse, EndpointPath, Errors, IdempotencyKey,
-        MessageAttemptTriggerType, MessageFilters, MessageStatus, MessageStatusText, MsgPath,
-        Pagination, StatusCodeClassFilter, StatusFilter, Unavailable, WithContent,
+        AppPath, AttemptPath, BadRequest, EmptyResponse, EndpointPath, Errors, ExpandedStatuses,
+        IdempotencyKey, MessageAttemptTriggerType, MessageFilters, MessageStatus,
+        MessageStatusExpanded, MessageStatusText, MessageStatusTextExpanded, MsgPath, Pagination,
+        StatusCodeClassFilter, StatusFilter, Unavailable, WithContent, WithMsg,
     },
     wire::{ts, ListResponse},
 };
@@ -76,6 +80,10 @@ pub struct MessageAttemptOut {
     /// When it was made.
     #[schema(format = DateTime)]
     timestamp: String,
+    /// The attempt's message, without its payload (`{}`), with `with_msg=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    msg: Option<MessageOut>,
 }
 
 impl MessageAttemptOut {
@@ -97,8 +105,29 @@ impl MessageAttemptOut {
             endpoint_id: a.endpoint_id.to_string(),
             id: a.id.to_string(),
             timestamp: ts(a.created_at),
+            msg: None,
         }
     }
+}
+
+/// The status a delivery in `state` shows: Svix's, with a delivery canceled because its
+/// endpoint was disabled as Canceled (4) when `expanded_statuses=true`, else as Fail.
+fn shown_status(state: DeliveryState, expanded: bool) -> (u8, &'static str) {
+    if expanded && state == DeliveryState::Canceled {
+        return (CANCELED_STATUS, "canceled");
+    }
+    let status = state.message_status();
+    (status.code(), status.text())
+}
+
+/// Svix's code for Canceled in `MessageStatus`.
+const CANCELED_STATUS: u8 = 4;
+
+/// `expanded_statuses`: read where a status is shown. Attempts are only ever Success or Fail
+/// (a canceled delivery records no attempt), so on attempt lists it changes nothing, which is
+/// what Svix's flag means there.
+fn expanded_statuses(query: &QueryParams) -> ApiResult<bool> {
+    query.bool("expanded_statuses", false)
 }
 
 /// When a delivery is next attempted, if it waits for one.
@@ -113,23 +142,24 @@ pub struct MessageEndpointOut {
     #[serde(flatten)]
     endpoint: EndpointCommon,
     /// The delivery's status.
-    #[schema(value_type = MessageStatus)]
+    #[schema(value_type = MessageStatusExpanded)]
     status: u8,
     /// The delivery's status as a word.
-    #[schema(value_type = MessageStatusText)]
+    #[schema(value_type = MessageStatusTextExpanded)]
     status_text: &'static str,
-    /// When the delivery is next attempted, if it waits for one.
+    /// When the delivery is next attempted, if it waits for one (for a message published with
+    /// a `deliverAt` ahead, that time).
     #[schema(format = DateTime)]
     next_attempt: Option<String>,
 }
 
 impl MessageEndpointOut {
-    fn new(ep: &Endpoint, d: &Delivery) -> Self {
-        let status = d.state.message_status();
+    fn new(ep: &Endpoint, d: &Delivery, expanded: bool) -> Self {
+        let (status, status_text) = shown_status(d.state, expanded);
         Self {
             endpoint: EndpointCommon::from(ep),
-            status: status.code(),
-            status_text: status.text(),
+            status,
+            status_text,
             next_attempt: next_attempt(d),
         }
     }
@@ -142,12 +172,13 @@ pub struct EndpointMessageOut {
     #[serde(flatten)]
     msg: MessageOut,
     /// The delivery's status.
-    #[schema(value_type = MessageStatus)]
+    #[schema(value_type = MessageStatusExpanded)]
     status: u8,
     /// The delivery's status as a word.
-    #[schema(value_type = MessageStatusText)]
+    #[schema(value_type = MessageStatusTextExpanded)]
     status_text: &'static str,
-    /// When the delivery is next attempted, if it waits for one.
+    /// When the delivery is next attempted, if it waits for one (for a message published with
+    /// a `deliverAt` ahead, that time).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime, nullable = false)]
     next_attempt: Option<String>,
@@ -176,11 +207,36 @@ fn attempt_filter(query: &QueryParams) -> ApiResult<AttemptFilter> {
             after: query.timestamp("after")?,
             channel: query.channel()?,
             event_types: query.event_types()?,
+            tag: query.tag()?,
         },
         status: query.message_status("status")?,
         status_code_class: query.status_code_class("status_code_class")?,
         endpoint_id: None,
     })
+}
+
+/// Attaches their messages to attempts (`with_msg`), without payloads as in Svix: each
+/// distinct message is read once.
+async fn with_messages(
+    state: &AppState,
+    app: &hookd_core::id::AppId,
+    attempts: &mut [MessageAttemptOut],
+) -> ApiResult<()> {
+    let mut found: HashMap<String, Option<Message>> = HashMap::new();
+    for a in attempts.iter() {
+        if !found.contains_key(&a.msg_id) {
+            let msg = state.store.get_message(app, &a.msg_id).await?;
+            found.insert(a.msg_id.clone(), msg);
+        }
+    }
+    for a in attempts.iter_mut() {
+        // An attempt's message exists as long as the attempt does (they cascade together);
+        // one deleted between the two reads is left out rather than failing the page.
+        if let Some(Some(msg)) = found.get(&a.msg_id) {
+            a.msg = Some(MessageOut::new(msg.clone(), false)?);
+        }
+    }
+    Ok(())
 }
 
 /// `GET /api/v1/app/{app_id}/attempt/endpoint/{endpoint_id}`.
@@ -191,7 +247,7 @@ fn attempt_filter(query: &QueryParams) -> ApiResult<AttemptFilter> {
     tag = "Message Attempt",
     summary = "List Attempts By Endpoint",
     description = "List attempts by endpoint id, newest first.",
-    params(AppPath, EndpointPath, Pagination, StatusFilter, StatusCodeClassFilter, MessageFilters, WithContent),
+    params(AppPath, EndpointPath, Pagination, StatusFilter, StatusCodeClassFilter, MessageFilters, WithContent, WithMsg, ExpandedStatuses),
     responses((status = 200, body = crate::api::schema::ListMessageAttemptOut), Errors, Unavailable)
 )]
 pub async fn list_by_endpoint(
@@ -202,15 +258,19 @@ pub async fn list_by_endpoint(
     let q = query.list_query(Order::Descending, false)?;
     let filter = attempt_filter(&query)?;
     let with_content = query.bool("with_content", true)?;
+    let with_msg = query.bool("with_msg", false)?;
+    expanded_statuses(&query)?;
     let app = load_app(&state, &app_id).await?;
     let ep = load_endpoint(&state, &app, &endpoint_id).await?;
     let page = state
         .store
         .list_attempts_by_endpoint(&app.id, &ep.id, &filter, &q)
         .await?;
-    Ok(Json(ListResponse::from_page(page, |a| {
-        MessageAttemptOut::new(a, with_content)
-    })))
+    let mut out = ListResponse::from_page(page, |a| MessageAttemptOut::new(a, with_content));
+    if with_msg {
+        with_messages(&state, &app.id, &mut out.data).await?;
+    }
+    Ok(Json(out))
 }
 
 /// `GET /api/v1/app/{app_id}/attempt/msg/{msg_id}`, optionally for one `endpoint_id`.
@@ -221,7 +281,7 @@ pub async fn list_by_endpoint(
     tag = "Message Attempt",
     summary = "List Attempts By Msg",
     description = "List attempts by message id (or eventId), newest first.",
-    params(AppPath, MsgPath, Pagination, StatusFilter, StatusCodeClassFilter, EndpointIdFilter, MessageFilters, WithContent),
+    params(AppPath, MsgPath, Pagination, StatusFilter, StatusCodeClassFilter, EndpointIdFilter, MessageFilters, WithContent, ExpandedStatuses),
     responses((status = 200, body = crate::api::schema::ListMessageAttemptOut), Errors, Unavailable)
 )]
 pub async fn list_by_msg(
@@ -232,6 +292,7 @@ pub async fn list_by_msg(
     let q = query.list_query(Order::Descending, false)?;
     let mut filter = attempt_filter(&query)?;
     let with_content = query.bool("with_content", true)?;
+    expanded_statuses(&query)?;
     let app = load_app(&state, &app_id).await?;
     let msg = load_message(&state, &app, &msg_id).await?;
     if let Some(endpoint_id) = query.get("endpoint_id") {
@@ -273,13 +334,15 @@ async fn load_attempt(
     tag = "Message Attempt",
     summary = "Get Messageattempt",
     description = "Get a message attempt by id.",
-    params(AppPath, MsgPath, AttemptPath),
+    params(AppPath, MsgPath, AttemptPath, ExpandedStatuses),
     responses((status = 200, body = MessageAttemptOut), Errors, Unavailable)
 )]
 pub async fn get(
     State(state): State<AppState>,
     ApiPath((app_id, msg_id, attempt_id)): ApiPath<(String, String, String)>,
+    query: QueryParams,
 ) -> ApiResult<Json<MessageAttemptOut>> {
+    expanded_statuses(&query)?;
     let (_, attempt) = load_attempt(&state, &app_id, &msg_id, &attempt_id).await?;
     Ok(Json(MessageAttemptOut::new(attempt, true)))
 }
@@ -434,7 +497,7 @@ pub async fn expunge_content(
     tag = "Message Attempt",
     summary = "List Attempted Destinations",
     description = "List the endpoints a message was sent to, with the delivery's status.",
-    params(AppPath, MsgPath, Pagination),
+    params(AppPath, MsgPath, Pagination, ExpandedStatuses),
     responses((status = 200, body = crate::api::schema::ListMessageEndpointOut), Errors, Unavailable)
 )]
 pub async fn list_attempted_destinations(
@@ -443,6 +506,7 @@ pub async fn list_attempted_destinations(
     query: QueryParams,
 ) -> ApiResult<Json<ListResponse<MessageEndpointOut>>> {
     let q = query.list_query(Order::Ascending, false)?;
+    let expanded = expanded_statuses(&query)?;
     let app = load_app(&state, &app_id).await?;
     let msg = load_message(&state, &app, &msg_id).await?;
     let page = state
@@ -450,7 +514,7 @@ pub async fn list_attempted_destinations(
         .list_message_deliveries(&app.id, &msg.id, &q)
         .await?;
     Ok(Json(ListResponse::from_page(page, |(ep, d)| {
-        MessageEndpointOut::new(&ep, &d)
+        MessageEndpointOut::new(&ep, &d, expanded)
     })))
 }
 
@@ -464,7 +528,7 @@ pub async fn list_attempted_destinations(
     summary = "List Attempted Messages",
     description = "List the messages sent to an endpoint, newest first, with the delivery's \
                    status.",
-    params(AppPath, EndpointPath, Pagination, MessageFilters, StatusFilter, WithContent),
+    params(AppPath, EndpointPath, Pagination, MessageFilters, StatusFilter, WithContent, ExpandedStatuses),
     responses((status = 200, body = crate::api::schema::ListEndpointMessageOut), Errors, Unavailable)
 )]
 pub async fn list_attempted_messages(
@@ -474,12 +538,14 @@ pub async fn list_attempted_messages(
 ) -> ApiResult<Json<ListResponse<EndpointMessageOut>>> {
     let q = query.list_query(Order::Descending, false)?;
     let with_content = query.bool("with_content", true)?;
+    let expanded = expanded_statuses(&query)?;
     let filter = DeliveryFilter {
         message: MessageFilter {
             before: query.timestamp("before")?,
             after: query.timestamp("after")?,
             channel: query.channel()?,
             event_types: query.event_types()?,
+            tag: query.tag()?,
         },
         status: query.message_status("status")?,
     };
@@ -490,12 +556,12 @@ pub async fn list_attempted_messages(
         .list_endpoint_deliveries(&app.id, &ep.id, &filter, &q)
         .await?;
     Ok(Json(ListResponse::try_from_page(page, |(msg, d)| {
-        let status = d.state.message_status();
+        let (status, status_text) = shown_status(d.state, expanded);
         Ok(EndpointMessageOut {
             next_attempt: next_attempt(&d),
             msg: MessageOut::new(msg, with_content)?,
-            status: status.code(),
-            status_text: status.text(),
+            status,
+            status_text,
         })
     })?))
 }
@@ -538,7 +604,6 @@ pub async fn resend(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hookd_core::delivery::DeliveryState;
 
     #[test]
     fn only_waiting_deliveries_report_a_next_attempt() {

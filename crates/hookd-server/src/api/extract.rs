@@ -238,6 +238,15 @@ impl QueryParams {
         Ok(Some(channel.to_owned()))
     }
 
+    /// The `tag` filter, validated.
+    pub fn tag(&self) -> ApiResult<Option<String>> {
+        let Some(tag) = self.get("tag") else {
+            return Ok(None);
+        };
+        validate::tag(&["query", "tag"], tag)?;
+        Ok(Some(tag.to_owned()))
+    }
+
     /// A `MessageStatus` filter (0 to 3).
     pub fn message_status(&self, name: &str) -> ApiResult<Option<MessageStatus>> {
         let Some(v) = self.get(name) else {

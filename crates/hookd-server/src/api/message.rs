@@ -3,13 +3,16 @@
 //!
 //! A payload is kept as the exact JSON text the publisher sent (no re-serialization, so key
 //! order, number formatting and whitespace inside reach the receiver unchanged and the
-//! signature covers what was published). Creating a message writes it and its deliveries in
-//! one store transaction, then wakes the workers. This module must not deliver anything.
+//! signature covers what was published). A raw payload (`transformationsParams.rawPayload`)
+//! is kept the same way in its place; the newer fields (tags, `deliverAt`, message headers,
+//! hourly retention) are checked in [`super::message_extras`]. Creating a message writes it
+//! and its deliveries in one store transaction, then wakes the workers. This module must not
+//! deliver anything.
 
 use axum::{extract::State, http::StatusCode, Json};
 use hookd_core::{
     id::{AppId, MsgId},
-    model::{Application, Message},
+    model::{Application, Message, MessageExtras},
     page::Order,
     store::{MessageFilter, StoreError},
     validate,
@@ -22,9 +25,10 @@ use super::{
     application::ApplicationIn,
     extract::{path_key, ApiJson, ApiPath, QueryParams},
     load_app, load_message,
+    message_extras::{self as extras, TransformationsParams},
     schema::{
         AppPath, BadRequest, ChannelName, Errors, IdempotencyKey, MessageFilters, MsgPath,
-        Pagination, PayloadTooLarge, Unavailable, WithContent,
+        Pagination, PayloadTooLarge, TagName, Unavailable, WithContent,
     },
     wire::{self, ts, Checks, ListResponse},
 };
@@ -33,8 +37,6 @@ use crate::{
     AppState,
 };
 
-/// Svix's bounds for `payloadRetentionPeriod`, in days.
-const RETENTION_DAYS: std::ops::RangeInclusive<i64> = 5..=90;
 /// What Svix shows in place of a payload that was expunged or expired.
 const EXPUNGED_PAYLOAD: &str = r#"{"expired":true}"#;
 /// What Svix shows in place of a payload when `with_content=false`.
@@ -71,10 +73,30 @@ pub struct MessageIn {
     #[schema(value_type = Option<Vec<ChannelName>>, min_items = 1, max_items = 5, example = json!(["project_123", "group_2"]))]
     channels: Option<Vec<String>>,
     /// How many days the payload is kept (5–90); absent: the server's retention (90 days by
-    /// default).
+    /// default). Mutually exclusive with `payloadRetentionHours`.
     #[serde(default)]
     #[schema(minimum = 5, maximum = 90, example = 90)]
     payload_retention_period: Option<i64>,
+    /// How many hours the payload is kept (1–2160). Mutually exclusive with
+    /// `payloadRetentionPeriod`.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 2160, example = 24)]
+    payload_retention_hours: Option<i64>,
+    /// Free-form tags that message and attempt lists filter by (`tag`): at most 5, each 1–128
+    /// characters of `[a-zA-Z0-9-_./\\#]`.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<TagName>>, max_items = 5, example = json!(["my_tag", "other"]))]
+    tags: Option<Vec<String>>,
+    /// No attempt is made before this time. At most 24 hours ahead (Svix's bound); a time
+    /// already past means now. Its deliveries show it as their `nextAttempt`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    deliver_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// `rawPayload`, a body sent instead of `payload` byte for byte, and `headers` added to
+    /// this message's requests; hookd runs no transformations, so any other key is refused.
+    #[serde(default)]
+    #[schema(value_type = Option<TransformationsParams>)]
+    transformations_params: Option<serde_json::Map<String, serde_json::Value>>,
     /// Optionally creates a new application alongside the message.
     ///
     /// If the application id or uid that is used in the path already exists, this argument is
@@ -100,6 +122,12 @@ pub struct MessageOut {
     /// List of free-form identifiers that endpoints can filter by.
     #[schema(example = json!(["project_123", "group_2"]))]
     channels: Option<Vec<String>>,
+    /// The message's tags.
+    #[schema(example = json!(["my_tag", "other"]))]
+    tags: Option<Vec<String>>,
+    /// When its deliveries were first due, if it was published with a `deliverAt` ahead.
+    #[schema(format = DateTime)]
+    deliver_at: Option<String>,
     /// The message's id.
     #[schema(example = "msg_1srOrx2ZWZBpBUvZwXKQmoEYga2")]
     id: String,
@@ -109,10 +137,15 @@ pub struct MessageOut {
 }
 
 impl MessageOut {
-    /// The wire form of `msg`; with `with_content` false the payload is `{}`, as in Svix.
+    /// The wire form of `msg`; with `with_content` false the payload is `{}`, as in Svix. A raw
+    /// payload shows as the JSON object it is, as in Svix, and as `{}` (what the publisher
+    /// sent as `payload`) when it is not one.
     pub fn new(msg: Message, with_content: bool) -> ApiResult<Self> {
         let payload = match (&msg.payload, with_content) {
             (_, false) => OMITTED_PAYLOAD.to_owned(),
+            (Some(p), true) if msg.extras.raw_payload && !is_json_object(p) => {
+                OMITTED_PAYLOAD.to_owned()
+            }
             (Some(p), true) => p.clone(),
             (None, true) => EXPUNGED_PAYLOAD.to_owned(),
         };
@@ -124,14 +157,30 @@ impl MessageOut {
             event_type: msg.event_type,
             payload,
             channels: msg.channels,
+            tags: msg.extras.tags,
+            deliver_at: msg.extras.deliver_at.map(ts),
             id: msg.id.to_string(),
             timestamp: ts(msg.created_at),
         })
     }
 }
 
+/// Whether a raw body is a JSON object, which reads back as itself.
+fn is_json_object(text: &str) -> bool {
+    text.trim_start().starts_with('{') && serde_json::from_str::<&RawValue>(text).is_ok()
+}
+
+/// What a checked `MessageIn` comes to, besides its Svix-original fields.
+struct Checked {
+    extras: MessageExtras,
+    payload: String,
+    payload_expires_at: hookd_core::Timestamp,
+}
+
 impl MessageIn {
-    fn validate(&self) -> ApiResult<()> {
+    /// Checks everything, then resolves the newer fields against `now` and the server's
+    /// default retention.
+    fn check(&mut self, state: &AppState, now: hookd_core::Timestamp) -> ApiResult<Checked> {
         let mut checks = Checks::default();
         if let Some(event_id) = &self.event_id {
             wire::uid(&mut checks, &["body", "eventId"], event_id, MsgId::PREFIX);
@@ -154,25 +203,51 @@ impl MessageIn {
                 validate::MAX_MESSAGE_CHANNELS,
             ));
         }
-        if self
-            .payload_retention_period
-            .is_some_and(|days| !RETENTION_DAYS.contains(&days))
-        {
+        let transform = extras::transformations(&mut checks, self.transformations_params.as_ref());
+        if transform.raw_payload.is_some() && !is_empty_object(self.payload.get()) {
+            // The raw body replaces it: anything in it would be dropped unseen.
             checks.push(ValidationItem::value(
-                &["body", "payloadRetentionPeriod"],
-                format!(
-                    "must be between {} and {} days",
-                    RETENTION_DAYS.start(),
-                    RETENTION_DAYS.end()
-                ),
+                &["body", "payload"],
+                "must be {} when transformationsParams.rawPayload is given",
             ));
         }
+        let tags = extras::tags(&mut checks, self.tags.take());
+        let retention = extras::retention(
+            &mut checks,
+            self.payload_retention_period,
+            self.payload_retention_hours,
+        );
+        let payload_expires_at = match retention {
+            Some(keep) => now
+                .checked_add_signed(keep)
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC),
+            None => state.config.payload_expiry(now, None),
+        };
+        let deliver_at = extras::deliver_at(&mut checks, self.deliver_at, now, payload_expires_at);
         checks.finish()?;
         if let Some(app) = &self.application {
             app.validate(&["body", "application"])?;
         }
-        Ok(())
+        let raw_payload = transform.raw_payload.is_some();
+        Ok(Checked {
+            payload: transform
+                .raw_payload
+                .unwrap_or_else(|| self.payload.get().to_owned()),
+            extras: MessageExtras {
+                tags,
+                deliver_at,
+                raw_payload,
+                headers: transform.headers,
+            },
+            payload_expires_at,
+        })
     }
+}
+
+/// Whether a JSON object's text is `{}`, whatever the whitespace.
+fn is_empty_object(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
+        .is_ok_and(|m| m.is_empty())
 }
 
 /// Finds the application of the path, or creates it from the body's `application` (whose uid
@@ -239,6 +314,7 @@ pub async fn list(
         after: query.timestamp("after")?,
         channel: query.channel()?,
         event_types: query.event_types()?,
+        tag: query.tag()?,
     };
     let app = load_app(&state, &app_id).await?;
     let page = state.store.list_messages(&app.id, &filter, &q).await?;
@@ -265,29 +341,23 @@ pub async fn create(
     State(state): State<AppState>,
     ApiPath(app_id): ApiPath<String>,
     query: QueryParams,
-    ApiJson(input): ApiJson<MessageIn>,
+    ApiJson(mut input): ApiJson<MessageIn>,
 ) -> ApiResult<(StatusCode, Json<MessageOut>)> {
     let with_content = query.bool("with_content", true)?;
-    input.validate()?;
-    let app = app_or_create(&state, &app_id, input.application).await?;
     let now = state.clock.now();
+    let checked = input.check(&state, now)?;
+    let app = app_or_create(&state, &app_id, input.application).await?;
     let msg = Message {
         id: MsgId::generate(now, &mut rand::thread_rng()),
         app_id: app.id,
         event_id: input.event_id,
         event_type: input.event_type,
-        payload: Some(input.payload.get().to_owned()),
+        payload: Some(checked.payload),
         channels: input.channels.map(wire::dedupe),
-        // Validated to 5..=90 days above; absent, the server's payload_retention applies.
-        payload_expires_at: Some(
-            state.config.payload_expiry(
-                now,
-                input
-                    .payload_retention_period
-                    .and_then(|days| u16::try_from(days).ok()),
-            ),
-        ),
+        // The message's own retention (checked above), else the server's.
+        payload_expires_at: Some(checked.payload_expires_at),
         created_at: now,
+        extras: checked.extras,
     };
     // The publisher wakes the workers for any delivery it did not start itself.
     state

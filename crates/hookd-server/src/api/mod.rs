@@ -45,6 +45,7 @@ pub mod extract;
 pub mod health;
 pub mod message;
 pub mod message_bulk;
+pub mod message_extras;
 pub mod openapi;
 pub mod operational;
 pub mod operational_webhook;

@@ -108,6 +108,7 @@ pub async fn publish(
         channels: None,
         payload_expires_at: Some(state.config.payload_expiry(now, None)),
         created_at: now,
+        extras: Default::default(),
     };
     match state.store.create_message(&msg, None).await {
         Ok(deliveries) => {

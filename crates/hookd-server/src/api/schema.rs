@@ -89,6 +89,30 @@ doc_schema!(
 );
 
 doc_schema!(
+    /// Svix's newer `MessageStatus`, with Canceled, as a delivery's status shows it.
+    MessageStatusExpanded,
+    integer_enum(
+        "MessageStatusExpanded",
+        "The sending status of the message:\n- Success = 0\n- Pending = 1\n- Fail = 2\n- \
+         Sending = 3\n- Canceled = 4 (only with `expanded_statuses=true`: the endpoint was \
+         disabled before an attempt; otherwise such a delivery shows as Fail)",
+        &[
+            (0, "Success"),
+            (1, "Pending"),
+            (2, "Fail"),
+            (3, "Sending"),
+            (4, "Canceled"),
+        ],
+    )
+);
+
+doc_schema!(
+    /// The same status as a word.
+    MessageStatusTextExpanded,
+    string_enum(None, &["success", "pending", "fail", "sending", "canceled"])
+);
+
+doc_schema!(
     /// Svix's `MessageAttemptTriggerType`.
     MessageAttemptTriggerType,
     integer_enum(
@@ -394,6 +418,54 @@ pub struct MessageFilters {
     /// Filter response based on the event type
     #[param(inline, value_type = Option<Vec<EventTypeName>>, explode, style = Form)]
     event_types: Option<Vec<String>>,
+    /// Filter response based on the message's tags: only messages carrying this tag
+    #[param(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[a-zA-Z0-9\-_./\\#]+$",
+        example = "project_1337"
+    )]
+    tag: Option<String>,
+}
+
+/// `expanded_statuses` of the lists and reads that show a delivery's or attempt's status.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ExpandedStatuses {
+    /// When `true`, a delivery canceled because its endpoint was disabled shows as Canceled
+    /// (4); otherwise as Fail (2). hookd records no attempt for a canceled delivery, so
+    /// attempts themselves are only ever Success (0) or Fail (2)
+    #[param(default = false)]
+    expanded_statuses: Option<bool>,
+}
+
+/// `with_msg` of attempt lists by endpoint.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct WithMsg {
+    /// When `true`, each attempt carries its message (`msg`), without the payload
+    #[param(default = false)]
+    with_msg: Option<bool>,
+}
+
+/// The filters of the application list (Svix's `ApplicationListOptions`).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AppListFilters {
+    /// Exclude applications that have no endpoints
+    #[param(default = false)]
+    exclude_apps_with_no_endpoints: Option<bool>,
+    /// Exclude applications whose endpoints are all disabled (an application without
+    /// endpoints is not excluded by this)
+    #[param(default = false)]
+    exclude_apps_with_disabled_endpoints: Option<bool>,
+    /// Exclude applications whose endpoints all point at Svix Play
+    /// (`https://play.svix.com/…`; an application without endpoints is not excluded by this)
+    #[param(default = false)]
+    exclude_apps_with_svix_play_endpoints: Option<bool>,
 }
 
 /// A key-like string (`[a-zA-Z0-9-_.]`, 1 to `max` characters), as `hookd_core::validate::key`
@@ -439,6 +511,18 @@ doc_schema!(
         .schema_type(SchemaType::new(Type::Integer))
         .minimum(Some(200))
         .maximum(Some(599))
+        .into()
+);
+
+doc_schema!(
+    /// A message tag, as lists of them carry it: Svix's pattern, with `/`, `\` and `#`.
+    TagName,
+    ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::String))
+        .min_length(Some(1))
+        .max_length(Some(hookd_core::validate::MAX_TAG_LEN))
+        .pattern(Some(r"^[a-zA-Z0-9\-_./\\#]+$"))
+        .examples(["project_1337"])
         .into()
 );
 

@@ -17,7 +17,7 @@ use chrono::{DateTime, Duration, Utc};
 use hookd_core::{
     model::{Application, Message},
     page::{ListQuery, Order, Page, MAX_LIMIT},
-    store::MessageFilter,
+    store::{AppFilter, MessageFilter},
     validate,
 };
 use serde::{Deserialize, Serialize};
@@ -115,7 +115,7 @@ async fn all_apps(state: &AppState) -> ApiResult<Vec<Application>> {
     let mut apps = Vec::new();
     let mut query = ListQuery::first(MAX_LIMIT, Order::Ascending);
     loop {
-        let page = state.store.list_apps(&query).await?;
+        let page = state.store.list_apps(&AppFilter::default(), &query).await?;
         apps.extend(page.data);
         match (page.done, page.iterator) {
             (false, Some(next)) => {

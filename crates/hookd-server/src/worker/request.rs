@@ -3,10 +3,14 @@
 //! envelope), the headers and the timeout.
 //!
 //! Headers, in the order that decides who wins a clash: the endpoint's custom headers (Svix's
-//! headers resource), then hookd's own — `Content-Type` (the endpoint's `contentType` option,
-//! `application/json` by default, none when it is empty), `User-Agent`, the Standard Webhooks
-//! headers when the endpoint signs with them — and last the secret headers of the endpoint's
-//! authentication schemes. The signature covers the body actually sent.
+//! headers resource), then the message's own (`transformationsParams.headers`, which replace
+//! endpoint headers of the same name: the publisher chose them for this message), then
+//! hookd's own — `Content-Type` (the message's `content-type` header if it set one, else the
+//! endpoint's `contentType` option, `application/json` by default, none when it is empty),
+//! `User-Agent`, the Standard Webhooks headers when the endpoint signs with them — and last
+//! the secret headers of the endpoint's authentication schemes. The signature covers the body
+//! actually sent; a raw payload is that body byte for byte, never rendered through an
+//! envelope.
 //!
 //! The workers and the synchronous test send share this, so a test send is the real request.
 //! This module must not perform I/O, touch the store or decide retries.
@@ -90,7 +94,8 @@ pub fn body(
     envelope: Option<&Envelope>,
 ) -> Result<String, BuildError> {
     let payload = message.payload.as_deref().unwrap_or(EXPUNGED_BODY);
-    let Some(envelope) = envelope else {
+    // A raw body is sent as published: an envelope embeds JSON, and a raw body need not be.
+    let Some(envelope) = envelope.filter(|_| !message.extras.raw_payload) else {
         return Ok(payload.to_owned());
     };
     let ctx = Context {
@@ -125,8 +130,19 @@ pub fn build(
         headers.insert(n, v);
     }
     headers.remove(CONTENT_TYPE);
-    if let Some(ct) = options.content_type() {
-        headers.insert(CONTENT_TYPE, header("content-type", ct)?.1);
+    // The message's headers were checked when it was published: none is one hookd sets below
+    // except `content-type`, which is how a raw payload says what it is.
+    let mut content_type = options.content_type().map(str::to_owned);
+    for (name, value) in &message.extras.headers {
+        if name.eq_ignore_ascii_case("content-type") {
+            content_type = Some(value.clone());
+            continue;
+        }
+        let (n, v) = header(name, value)?;
+        headers.insert(n, v);
+    }
+    if let Some(ct) = content_type {
+        headers.insert(CONTENT_TYPE, header("content-type", &ct)?.1);
     }
     headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
     if options.signs_standard_webhooks() {
@@ -208,6 +224,7 @@ mod tests {
             channels: None,
             payload_expires_at: None,
             created_at: ManualClock::at_epoch().now(),
+            extras: Default::default(),
         }
     }
 
@@ -254,6 +271,59 @@ mod tests {
         let recorded = out.recorded_headers();
         assert!(recorded.contains(&("postpress-auth".into(), MASKED.into())));
         assert!(!recorded.iter().any(|(_, v)| v == "k"), "{recorded:?}");
+    }
+
+    #[test]
+    fn raw_bodies_are_sent_as_published_with_the_message_headers() {
+        let mut ep = endpoint("{}");
+        ep.headers.insert("X-Shared".into(), "endpoint".into());
+        let mut msg = message();
+        msg.payload = Some("name=Ada&plan=pro%20max".into());
+        msg.extras.raw_payload = true;
+        msg.extras.headers = BTreeMap::from([
+            (
+                "Content-Type".to_owned(),
+                "application/x-www-form-urlencoded".to_owned(),
+            ),
+            ("x-shared".to_owned(), "message".to_owned()),
+            ("X-Only-Message".to_owned(), "1".to_owned()),
+        ]);
+        let envelope: Envelope =
+            serde_json::from_str(r#"{"template":{"data":"{{payload}}"}}"#).unwrap();
+        let out = build(
+            &ep,
+            &msg,
+            Some(&envelope),
+            ep.created_at,
+            Duration::from_secs(15),
+        )
+        .unwrap();
+        assert_eq!(
+            out.body, "name=Ada&plan=pro%20max",
+            "no envelope for a raw body"
+        );
+        assert_eq!(
+            out.headers["content-type"],
+            "application/x-www-form-urlencoded"
+        );
+        assert_eq!(
+            out.headers["x-shared"], "message",
+            "the message's header wins"
+        );
+        assert_eq!(out.headers["x-tenant"], "acme");
+        assert_eq!(out.headers["x-only-message"], "1");
+        let sig = out.headers["webhook-signature"].to_str().unwrap();
+        let expected = signing::signature_header(
+            &ep.signing_secrets(ep.created_at),
+            "msg_1",
+            ep.created_at.timestamp(),
+            b"name=Ada&plan=pro%20max",
+        );
+        assert_eq!(sig, expected, "signed over the raw bytes");
+        // Without a content-type of its own, a raw body goes as the endpoint's type.
+        msg.extras.headers.clear();
+        let out = build(&ep, &msg, None, ep.created_at, Duration::from_secs(15)).unwrap();
+        assert_eq!(out.headers["content-type"], "application/json");
     }
 
     #[test]

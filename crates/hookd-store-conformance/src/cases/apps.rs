@@ -9,7 +9,7 @@ use std::sync::Arc;
 use hookd_core::{
     delivery::Transition,
     model::{Metadata, TokenScope},
-    store::{AttemptFilter, DeliveryFilter, MessageFilter, Store, StoreError},
+    store::{AppFilter, AttemptFilter, DeliveryFilter, MessageFilter, Store, StoreError},
 };
 
 use crate::{
@@ -228,7 +228,10 @@ pub async fn app_delete_cascades(store: Arc<dyn Store>) {
 /// Applications page by id, forwards and backwards, in both orders.
 pub async fn apps_paginate(store: Arc<dyn Store>) {
     let mut fx = Fixture::new();
-    let empty = store.list_apps(&everything()).await.unwrap();
+    let empty = store
+        .list_apps(&AppFilter::default(), &everything())
+        .await
+        .unwrap();
     assert!(empty.data.is_empty() && empty.done && empty.iterator.is_none());
     let mut ids = Vec::new();
     for _ in 0..7 {
@@ -239,7 +242,7 @@ pub async fn apps_paginate(store: Arc<dyn Store>) {
         &ids,
         |q| {
             let store = Arc::clone(&store);
-            async move { store.list_apps(&q).await }
+            async move { store.list_apps(&AppFilter::default(), &q).await }
         },
         |a| a.id.to_string(),
     )

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::Duration;
 use hookd_core::{
     id::{AppId, EndpointId},
-    store::{Store, StoreError},
+    store::{AppFilter, Store, StoreError},
 };
 
 use crate::{check::assert_pagination, fixture::Fixture};
@@ -54,7 +54,7 @@ pub async fn foreign_ids_and_times_are_kept(store: Arc<dyn Store>) {
         &ids,
         |q| {
             let store = store.clone();
-            async move { store.list_apps(&q).await }
+            async move { store.list_apps(&AppFilter::default(), &q).await }
         },
         |a| a.id.to_string(),
     )

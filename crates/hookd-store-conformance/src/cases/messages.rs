@@ -377,6 +377,7 @@ pub async fn message_list_filters(store: Arc<dyn Store>) {
         event_types: Some(vec!["a".into()]),
         after: Some(msgs[0].created_at),
         before: None,
+        tag: None,
     };
     assert_eq!(list(combined).await, ids(&[2]));
 

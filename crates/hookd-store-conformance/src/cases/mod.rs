@@ -9,6 +9,7 @@ pub mod attempts;
 pub mod deliveries;
 pub mod endpoints;
 pub mod event_types;
+pub mod extras;
 pub mod foreign_ids;
 pub mod health;
 pub mod idempotency;

@@ -136,6 +136,7 @@ pub async fn send_example(
         channels: None,
         payload_expires_at: Some(state.config.payload_expiry(now, None)),
         created_at: now,
+        extras: Default::default(),
     };
     let deliveries = state.store.create_message(&msg, Some(&ep.id)).await?;
     if deliveries > 0 {

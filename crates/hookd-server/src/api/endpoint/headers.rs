@@ -27,7 +27,7 @@ use hookd_core::model::SENSITIVE_HEADERS;
 
 /// Headers a user may not set (lower case), beyond those `hookd_core::validate` reserves: Svix's
 /// list of hop-by-hop, caching and content headers whose meaning the sender owns.
-const FORBIDDEN_HEADERS: [&str; 19] = [
+pub(crate) const FORBIDDEN_HEADERS: [&str; 19] = [
     "user-agent",
     "keep-alive",
     "proxy-authenticate",
@@ -50,12 +50,12 @@ const FORBIDDEN_HEADERS: [&str; 19] = [
 ];
 
 /// Prefixes a user may not use (lower case): cloud providers' and Svix's own.
-const FORBIDDEN_PREFIXES: [&str; 9] = [
+pub(crate) const FORBIDDEN_PREFIXES: [&str; 9] = [
     "x-amz-", "x-amzn-", "x-google", "x-goog-", "x-gfe", "x-azure-", "x-fd-", "x-svix-", "svix-",
 ];
 
 /// Svix caps a header value at 4 KiB.
-const MAX_HEADER_VALUE_LEN: usize = 4096;
+pub(crate) const MAX_HEADER_VALUE_LEN: usize = 4096;
 
 /// Svix's `EndpointHeadersIn`.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -12,9 +12,8 @@
 //!   `{"replayed", "skipped"}`.
 //!
 //! Messages whose payload is gone (expunged or expired) are skipped, as a resend refuses them.
-//! Both page through the window, so it has no size limit. `tag` is refused (422): hookd's
-//! messages carry no tags on this version. This module must not attempt deliveries itself: it
-//! makes them due and wakes the workers.
+//! Both page through the window, so it has no size limit. This module must not attempt
+//! deliveries itself: it makes them due and wakes the workers.
 
 use std::collections::HashSet;
 
@@ -83,7 +82,7 @@ pub struct BulkReplayIn {
     /// … in this channel.
     #[serde(default)]
     channel: Option<String>,
-    /// Refused: hookd's messages carry no tags.
+    /// … carrying this tag.
     #[serde(default)]
     tag: Option<String>,
     /// … whose delivery to the endpoint has this status.
@@ -108,11 +107,8 @@ struct BulkSelection {
 impl BulkReplayIn {
     fn selection(&self) -> ApiResult<BulkSelection> {
         let mut checks = Checks::default();
-        if self.tag.is_some() {
-            checks.push(ValidationItem::value(
-                &["body", "tag"],
-                "hookd's messages carry no tags; a replay cannot filter on them",
-            ));
+        if let Some(tag) = &self.tag {
+            checks.check(validate::tag(&["body", "tag"], tag));
         }
         if let Some(types) = &self.event_types {
             checks.check(validate::event_types(&["body", "eventTypes"], types));
@@ -150,6 +146,7 @@ impl BulkReplayIn {
                     self.until,
                     self.event_types.clone(),
                     self.channel.clone(),
+                    self.tag.clone(),
                 ),
                 status,
             },
@@ -165,12 +162,14 @@ fn window(
     until: Option<DateTime<Utc>>,
     event_types: Option<Vec<String>>,
     channel: Option<String>,
+    tag: Option<String>,
 ) -> MessageFilter {
     MessageFilter {
         after: Some(since - Duration::milliseconds(1)),
         before: until,
         channel,
         event_types,
+        tag,
     }
 }
 
@@ -330,8 +329,7 @@ async fn replay_missing_all(
     description = "Replays the messages sent to this endpoint in a window, optionally only \
                    those matching the filters, as manual attempts. A task: the answer is the \
                    task as it stands (`finished` with `{\"replayed\", \"skipped\"}`, or \
-                   `running` with hookd's `async=true`). `tag` is refused: hookd's messages \
-                   carry no tags.",
+                   `running` with hookd's `async=true`).",
     params(AppPath, EndpointPath, AsyncParam, IdempotencyKey),
     request_body = BulkReplayIn,
     responses((status = 202, body = BackgroundTaskOut), BadRequest, Errors, PayloadTooLarge, Unavailable)
@@ -375,7 +373,7 @@ pub async fn replay_missing(
     let in_background = input.run_async || query.bool("async", false)?;
     let app = load_app(&state, &app_id).await?;
     let ep = load_endpoint(&state, &app, &endpoint_id).await?;
-    let filter = window(input.since, input.until, None, None);
+    let filter = window(input.since, input.until, None, None, None);
     let work = replay_missing_all(state.clone(), app, ep, filter);
     let task = background_task::run(&state, MISSING_TASK, in_background, work).await?;
     Ok((StatusCode::ACCEPTED, Json(task.into())))

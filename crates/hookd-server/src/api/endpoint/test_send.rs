@@ -120,6 +120,7 @@ pub async fn test(
         // Never stored: the test send keeps nothing.
         payload_expires_at: None,
         created_at: now,
+        extras: Default::default(),
     };
     let envelope = worker::envelope_for(&state, &ep, &msg.event_type).await?;
     let out = request::build(

@@ -12,6 +12,7 @@ mod families;
 mod families_config;
 mod health;
 mod message;
+mod message_extras;
 mod portal_access;
 mod portal_scope;
 mod protocol;

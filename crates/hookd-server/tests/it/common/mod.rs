@@ -26,7 +26,7 @@ use hookd_core::{
     },
     page::{ListQuery, Page},
     store::{
-        AttemptFilter, ClaimRequest, Claimed, Completion, Created, DeliveryFilter,
+        AppFilter, AttemptFilter, ClaimRequest, Claimed, Completion, Created, DeliveryFilter,
         IdempotencyBegin, MessageFilter, Outcome, Store, StoreError, StoreResult,
     },
     token::{generate_text, hash_text, ADMIN_TOKEN_PREFIX},
@@ -489,9 +489,13 @@ impl Store for FlakyStore {
         self.inner.get_app(id_or_uid).await
     }
 
-    async fn list_apps(&self, query: &ListQuery) -> StoreResult<Page<Application>> {
+    async fn list_apps(
+        &self,
+        filter: &AppFilter,
+        query: &ListQuery,
+    ) -> StoreResult<Page<Application>> {
         self.check()?;
-        self.inner.list_apps(query).await
+        self.inner.list_apps(filter, query).await
     }
 
     async fn update_app(&self, app: &Application) -> StoreResult<()> {

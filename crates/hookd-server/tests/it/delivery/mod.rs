@@ -18,6 +18,8 @@ use hookd_core::{
 use hookd_server::{config::ServerConfig, worker, AppState};
 use hookd_store_sqlite::SqliteStore;
 
+mod extras;
+
 const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 
 struct World {
@@ -108,6 +110,7 @@ impl World {
             channels: None,
             payload_expires_at: None,
             created_at: now,
+            extras: Default::default(),
         };
         self.store().create_message(&msg, None).await.unwrap();
         self.state.wake.notify_one();
@@ -400,6 +403,7 @@ async fn a_delivery_held_by_a_dead_worker_is_delivered_after_its_lease_expires()
         channels: None,
         payload_expires_at: None,
         created_at: now,
+        extras: Default::default(),
     };
     w.store().create_message(&msg, None).await.unwrap();
     let lease = chrono::Duration::from_std(w.state.config.lease()).unwrap();

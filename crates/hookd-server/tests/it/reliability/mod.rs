@@ -200,6 +200,7 @@ impl World {
             channels: None,
             payload_expires_at: Some(self.state.config.payload_expiry(now, None)),
             created_at: now,
+            extras: Default::default(),
         };
         adjust(&mut msg);
         self.store().create_message(&msg, None).await.unwrap();
