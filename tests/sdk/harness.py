@@ -1,6 +1,12 @@
 """Shared by the SDK flows: start a real `hookd serve`, a local receiver that queues every
 request, and a tiny check/report helper whose closing line follows the "N passed, N failed"
 convention so CI can read it. Standard library only, so it works with any SDK version.
+
+The flows in other languages (node/, rust/) start hookd through this same code, run as a
+command: `harness.py PATH_TO_HOOKD -- COMMAND ARGS…` starts hookd on a free port with a fresh
+data directory, runs COMMAND with `HOOKD_URL` and `HOOKD_TOKEN` (an admin token) in its
+environment, stops hookd and exits with COMMAND's status. Those flows run their own receiver
+and verifier in their own language.
 """
 
 import http.server
@@ -108,6 +114,18 @@ def wait_for(fetch, done):
         time.sleep(0.05)
 
 
+def run_command_against_hookd(binary, command):
+    """Starts hookd, runs `command` with HOOKD_URL and HOOKD_TOKEN set, and returns its status."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as data_dir:
+        proc, url, token = start_hookd(binary, data_dir)
+        try:
+            env = dict(os.environ, HOOKD_URL=url, HOOKD_TOKEN=token)
+            return subprocess.call(command, env=env)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=DEADLINE_SECONDS)
 
 
 def run_against_hookd(binary, flow):
@@ -125,3 +143,11 @@ def run_against_hookd(binary, flow):
             proc.terminate()
             proc.wait(timeout=DEADLINE_SECONDS)
     return report
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) < 4 or sys.argv[2] != "--":
+        raise SystemExit("usage: harness.py PATH_TO_HOOKD -- COMMAND [ARGS...]")
+    sys.exit(run_command_against_hookd(sys.argv[1], sys.argv[3:]))

@@ -55,7 +55,7 @@ pub const EVENT_TYPE_FIELDS: [&str; 1] = ["envelope"];
 
 /// How a delivery proves where it comes from. An endpoint may use several at once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
+#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
 pub enum AuthScheme {
     /// Standard Webhooks signatures: `webhook-id`, `webhook-timestamp`, `webhook-signature`
     /// and their `svix-*` twins (the default when an endpoint lists no scheme).
@@ -572,6 +572,16 @@ impl EventTypeOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auth_schemes_refuse_fields_they_do_not_have() {
+        let parse = |s: &str| serde_json::from_str::<AuthScheme>(s);
+        assert!(parse(r#"{"type":"staticHeader","header":"X-A","value":"v"}"#).is_ok());
+        assert!(parse(r#"{"type":"staticHeader","header":"X-A","valeu":"v"}"#).is_err());
+        // serde lets a unit variant (`standardWebhooks`) through with extra fields; the API
+        // refuses those itself (hookd-server's `api::options`).
+        assert!(parse(r#"{"type":"standardWebhooks"}"#).is_ok());
+    }
 
     fn options(json: &str) -> EndpointOptions {
         serde_json::from_str(json).unwrap()

@@ -42,6 +42,28 @@ impl ValidationItem {
     }
 }
 
+/// The `type` of a 422 item for a name hookd does not know: a body field, a query parameter or
+/// an option. Such a name is refused rather than ignored, so that nothing a client sends is
+/// silently dropped.
+pub const UNKNOWN_NAME_KIND: &str = "value_error.unknown";
+
+impl ValidationItem {
+    /// A name hookd does not know at `loc` (which ends with the name): `what` says what kind of
+    /// name (`"field"`, `"query parameter"`), `known` lists the ones accepted there.
+    pub fn unknown(loc: &[&str], what: &str, known: &str) -> Self {
+        let msg = if known.is_empty() {
+            format!("unknown {what}: hookd does not accept it here (none are accepted)")
+        } else {
+            format!("unknown {what}: hookd does not accept it here; accepted are: {known}")
+        };
+        Self {
+            loc: loc.iter().map(|s| (*s).to_owned()).collect(),
+            msg,
+            kind: UNKNOWN_NAME_KIND.into(),
+        }
+    }
+}
+
 impl From<Violation> for ValidationItem {
     fn from(v: Violation) -> Self {
         Self {

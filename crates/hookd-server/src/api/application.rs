@@ -26,6 +26,7 @@ use crate::{
 /// Svix's `ApplicationIn`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 pub struct ApplicationIn {
     /// Display name, at least one character (no control characters 0x00–0x08).
     #[schema(min_length = 1, example = "My first application")]
@@ -109,6 +110,7 @@ pub struct GetIfExists {
 /// Svix's `ApplicationPatch`: only the fields present change; `null` clears a nullable one.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 pub struct ApplicationPatch {
     /// Display name, at least one character.
     #[serde(default)]

@@ -63,8 +63,8 @@ pub async fn list_by_msg_and_endpoint(
     ApiPath((app_id, msg_id, endpoint_id)): ApiPath<(String, String, String)>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<ListResponse<MessageAttemptOut>>> {
-    // The path's endpoint is the `endpoint_id` filter; appended last, it wins over any given
-    // in the query string.
+    // The path's endpoint is the `endpoint_id` filter. A query's own `endpoint_id` never gets
+    // here: the route does not declare it, so `declared` refuses it by name first.
     let mut query = raw.unwrap_or_default();
     let filter: String = form_urlencoded::Serializer::new(String::new())
         .append_pair("endpoint_id", &endpoint_id)

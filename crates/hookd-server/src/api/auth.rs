@@ -59,6 +59,7 @@ const MAX_EXPIRE_ALL_SESSIONS: usize = 1000;
 /// a read-only token keeps only `ViewBase` and `ViewEndpointSecret` of those it was given.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 pub struct AppPortalAccessIn {
     /// Optionally creates a new application alongside the token.
     ///
@@ -280,6 +281,7 @@ pub async fn dashboard_access(
 /// Svix's `ApplicationTokenExpireIn`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 pub struct ApplicationTokenExpireIn {
     /// How many seconds until the tokens expire: 0 (at once, the default) to 259200 (3 days).
     /// A token that would expire sooner anyway keeps its own expiry.

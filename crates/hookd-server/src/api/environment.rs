@@ -29,6 +29,11 @@ use crate::{
 /// The version of the document's shape, so a later hookd can read an older export.
 const EXPORT_VERSION: i64 = 1;
 
+/// The read-only fields of an exported event type (`EventTypeOut`), which an import reads and
+/// drops so that an export can be imported as it is: the imported types get this
+/// environment's own times. Any other name an `EventTypeIn` does not have is refused.
+const EXPORTED_TIMES: [&str; 2] = ["createdAt", "updatedAt"];
+
 /// Svix's `EnvironmentOut`.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -50,9 +55,10 @@ pub struct EnvironmentOut {
 
 /// Svix's `EnvironmentIn`.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EnvironmentIn {
-    /// Event types to create or update (Svix's `EventTypeIn`s).
+    /// Event types to create or update (Svix's `EventTypeIn`s; an exported type's `createdAt`
+    /// and `updatedAt` are read and dropped, so an export imports as it is).
     #[serde(default)]
     #[schema(value_type = Option<Vec<EventTypeIn>>)]
     event_types: Option<Vec<Map<String, Value>>>,
@@ -113,8 +119,9 @@ pub async fn export(State(state): State<AppState>) -> ApiResult<Json<Environment
     tag = "Environment",
     summary = "Import Environment Configuration",
     description = "Creates or updates the given event types (as `PUT /api/v1/event-type/{name}` \
-                   does); deletes nothing. Non-empty `settings` or `connectors` are refused: \
-                   hookd has neither.",
+                   does); deletes nothing. An exported type's `createdAt` and `updatedAt` are \
+                   dropped (the types get this environment's times). Non-empty `settings` or \
+                   `connectors` are refused: hookd has neither.",
     params(IdempotencyKey),
     request_body = EnvironmentIn,
     responses((status = 204, description = "Imported"), BadRequest, Errors, PayloadTooLarge, Unavailable)
@@ -137,19 +144,22 @@ pub async fn import(
     }
     // Parse every event type before writing any, so a malformed one writes nothing.
     let mut parsed = Vec::new();
-    for (i, item) in input
+    for (i, mut item) in input
         .event_types
         .unwrap_or_default()
         .into_iter()
         .enumerate()
     {
         let index = i.to_string();
-        let Some(Value::String(name)) = item.get("name").cloned() else {
+        let Some(Value::String(name)) = item.remove("name") else {
             return Err(ApiError::invalid(
                 &["body", "eventTypes", &index, "name"],
                 "field required",
             ));
         };
+        for read_only in EXPORTED_TIMES {
+            item.remove(read_only);
+        }
         let bytes = serde_json::to_vec(&item).map_err(|e| ApiError::Internal(Box::new(e)))?;
         let update: EventTypeUpdate = parse_json_at(&bytes, &["body", "eventTypes", &index])?;
         parsed.push((name, update));

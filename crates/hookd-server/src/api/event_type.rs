@@ -38,6 +38,7 @@ use crate::{
 /// Svix's `EventTypeIn`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 pub struct EventTypeIn {
     /// The event type's name.
     #[schema(
@@ -85,6 +86,7 @@ pub struct EventTypeIn {
 /// Svix's `EventTypeUpdate` (the body of PUT; the name comes from the path).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 pub struct EventTypeUpdate {
     /// What the event means (no control characters 0x00–0x08).
     #[schema(example = "A user has signed up")]
@@ -124,6 +126,7 @@ pub struct EventTypeUpdate {
 /// Svix's `EventTypePatch`: only the fields present change; `null` clears a nullable one.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 pub struct EventTypePatch {
     /// What the event means.
     #[serde(default)]

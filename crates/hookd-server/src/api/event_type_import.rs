@@ -40,7 +40,7 @@ const SCHEMA_VERSION: &str = "1";
 
 /// Svix's `EventTypeImportOpenApiIn`.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EventTypeImportOpenApiIn {
     /// The OpenAPI document, as JSON.
     #[serde(default)]

@@ -4,9 +4,11 @@
 //!
 //! Malformed JSON and wrong types are answered as Svix answers them: 422 with the location of
 //! the offending value (`["body", "channels", "0"]`) and type `value_error.jsondecode`; a missing
-//! required field is `value_error.missing` at its name. Unknown JSON fields are ignored, as in
-//! Svix, so that a newer SDK's extra fields do not break requests. This module must not apply
-//! business rules; resources validate the typed values.
+//! required field is `value_error.missing` at its name. A field the wire type does not know is
+//! refused, `value_error.unknown` at its name (Svix ignores such fields; hookd does not, so that
+//! a newer SDK's field is never accepted and then silently not honoured). Query parameter names
+//! are held to the document by [`super::declared`]. This module must not apply business rules;
+//! resources validate the typed values.
 
 use axum::{
     extract::{FromRequest, FromRequestParts, Path, Request},
@@ -75,11 +77,38 @@ fn json_error(e: serde_path_to_error::Error<serde_json::Error>, prefix: &[&str])
             kind: "value_error.missing".into(),
         }]);
     }
+    // Wire types refuse names they do not know (`deny_unknown_fields`); serde words that as
+    // "unknown field `x`, expected one of `a`, `b`". The item names the field itself, so that
+    // a client learns which of its fields hookd would otherwise have dropped.
+    if let Some((field, known)) = unknown_field(&msg) {
+        // serde_path_to_error has usually recorded the key already; never name it twice.
+        if loc.last() != Some(&field) {
+            loc.push(field);
+        }
+        let loc: Vec<&str> = loc.iter().map(String::as_str).collect();
+        return ApiError::Validation(vec![ValidationItem::unknown(&loc, "field", &known)]);
+    }
     ApiError::Validation(vec![ValidationItem {
         loc,
         msg,
         kind: "value_error.jsondecode".into(),
     }])
+}
+
+/// The field and the accepted names of serde's unknown-field message, without the position
+/// serde_json appends (" at line 1 column 9").
+fn unknown_field(msg: &str) -> Option<(String, String)> {
+    let rest = msg.strip_prefix("unknown field `")?;
+    let (field, rest) = rest.split_once('`')?;
+    let rest = rest.rsplit_once(" at line ").map_or(rest, |(head, _)| head);
+    let known = rest
+        .strip_prefix(", expected one of ")
+        .or_else(|| rest.strip_prefix(", expected "))
+        .unwrap_or_default()
+        // Two names read "`a` or `b`"; more read "`a`, `b`, `c`".
+        .replace("` or `", ", ")
+        .replace('`', "");
+    Some((field.to_owned(), known))
 }
 
 async fn body_bytes(req: Request) -> ApiResult<axum::body::Bytes> {
@@ -383,5 +412,40 @@ mod tests {
         };
         assert_eq!(items[0].loc, vec!["body"]);
         assert!(parse_json::<T>(br#"{"url":"x","extra":true}"#).is_ok());
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Strict {
+        #[allow(dead_code)]
+        #[serde(default)]
+        inner: Option<Inner>,
+        #[allow(dead_code)]
+        #[serde(default)]
+        items: Vec<Inner>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Inner {
+        #[allow(dead_code)]
+        #[serde(default)]
+        name: String,
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_at_their_own_name() {
+        let refused = |body: &[u8]| match parse_json::<Strict>(body).unwrap_err() {
+            ApiError::Validation(items) => items.into_iter().next().unwrap(),
+            other => panic!("expected a validation error, got {other:?}"),
+        };
+        let item = refused(br#"{"inner": {"name": "a"}, "readOnly": true}"#);
+        assert_eq!(item.loc, vec!["body", "readOnly"]);
+        assert_eq!(item.kind, crate::error::UNKNOWN_NAME_KIND);
+        assert!(item.msg.contains("inner, items"), "{}", item.msg);
+        let item = refused(br#"{"inner": {"nmae": "a"}}"#);
+        assert_eq!(item.loc, vec!["body", "inner", "nmae"]);
+        let item = refused(br#"{"items": [{"name": "a"}, {"x": 1}]}"#);
+        assert_eq!(item.loc, vec!["body", "items", "1", "x"]);
     }
 }

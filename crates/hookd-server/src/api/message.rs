@@ -45,6 +45,7 @@ const OMITTED_PAYLOAD: &str = "{}";
 /// Svix's `MessageIn`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 pub struct MessageIn {
     /// Optional unique identifier for the message; it may not start with `msg_`.
     #[serde(default)]

@@ -50,7 +50,7 @@ const PURGE_TASK: &str = "application.purge_content";
 
 /// Svix's `MessagePrecheckIn`.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MessagePrecheckIn {
     /// The event type's name.
     #[schema(max_length = 256, example = "user.signup")]
@@ -70,6 +70,7 @@ pub struct MessagePrecheckOut {
 
 /// Svix's `BulkExpungeContentsIn`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BulkExpungeContentsIn {
     /// The messages (ids or `eventId`s) whose payloads to remove.
     #[serde(default)]

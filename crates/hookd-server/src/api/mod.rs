@@ -11,8 +11,10 @@
 //!    anything reads it further;
 //! 3. authentication, authorization and the per-token and per-application rate limits
 //!    ([`crate::auth::require_token`]), on every route but the health checks;
-//! 4. `Idempotency-Key` handling ([`crate::idempotency::idempotency`]) for POSTs;
-//! 5. the handler, which parses its input with the extractors of [`extract`] into wire types,
+//! 4. the query's names ([`declared`]): a query parameter the operation does not document is a
+//!    422 naming it;
+//! 5. `Idempotency-Key` handling ([`crate::idempotency::idempotency`]) for POSTs;
+//! 6. the handler, which parses its input with the extractors of [`extract`] into wire types,
 //!    validates them into domain types, calls the store, and maps the result back to wire
 //!    types.
 //!
@@ -37,6 +39,7 @@ pub mod auth;
 pub mod background_task;
 pub mod client;
 pub mod console;
+pub mod declared;
 pub mod endpoint;
 pub mod environment;
 pub mod event_type;
@@ -61,7 +64,7 @@ use axum::{
     body::Body,
     extract::{Request, State},
     http::header::CONTENT_LENGTH,
-    middleware::{from_fn_with_state, Next},
+    middleware::{from_fn, from_fn_with_state, Next},
     response::{IntoResponse, Response},
     Router,
 };
@@ -187,19 +190,22 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 /// The API router, without trailing-slash tolerance (see [`service`]).
 pub fn router(state: AppState) -> Router {
     let authenticated = authenticated_routes()
-        // Layers added later run first: authentication, then idempotency (which scopes keys by
+        // Layers added later run first: authentication, then the query's names (a caller
+        // without a token learns nothing about them), then idempotency (which scopes keys by
         // the authenticated token).
         .route_layer(from_fn_with_state(
             state.clone(),
             crate::idempotency::idempotency,
         ))
+        .route_layer(from_fn(declared::refuse_undeclared_query))
         .route_layer(from_fn_with_state(
             state.clone(),
             crate::auth::require_token,
         ));
+    let open = open_routes().route_layer(from_fn(declared::refuse_undeclared_query));
     let (api, _document) = OpenApiRouter::new()
         .merge(authenticated)
-        .merge(open_routes())
+        .merge(open)
         .split_for_parts();
 
     Router::new()

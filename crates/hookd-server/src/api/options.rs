@@ -78,10 +78,29 @@ fn check_unknown_endpoint_keys(raw: &str) -> ApiResult<()> {
             &mut items,
         );
     }
+    if let Some(auth) = member(raw, "auth") {
+        unknown_standard_webhooks_keys(auth, &mut items);
+    }
     if items.is_empty() {
         Ok(())
     } else {
         Err(ApiError::Validation(items))
+    }
+}
+
+/// Refuses fields on `standardWebhooks` schemes, which have none but `type`: serde refuses
+/// unknown fields of the other schemes (`deny_unknown_fields`) but lets a unit variant's through.
+fn unknown_standard_webhooks_keys(auth: &str, out: &mut Vec<ValidationItem>) {
+    let Ok(schemes) = serde_json::from_str::<Vec<&RawValue>>(auth) else {
+        return;
+    };
+    for (i, scheme) in schemes.iter().enumerate() {
+        let kind = member(scheme.get(), "type");
+        if kind.map(str::trim) == Some("\"standardWebhooks\"") {
+            let index = i.to_string();
+            let loc = ["body", "options", "auth", index.as_str()];
+            unknown_keys(scheme.get(), &loc, &["type"], out);
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use serde_json::json;
 use utoipa::{
     openapi::{
         extensions::ExtensionsBuilder,
-        schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type},
+        schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type},
         RefOr,
     },
     IntoParams, IntoResponses, PartialSchema, ToSchema,
@@ -625,10 +625,9 @@ pub enum RetryKind {
 /// hookd's `AuthScheme` (see `hookd_core::options`): how a delivery proves where it comes
 /// from. Secret values (`value`, `token`) are write-only: reads leave them out.
 #[derive(Serialize, ToSchema)]
-#[serde(tag = "type", rename_all = "camelCase")]
-#[schema(as = AuthScheme)]
+#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
 #[allow(dead_code)]
-pub enum AuthSchemeSchema {
+pub enum AuthSchemeVariants {
     /// Standard Webhooks signatures (`webhook-*` and `svix-*` headers).
     StandardWebhooks,
     /// A fixed secret in a header.
@@ -653,6 +652,33 @@ pub enum AuthSchemeSchema {
         /// The query parameter holding the secret.
         param: String,
     },
+}
+
+/// [`AuthSchemeVariants`] with each variant closed (`additionalProperties: false`), as the API
+/// refuses fields a scheme does not have; utoipa does not carry `deny_unknown_fields` to an
+/// enum's variants by itself.
+#[derive(Serialize)]
+pub struct AuthSchemeSchema;
+
+impl PartialSchema for AuthSchemeSchema {
+    fn schema() -> RefOr<Schema> {
+        let mut schema = AuthSchemeVariants::schema();
+        if let RefOr::T(Schema::OneOf(one_of)) = &mut schema {
+            for item in &mut one_of.items {
+                if let RefOr::T(Schema::Object(object)) = item {
+                    object.additional_properties =
+                        Some(Box::new(AdditionalProperties::FreeForm(false)));
+                }
+            }
+        }
+        schema
+    }
+}
+
+impl ToSchema for AuthSchemeSchema {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("AuthScheme")
+    }
 }
 
 /// hookd's `Envelope` (see `hookd_core::envelope`): a JSON template that wraps the payload.

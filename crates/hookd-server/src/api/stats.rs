@@ -47,7 +47,7 @@ const MAX_APP_IDS: usize = 1000;
 
 /// Svix's `AppUsageStatsIn`, plus hookd's `async`.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AppUsageStatsIn {
     /// Count messages created from this time on…
     #[schema(value_type = String, format = DateTime)]

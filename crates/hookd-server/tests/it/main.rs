@@ -4,7 +4,8 @@
 //! `delivery` the worker tests against a fake receiver, `console` the web consoles' pages and
 //! routes over HTTP, `browser` the consoles driven in headless Chromium, and `seeds` the seed
 //! vendors' documented webhook behaviour reproduced end to end. `openapi` checks the generated
-//! OpenAPI document against its snapshot and the router. `reliability` holds the
+//! OpenAPI document against its snapshot and the router, and `unknown_names` that every
+//! operation refuses the query parameters and body fields it does not document. `reliability` holds the
 //! hardening tests (endpoint health and operational events, retention, the outbound proxy) on
 //! both stores, and `hostile` receivers that answer in every broken way a socket allows.
 
@@ -17,3 +18,4 @@ mod hostile;
 mod openapi;
 mod reliability;
 mod seeds;
+mod unknown_names;

@@ -48,6 +48,7 @@ const MAX_MSG_IDS: usize = 1000;
 /// `status`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 pub struct BulkResendIn {
     /// The messages to resend (1–1000 ids or `eventId`s).
     #[serde(default)]

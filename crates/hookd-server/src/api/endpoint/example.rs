@@ -43,6 +43,7 @@ const PREFERRED_SCHEMA_VERSION: &str = "1";
 /// Svix's `EventExampleIn`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 pub struct EventExampleIn {
     /// The event type whose schema example is sent (`svix.ping` sends `{"success": true}`).
     #[schema(

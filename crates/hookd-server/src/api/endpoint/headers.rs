@@ -59,6 +59,7 @@ pub(crate) const MAX_HEADER_VALUE_LEN: usize = 4096;
 
 /// Svix's `EndpointHeadersIn`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EndpointHeadersIn {
     /// The custom headers deliveries carry, by name. Names must be HTTP tokens and not ones
     /// hookd sets itself; values at most 4096 bytes, without line breaks.
@@ -69,7 +70,7 @@ pub struct EndpointHeadersIn {
 /// Svix's `EndpointHeadersPatchIn`: a `null` value or a name in `deleteHeaders` removes the
 /// header.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EndpointHeadersPatchIn {
     /// The headers to set, and `null` for those to remove.
     #[serde(default)]

@@ -58,9 +58,10 @@ use crate::{
 /// Svix reports endpoint `version` 1 always; 1.x SDKs require the field.
 const ENDPOINT_VERSION: u16 = 1;
 
-/// Svix's `EndpointIn` (POST) and `EndpointUpdate` (PUT, which ignores `secret`).
+/// Svix's `EndpointIn` (POST) and `EndpointUpdate` (PUT, which refuses `secret` and `headers`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 pub struct EndpointIn {
     /// An optional description of the endpoint (no control characters 0x00–0x08).
     #[serde(default)]
@@ -125,7 +126,7 @@ pub struct EndpointIn {
     #[schema(value_type = BTreeMap<String, String>)]
     metadata: Metadata,
     /// Custom headers sent with every delivery, as the headers routes set them. Newer Svix
-    /// SDKs send this on create; on `PUT` it is ignored (the headers routes change them).
+    /// SDKs send this on create; `PUT` refuses it (the headers routes change them).
     #[serde(default)]
     #[schema(value_type = BTreeMap<String, String>, example = json!({"X-Example": "123"}))]
     headers: BTreeMap<String, String>,
@@ -136,10 +137,11 @@ pub struct EndpointIn {
 }
 
 /// Svix's `EndpointUpdate`: the body of PUT, which is `EndpointIn` without `secret` (rotation
-/// is the way to change it; a `secret` sent here is ignored).
+/// is the way to change it) and `headers` (the headers routes set them); either is refused.
 #[derive(ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[allow(dead_code)]
+#[serde(deny_unknown_fields)]
 pub struct EndpointUpdate {
     /// An optional description of the endpoint (no control characters 0x00–0x08).
     #[serde(default)]
@@ -203,6 +205,7 @@ pub struct EndpointUpdate {
 /// Svix's `EndpointPatch`: only the fields present change; `null` clears a nullable one.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 pub struct EndpointPatch {
     /// An optional description of the endpoint.
     #[serde(default)]
@@ -608,8 +611,17 @@ pub async fn upsert(
 ) -> ApiResult<(StatusCode, Json<EndpointOut>)> {
     path_key("endpoint_id", &endpoint_id)?;
     let mut checks = Checks::default();
-    // Svix's `EndpointUpdate` has no secret: rotation is the way to change it.
-    let (mut fields, _secret) = input.validate(&mut checks)?;
+    // Svix's `EndpointUpdate`, the documented body of PUT, has neither a secret (rotation
+    // changes it) nor headers (the headers routes do): refused by name rather than dropped.
+    let (mut fields, secret) = input.validate(&mut checks)?;
+    if secret.is_some() {
+        let why = "PUT takes no secret; rotate it with POST …/secret/rotate";
+        checks.push(ValidationItem::value(&["body", "secret"], why));
+    }
+    if !fields.headers.is_empty() {
+        let why = "PUT takes no headers; set them with PUT or PATCH …/headers";
+        checks.push(ValidationItem::value(&["body", "headers"], why));
+    }
     checks.finish()?;
     let app = load_app(&state, &app_id).await?;
     check_event_types_exist(&state, &caller, &app, fields.event_types.as_deref()).await?;

@@ -43,6 +43,7 @@ const TASK: &str = "endpoint.recover";
 
 /// Svix's `RecoverIn`, plus hookd's `async`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RecoverIn {
     /// Recover failed deliveries of messages created since this time (at most 14 days before
     /// `until`).

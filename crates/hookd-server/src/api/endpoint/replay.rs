@@ -52,6 +52,7 @@ const MISSING_TASK: &str = "endpoint.replay";
 
 /// Svix's `ReplayIn`, plus hookd's `async`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReplayIn {
     /// Replay messages created since this time.
     #[schema(value_type = String, format = DateTime)]
@@ -67,7 +68,7 @@ pub struct ReplayIn {
 
 /// Svix's `BulkReplayIn`, plus hookd's `async`.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BulkReplayIn {
     /// Replay messages created since this time.
     #[schema(value_type = String, format = DateTime)]

@@ -55,6 +55,7 @@ const FIRST_SDK_MAJOR_WITH_BODY: u64 = 2;
 /// Svix's `EndpointSecretRotateIn`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 pub struct EndpointSecretRotateIn {
     /// The new secret. If `null` is passed, a secret is automatically generated. Format:
     /// `base64` encoded random bytes (24 to 75 of them) optionally prefixed with `whsec_`.

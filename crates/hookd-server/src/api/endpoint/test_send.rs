@@ -33,6 +33,7 @@ use crate::{
 /// hookd's `EndpointTestIn`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 pub struct EndpointTestIn {
     /// The event type the test event carries.
     #[schema(

@@ -10,7 +10,7 @@ async fn create_get_and_list() {
     let r = h
         .post(
             "/api/v1/app",
-            json!({"name": "Acme", "uid": "acme", "metadata": {"tier": "gold"}, "someNewField": 1}),
+            json!({"name": "Acme", "uid": "acme", "metadata": {"tier": "gold"}}),
         )
         .await
         .expect(201);

@@ -256,11 +256,16 @@ async fn deprecated_attempt_lists_answer_as_the_current_one() {
         ))
         .await
         .expect(200);
-    // The path's endpoint wins over a query's.
-    let old = h
+    // The path names the endpoint: a query's `endpoint_id` there is refused, not overridden.
+    let refused = h
         .get(&format!(
             "/api/v1/app/a/msg/{msg}/endpoint/e1/attempt?endpoint_id=e2"
         ))
+        .await
+        .expect(422);
+    assert_eq!(refused.loc(), vec!["query", "endpoint_id"]);
+    let old = h
+        .get(&format!("/api/v1/app/a/msg/{msg}/endpoint/e1/attempt"))
         .await
         .expect(200);
     assert_eq!(old.json, current.json);

@@ -53,10 +53,43 @@ async fn unknown_routes_and_fields() {
     let h = Harness::new().await;
     let r = h.get("/api/v1/nothing-here").await.expect(404);
     assert_eq!(r.code(), "not_found");
-    // Fields a newer SDK may send are ignored, as in Svix.
-    h.post("/api/v1/app", json!({"name": "N", "futureField": {"x": 1}}))
+    // A field or query parameter hookd does not know is refused with a 422 naming it (Svix
+    // ignores them; hookd does not accept what it would not honour), nested ones included.
+    let r = h
+        .post("/api/v1/app", json!({"name": "N", "futureField": {"x": 1}}))
         .await
-        .expect(201);
+        .expect(422);
+    assert_eq!(r.json["detail"][0]["loc"], json!(["body", "futureField"]));
+    assert_eq!(r.json["detail"][0]["type"], "value_error.unknown");
+    let r = h
+        .post(
+            "/api/v1/app/a/msg",
+            json!({"eventType": "x", "payload": {}, "application": {"name": "A", "nmae": "B"}}),
+        )
+        .await
+        .expect(422);
+    assert_eq!(
+        r.json["detail"][0]["loc"],
+        json!(["body", "application", "nmae"])
+    );
+    let r = h
+        .get("/api/v1/app?limit=5&futureFilter=1&lmit=2")
+        .await
+        .expect(422);
+    let locs: Vec<&serde_json::Value> = r.json["detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["loc"])
+        .collect();
+    assert_eq!(
+        locs,
+        [&json!(["query", "futureFilter"]), &json!(["query", "lmit"])]
+    );
+    // Known names in their list forms pass.
+    h.get("/api/v1/app?limit=5&order=ascending")
+        .await
+        .expect(200);
 }
 
 #[tokio::test]
