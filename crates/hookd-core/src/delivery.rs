@@ -176,7 +176,11 @@ pub enum AttemptOutcome {
     /// The receiver answered with a success code.
     Success,
     /// Anything else: an error code, a timeout, a refused connection, a blocked address.
-    Failure,
+    Failure {
+        /// When the receiver asked to be tried again (its `Retry-After`, see
+        /// [`crate::retry_after`]), if it did.
+        retry_after: Option<Timestamp>,
+    },
 }
 
 /// The state a delivery moves to when its worker completes an attempt.
@@ -209,11 +213,13 @@ impl Transition {
     }
 }
 
-/// Decides the transition after an attempt. `attempts_made` includes the attempt just made.
+/// Decides the transition after an attempt answered at `now`. `attempts_made` includes the
+/// attempt just made.
 ///
 /// A manual attempt (resend, recover) that fails does not restart the schedule: Svix treats a
 /// manual resend as a single extra attempt, and so do we, so a failed manual attempt exhausts
-/// the delivery again unless it was still within its schedule.
+/// the delivery again unless it was still within its schedule. A receiver's `Retry-After` only
+/// moves a retry the schedule makes, and only later ([`crate::retry_after::next_attempt`]).
 pub fn after_attempt(
     policy: &RetryPolicy,
     attempts_made: u32,
@@ -222,14 +228,15 @@ pub fn after_attempt(
     now: Timestamp,
     rng: &mut dyn RngCore,
 ) -> Transition {
-    if outcome == AttemptOutcome::Success {
-        return Transition::Succeeded;
-    }
+    let retry_after = match outcome {
+        AttemptOutcome::Success => return Transition::Succeeded,
+        AttemptOutcome::Failure { retry_after } => retry_after,
+    };
     if trigger == TriggerType::Manual {
         return Transition::Exhausted;
     }
     match policy.next_attempt_at(attempts_made, now, rng) {
-        Some(at) => Transition::RetryAt(at),
+        Some(at) => Transition::RetryAt(crate::retry_after::next_attempt(at, retry_after, now)),
         None => Transition::Exhausted,
     }
 }
@@ -271,7 +278,7 @@ mod tests {
                 &policy,
                 attempts,
                 TriggerType::Scheduled,
-                AttemptOutcome::Failure,
+                AttemptOutcome::Failure { retry_after: None },
                 now,
                 &mut rng,
             ) {
@@ -308,7 +315,7 @@ mod tests {
                 &policy,
                 9,
                 TriggerType::Manual,
-                AttemptOutcome::Failure,
+                AttemptOutcome::Failure { retry_after: None },
                 now,
                 &mut rng
             ),
@@ -318,12 +325,47 @@ mod tests {
             &policy,
             1,
             TriggerType::Scheduled,
-            AttemptOutcome::Failure,
+            AttemptOutcome::Failure { retry_after: None },
             now,
             &mut rng,
         );
         assert_eq!(t.state(), DeliveryState::RetryScheduled);
         assert!(t.next_attempt_at().unwrap() > now + Duration::seconds(4));
+    }
+
+    #[test]
+    fn retry_after_moves_a_scheduled_retry_and_nothing_else() {
+        let policy = RetryPolicy {
+            jitter: 0.0,
+            ..RetryPolicy::default()
+        };
+        let now = ManualClock::at_epoch().now();
+        let mut rng = StdRng::seed_from_u64(1);
+        let failed = |secs: i64| AttemptOutcome::Failure {
+            retry_after: Some(now + Duration::seconds(secs)),
+        };
+        let mut decide = |attempts, trigger, outcome| {
+            after_attempt(&policy, attempts, trigger, outcome, now, &mut rng)
+        };
+        // Svix's own check: 9 s instead of the schedule's 5 s.
+        assert_eq!(
+            decide(1, TriggerType::Scheduled, failed(9)),
+            Transition::RetryAt(now + Duration::seconds(9))
+        );
+        // Sooner than the schedule asks for nothing.
+        assert_eq!(
+            decide(2, TriggerType::Scheduled, failed(1)),
+            Transition::RetryAt(now + Duration::seconds(300))
+        );
+        // The schedule's end and manual attempts stay as they were.
+        assert_eq!(
+            decide(8, TriggerType::Scheduled, failed(60)),
+            Transition::Exhausted
+        );
+        assert_eq!(
+            decide(1, TriggerType::Manual, failed(60)),
+            Transition::Exhausted
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! `hookd-core` is the pure heart of hookd: the domain types, typed prefixed ids, input
-//! validation, Standard Webhooks signing, the retry schedule math, the delivery state machine,
+//! validation, Standard Webhooks signing, the retry schedule math (and receivers' `Retry-After`), the delivery state machine,
 //! and the two seams through which the outside world enters: the [`store::Store`] trait and the
 //! [`clock::Clock`] trait.
 //!
@@ -18,6 +18,7 @@ pub mod options;
 pub mod page;
 pub mod portal;
 pub mod retry;
+pub mod retry_after;
 pub mod seal;
 pub mod signing;
 pub mod store;

@@ -62,7 +62,7 @@ pub struct EventType {
 /// A signing secret that was rotated out and still signs until `expires_at`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OldSecret {
-    /// The `whsec_` secret.
+    /// The secret, `whsec_…` (HMAC) or `whsk_…` (ed25519).
     pub key: String,
     /// When it stops signing.
     pub expires_at: Timestamp,
@@ -93,7 +93,7 @@ pub struct Endpoint {
     pub metadata: Metadata,
     /// Extra headers sent with every delivery.
     pub headers: BTreeMap<String, String>,
-    /// The current `whsec_` signing secret.
+    /// The current signing secret: `whsec_…` (HMAC-SHA256) or `whsk_…` (an ed25519 key pair).
     pub secret: String,
     /// Rotated-out secrets still within their grace period.
     pub old_secrets: Vec<OldSecret>,
@@ -253,6 +253,14 @@ pub struct Attempt {
     /// What was sent, as recorded with the attempt; `None` for attempts recorded before hookd
     /// kept requests, and for attempts that never got as far as a request.
     pub request: Option<SentRequest>,
+    /// When the delivery was due again after this attempt, as scheduled when the attempt was
+    /// recorded; `None` when it was not retried (a success, the schedule used up, a manual
+    /// attempt) and for attempts recorded before hookd kept it. A later resend does not
+    /// change it.
+    pub next_attempt_at: Option<Timestamp>,
+    /// The receiver's `Retry-After` header as it came with a 429 or 503 answer, cut to
+    /// [`crate::retry_after::MAX_RECORDED_BYTES`], whether or not it could be read.
+    pub retry_after: Option<String>,
 }
 
 /// The request of an attempt, as recorded when it was made, so that the consoles show what

@@ -713,6 +713,8 @@ mod tests {
                     trigger_type: TriggerType::Scheduled,
                     created_at: at,
                     request: None,
+                    next_attempt_at: None,
+                    retry_after: None,
                 },
                 transition: Transition::Succeeded,
             },

@@ -31,8 +31,6 @@ pub const ROTATION_GRACE: TimeDelta = TimeDelta::hours(24);
 
 /// The prefix of the public key Svix shows for an ed25519 endpoint.
 pub const PUBLIC_KEY_PREFIX: &str = "whpk_";
-/// The prefix of an ed25519 signing (secret) key.
-pub const SIGNING_KEY_PREFIX: &str = "whsk_";
 
 /// An object hookd should hold, and what the report should say about it.
 #[derive(Debug, Clone, PartialEq)]
@@ -183,8 +181,10 @@ pub fn event_type(
 /// What Svix's `GET …/secret` gave, as far as hookd can use it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceSecret {
-    /// An HMAC secret, in its canonical `whsec_` form: copied, receivers keep verifying.
-    Hmac(String),
+    /// A secret hookd signs with, in its canonical form (`whsec_` HMAC, or a `whsk_` ed25519
+    /// key pair, which Svix never shows but a caller may hold): copied, receivers keep
+    /// verifying.
+    Signing(String),
     /// A key hookd cannot sign with; the sentence says why.
     Unusable(String),
 }
@@ -199,13 +199,8 @@ impl SourceSecret {
                     .into(),
             );
         }
-        if key.starts_with(SIGNING_KEY_PREFIX) {
-            return Self::Unusable(
-                "it signs with an ed25519 key (whsk_), which this hookd cannot sign with".into(),
-            );
-        }
         match EndpointSecret::parse(key) {
-            Ok(secret) => Self::Hmac(secret.to_whsec()),
+            Ok(secret) => Self::Signing(secret.to_text()),
             Err(e) => Self::Unusable(format!("its secret is not one hookd accepts: {e}")),
         }
     }
@@ -300,7 +295,7 @@ pub fn endpoint(
     extra_notes(&ep.extra, &mut notes);
     let source_disabled = ep.disabled.unwrap_or(false);
     let (secret, old_secrets, disabled) = match (&src.secret, existing) {
-        (SourceSecret::Hmac(key), Some(have)) if *key != have.secret => {
+        (SourceSecret::Signing(key), Some(have)) if *key != have.secret => {
             let mut old = have.old_secrets.clone();
             old.push(OldSecret {
                 key: have.secret.clone(),
@@ -308,7 +303,7 @@ pub fn endpoint(
             });
             (key.clone(), old, source_disabled)
         }
-        (SourceSecret::Hmac(key), have) => (
+        (SourceSecret::Signing(key), have) => (
             key.clone(),
             have.map(|h| h.old_secrets.clone()).unwrap_or_default(),
             source_disabled,
@@ -375,11 +370,11 @@ mod tests {
         let whsec = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
         assert_eq!(
             SourceSecret::classify(whsec),
-            SourceSecret::Hmac(whsec.into())
+            SourceSecret::Signing(whsec.into())
         );
         assert_eq!(
             SourceSecret::classify("C2FVsBQIhrscChlQIMV+b5sSYspob7oD"),
-            SourceSecret::Hmac(whsec.into()),
+            SourceSecret::Signing(whsec.into()),
             "bare base64, which Svix also accepts, is stored in its canonical form"
         );
         for (key, says) in [

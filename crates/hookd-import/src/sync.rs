@@ -13,7 +13,7 @@
 use hookd_core::{
     id::AppId,
     model::{Application, Endpoint},
-    signing::EndpointSecret,
+    signing::{EndpointSecret, SignatureType},
     store::{Store, StoreError},
     Timestamp,
 };
@@ -230,7 +230,8 @@ async fn application(
             secret: SourceSecret::classify(&secret.key),
             headers: &headers,
         };
-        let fresh = || EndpointSecret::generate(&mut rand::thread_rng()).to_whsec();
+        let fresh =
+            || EndpointSecret::generate(SignatureType::Hmac, &mut rand::thread_rng()).to_text();
         let outcome = match convert::endpoint(&source, existing.as_ref(), now, fresh) {
             Err(why) => Err(why),
             Ok(mut conv) => {

@@ -135,6 +135,9 @@ pub struct ServerConfig {
     /// How long shutdown waits for in-flight deliveries before releasing them to be retried
     /// (by this process after a restart, or by another one at once).
     pub shutdown_grace: Duration,
+    /// The kind of secret a new endpoint gets when its creator gives none: HMAC (Svix's
+    /// default) or ed25519. Existing endpoints keep signing with the kind they have.
+    pub default_signature_type: hookd_core::signing::SignatureType,
 }
 
 impl Default for ServerConfig {
@@ -164,6 +167,7 @@ impl Default for ServerConfig {
                 .map(crate::ratelimit::RateLimit::per_second),
             auth_failures_per_minute: std::num::NonZeroU32::new(DEFAULT_AUTH_FAILURES_PER_MINUTE),
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            default_signature_type: hookd_core::signing::SignatureType::default(),
         }
     }
 }

@@ -297,6 +297,8 @@ impl Fixture {
                 ],
                 body: Self::sent_body(claimed, now.timestamp_subsec_millis()),
             }),
+            next_attempt_at: None,
+            retry_after: None,
         }
     }
 

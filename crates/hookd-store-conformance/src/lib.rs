@@ -103,6 +103,7 @@ macro_rules! conformance_tests {
             attempts::attempt_lists_and_filters,
             attempts::attempts_paginate,
             attempts::attempt_requests_round_trip_and_lose_bodies_with_content,
+            attempts::attempt_retry_facts_round_trip,
             queue::claim_takes_due_oldest_first_up_to_limit,
             queue::claim_respects_lease_until_it_expires,
             queue::complete_applies_transitions,

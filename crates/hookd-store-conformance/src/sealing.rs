@@ -23,6 +23,10 @@ use hookd_core::{
 
 use crate::fixture::{Fixture, OLD_SECRET, SECRET};
 
+/// An ed25519 secret key (RFC 8032's first test key) as a Standard Webhooks `whsk_` secret.
+const ED25519_SECRET: &str =
+    "whsk_nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2DXWpgBgrEKt9VL/tPJZAc6DuFy89qmIyWvAhpo9wdRGg==";
+
 /// Two fixed test keys (base64 of 32 bytes).
 const KEY_A: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const KEY_B: &str = "HxwdHhsaGRgXFhUUExIREA8ODQwLCgkIBwYFBAMCAQA=";
@@ -133,4 +137,23 @@ where
         .get_endpoint(&app.id, sealed.id.as_str())
         .await
         .is_err());
+
+    // An ed25519 secret key is sealed like an HMAC secret, and opens to the same text.
+    let ed = fx
+        .create_endpoint_with(store_b.as_ref(), &app.id, |ep| {
+            ep.secret = ED25519_SECRET.into();
+        })
+        .await;
+    let read = store_b
+        .get_endpoint(&app.id, ed.id.as_str())
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(read.secret, ED25519_SECRET);
+    let stored = raw().await;
+    assert_eq!(stored.len(), 6);
+    assert!(
+        stored.iter().all(|t| !t.contains("whsk_")),
+        "no secret key in the clear: {stored:?}"
+    );
 }

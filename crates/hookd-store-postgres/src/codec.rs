@@ -69,7 +69,8 @@ pub(crate) const ATTEMPT_COLUMNS: &str = "at.id AS at_id, at.msg_id AS at_msg_id
      at.response AS at_response, at.response_duration_ms AS at_response_duration_ms, \
      at.trigger_type AS at_trigger_type, at.created_at AS at_created_at, \
      at.request_headers AS at_request_headers, at.request_body_kind AS at_request_body_kind, \
-     at.request_body AS at_request_body";
+     at.request_body AS at_request_body, at.next_attempt_at AS at_next_attempt_at, \
+     at.retry_after AS at_retry_after";
 
 /// A token's columns, aliased `t_*`, from `tokens t`.
 pub(crate) const TOKEN_COLUMNS: &str = "t.id AS t_id, t.hash AS t_hash, t.app_id AS t_app_id, \
@@ -323,6 +324,8 @@ pub(crate) fn attempt(row: &PgRow) -> StoreResult<Attempt> {
         trigger_type: get_trigger(row, "at_trigger_type")?,
         created_at: get_ts(row, "at_created_at")?,
         request: get_request(row)?,
+        next_attempt_at: get_opt_ts(row, "at_next_attempt_at")?,
+        retry_after: get(row, "at_retry_after")?,
     })
 }
 

@@ -119,16 +119,16 @@ const COMPLETE_SQL: &str = "\
 const RECORD_ATTEMPTS_SQL: &str = "\
     INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, status, response_status_code, \
         response, response_duration_ms, trigger_type, created_at, request_headers, \
-        request_body_kind, request_body) \
+        request_body_kind, request_body, next_attempt_at, retry_after) \
     SELECT a.id, a.msg_id, a.endpoint_id, a.app_id, a.url, a.status, a.code, a.response, \
         a.duration, a.trigger_type, a.created_at, a.headers::jsonb, \
         CASE WHEN g.gone THEN 'removed' ELSE a.body_kind END, \
-        CASE WHEN g.gone THEN NULL ELSE a.body END \
+        CASE WHEN g.gone THEN NULL ELSE a.body END, a.next_attempt_at, a.retry_after \
     FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int2[], \
                 $7::int2[], $8::text[], $9::int8[], $10::text[], $11::int8[], $12::text[], \
-                $13::text[], $14::text[]) \
+                $13::text[], $14::text[], $15::int8[], $16::text[]) \
         AS a(id, msg_id, endpoint_id, app_id, url, status, code, response, duration, \
-             trigger_type, created_at, headers, body_kind, body) \
+             trigger_type, created_at, headers, body_kind, body, next_attempt_at, retry_after) \
     CROSS JOIN LATERAL (SELECT a.body IS NOT NULL AND NOT EXISTS ( \
         SELECT 1 FROM messages m WHERE m.id = a.msg_id AND m.payload IS NOT NULL) AS gone) AS g \
     WHERE EXISTS (SELECT 1 FROM deliveries d \
@@ -223,6 +223,10 @@ struct Attempts {
     body_kind: Vec<Option<&'static str>>,
     /// The recorded request body's text, for the kinds that keep one.
     body: Vec<Option<String>>,
+    /// When the delivery was due again after the attempt.
+    next_attempt_at: Vec<Option<i64>>,
+    /// The receiver's `Retry-After`, as recorded.
+    retry_after: Vec<Option<String>>,
 }
 
 /// Splits a batch into its state changes and its attempts.
@@ -260,6 +264,8 @@ fn split(batch: &[Completion]) -> (Transitions, Attempts) {
                     a.duration.push(attempt.response_duration_ms);
                     a.trigger_type.push(attempt.trigger_type.as_str());
                     a.created_at.push(ms(attempt.created_at));
+                    a.next_attempt_at.push(attempt.next_attempt_at.map(ms));
+                    a.retry_after.push(attempt.retry_after.clone());
                     let request = attempt.request.as_ref();
                     // Serializing pairs of strings cannot fail.
                     a.headers
@@ -336,6 +342,8 @@ pub(crate) async fn complete(store: &PgStore, batch: &[Completion]) -> StoreResu
             .bind(&a.headers)
             .bind(&a.body_kind)
             .bind(&a.body)
+            .bind(&a.next_attempt_at)
+            .bind(&a.retry_after)
             .execute(&mut *tx)
             .await
             .map_err(error::map)?;
@@ -593,6 +601,8 @@ mod tests {
                         trigger_type: TriggerType::Scheduled,
                         created_at: now,
                         request: None,
+                        next_attempt_at: None,
+                        retry_after: None,
                     },
                     transition: Transition::Succeeded,
                 },

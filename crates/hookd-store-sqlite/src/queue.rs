@@ -176,10 +176,11 @@ async fn complete_one(tx: &mut SqliteConnection, c: &Completion) -> StoreResult<
             sqlx::query(
                 "INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, status, \
                  response_status_code, response, response_duration_ms, trigger_type, created_at, \
-                 request_headers, request_body_kind, request_body) \
+                 request_headers, request_body_kind, request_body, next_attempt_at, \
+                 retry_after) \
                  SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
                    CASE WHEN g.gone THEN 'removed' ELSE ?13 END, \
-                   CASE WHEN g.gone THEN NULL ELSE ?14 END \
+                   CASE WHEN g.gone THEN NULL ELSE ?14 END, ?15, ?16 \
                  FROM (SELECT ?14 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM messages \
                    WHERE id = ?2 AND payload IS NOT NULL) AS gone) AS g \
                  WHERE EXISTS (SELECT 1 FROM deliveries WHERE msg_id = ?2 AND endpoint_id = ?3) \
@@ -199,6 +200,8 @@ async fn complete_one(tx: &mut SqliteConnection, c: &Completion) -> StoreResult<
             .bind(headers)
             .bind(kind)
             .bind(body)
+            .bind(attempt.next_attempt_at.map(ms))
+            .bind(attempt.retry_after.as_deref())
             .execute(&mut *tx)
             .await
             .map_err(error::map)?;
@@ -255,7 +258,8 @@ const COMPLETE_SQL: &str = "\
 /// Records a batch's attempts in one statement, from a JSON array of
 /// `[id, msg id, endpoint id, app id, url, status, response status code, response, duration
 /// ms, trigger type, created at ms, request headers (JSON text), request body kind, request
-/// body]` (the last three as [`request_columns`] gives them). As in [`complete_one`]: an attempt
+/// body, next attempt ms, retry-after]` (request headers, body kind and body as
+/// [`request_columns`] gives them). As in [`complete_one`]: an attempt
 /// is recorded even when its lease was lost, skipped when its delivery is gone, and a known id
 /// is ignored. A request body to store (one that was not the payload itself) is stored as
 /// removed when the message's payload is gone by now: an expunge or expiry that ran while the
@@ -263,12 +267,12 @@ const COMPLETE_SQL: &str = "\
 const ATTEMPTS_SQL: &str = "\
     INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, status, \
         response_status_code, response, response_duration_ms, trigger_type, created_at, \
-        request_headers, request_body_kind, request_body) \
+        request_headers, request_body_kind, request_body, next_attempt_at, retry_after) \
     SELECT a.value ->> 0, a.value ->> 1, a.value ->> 2, a.value ->> 3, a.value ->> 4, \
         a.value ->> 5, a.value ->> 6, a.value ->> 7, a.value ->> 8, a.value ->> 9, \
         a.value ->> 10, a.value ->> 11, \
         CASE WHEN a.gone THEN 'removed' ELSE a.value ->> 12 END, \
-        CASE WHEN a.gone THEN NULL ELSE a.value ->> 13 END \
+        CASE WHEN a.gone THEN NULL ELSE a.value ->> 13 END, a.value ->> 14, a.value ->> 15 \
     FROM (SELECT j.value AS value, j.value ->> 13 IS NOT NULL AND NOT EXISTS ( \
             SELECT 1 FROM messages WHERE id = j.value ->> 1 AND payload IS NOT NULL) AS gone \
           FROM json_each(?1) AS j) AS a \
@@ -321,6 +325,8 @@ pub(crate) async fn complete(store: &SqliteStore, batch: &[Completion]) -> Store
                     headers,
                     kind,
                     body,
+                    attempt.next_attempt_at.map(ms),
+                    attempt.retry_after,
                 ]));
                 (transition.state(), transition.next_attempt_at().map(ms), 1)
             }

@@ -9,7 +9,7 @@ use figment::{
     providers::{Env, Format, Serialized, Toml},
     Figment,
 };
-use hookd_core::retry::RetryPolicy;
+use hookd_core::{retry::RetryPolicy, signing::SignatureType};
 use hookd_server::{config::ServerConfig, ratelimit::RateLimit};
 use serde::{Deserialize, Serialize};
 
@@ -96,6 +96,9 @@ pub struct Settings {
     /// Keys that seal endpoint secrets at rest: base64 of 32 bytes each, comma-separated, the
     /// primary (sealing) key first. Absent stores secrets as plain text.
     pub encryption_key: Option<KeySetting>,
+    /// The kind of secret a new endpoint gets when its creator gives none: `hmac` (Svix's
+    /// `hmac256` is read too) or `ed25519`.
+    pub default_signature_type: SignatureType,
     /// Log filter, `tracing` syntax.
     pub log: String,
 }
@@ -139,7 +142,7 @@ impl RetryPolicySetting {
 
 /// The settings that `HOOKD_*` variables may set. Other `HOOKD_*` variables (such as
 /// `HOOKD_CONFIG`, which names the file) are not settings and are left alone.
-const ENV_KEYS: [&str; 23] = [
+const ENV_KEYS: [&str; 24] = [
     "data_dir",
     "listen",
     "database_url",
@@ -162,6 +165,7 @@ const ENV_KEYS: [&str; 23] = [
     "auth_failures_per_minute",
     "shutdown_grace_secs",
     "encryption_key",
+    "default_signature_type",
     "log",
 ];
 
@@ -200,6 +204,7 @@ impl Default for Settings {
             auth_failures_per_minute: server.auth_failures_per_minute.map_or(0, |n| n.get()),
             shutdown_grace_secs: server.shutdown_grace.as_secs(),
             encryption_key: None,
+            default_signature_type: server.default_signature_type,
             log: "info".into(),
         }
     }
@@ -334,6 +339,7 @@ impl Settings {
                 .map(RateLimit::per_second),
             auth_failures_per_minute: NonZeroU32::new(self.auth_failures_per_minute),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+            default_signature_type: self.default_signature_type,
             ..ServerConfig::default()
         })
     }
@@ -502,6 +508,38 @@ mod tests {
             assert!(
                 err.contains("32 bytes") && !err.contains("c2VjcmV0"),
                 "{err}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn default_signature_type_from_env_in_either_spelling() {
+        assert_eq!(
+            Settings::default()
+                .server_config()
+                .unwrap()
+                .default_signature_type,
+            SignatureType::Hmac,
+            "HMAC by default, as in Svix"
+        );
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("HOOKD_DEFAULT_SIGNATURE_TYPE", "ed25519");
+            let s = Settings::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(
+                s.server_config().unwrap().default_signature_type,
+                SignatureType::Ed25519
+            );
+            jail.set_env("HOOKD_DEFAULT_SIGNATURE_TYPE", "hmac256");
+            let s = Settings::load(None, &FlagOverrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(s.default_signature_type, SignatureType::Hmac);
+            jail.set_env("HOOKD_DEFAULT_SIGNATURE_TYPE", "rsa");
+            let err = Settings::load(None, &FlagOverrides::default()).unwrap_err();
+            // figment names the variable, and the spellings it would have taken.
+            let text = format!("{err:#}");
+            assert!(
+                text.contains("DEFAULT_SIGNATURE_TYPE") && text.contains("ed25519"),
+                "{text}"
             );
             Ok(())
         });

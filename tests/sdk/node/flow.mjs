@@ -15,11 +15,6 @@ import { verifyWebhook, ed25519Verify } from "./verify.mjs";
 // How long a webhook may take to arrive, and an API read to show a change. Generous: CI
 // machines are slow, and a missing webhook is a failure either way.
 const DEADLINE_MS = 30_000;
-// hookd signs `v1a,` (ed25519) for endpoints with a `whsk_` secret once issue 13's item 3 is
-// merged; until then the server refuses such secrets and the flow checks only the verifier.
-// Flip this when the server signs ed25519, so that the flow verifies real v1a deliveries.
-const SERVER_SIGNS_ED25519 = false;
-
 const url = process.env.HOOKD_URL;
 const token = process.env.HOOKD_TOKEN;
 if (!url || !token) {
@@ -218,12 +213,10 @@ async function main() {
   check("portal token reads its own application", tenantEndpoints.data.length === 2);
   check("portal token cannot list applications (403)", (await statusOf(tenant.application.list())) === 403);
 
-  // ed25519 (`v1a,`): the verifier is checked against node's own key pair; the server's
-  // deliveries join once it signs them (SERVER_SIGNS_ED25519).
+  // ed25519 (`v1a,`): the verifier is first checked against node's own key pair, then verifies
+  // hookd's deliveries to an endpoint with a `whsk_` secret.
   check("the ed25519 verifier accepts its own signature and refuses a tampered one", ed25519Verify.selfTest());
-  if (SERVER_SIGNS_ED25519) {
-    await ed25519Flow(svix, app, base, rx);
-  }
+  await ed25519Flow(svix, app, base, rx);
 
   // Clean-up.
   await svix.endpoint.delete(app.id, ep.id);

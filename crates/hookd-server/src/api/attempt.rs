@@ -84,6 +84,17 @@ pub struct MessageAttemptOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     msg: Option<MessageOut>,
+    /// hookd's extension: when the delivery was due again after this attempt, as scheduled
+    /// then (the retry schedule's time, moved later by the receiver's `Retry-After` when it
+    /// asked for later). Absent when the attempt was not followed by a retry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime, nullable = false)]
+    next_attempt: Option<String>,
+    /// hookd's extension: the `Retry-After` header of a 429 or 503 answer, as the receiver
+    /// sent it (at most 64 bytes). Absent when there was none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, max_length = 64, example = "120")]
+    retry_after: Option<String>,
 }
 
 impl MessageAttemptOut {
@@ -106,6 +117,8 @@ impl MessageAttemptOut {
             id: a.id.to_string(),
             timestamp: ts(a.created_at),
             msg: None,
+            next_attempt: a.next_attempt_at.map(ts),
+            retry_after: a.retry_after,
         }
     }
 }

@@ -11,7 +11,9 @@
 //! Redirects are not followed: a 3xx is a failed attempt (unless the endpoint lists it as a
 //! success code), as a redirect could lead past the address guard and a webhook receiver has
 //! no reason to move. Failure reasons never include the URL, which may carry a query-string
-//! secret. This module must not touch the store or decide retries.
+//! secret. A 429 or 503 answer's `Retry-After` is reported as it came (cut to
+//! `retry_after::MAX_RECORDED_BYTES`), for the retry decision to read. This module must not
+//! touch the store or decide retries.
 
 use std::{
     sync::Arc,
@@ -23,6 +25,7 @@ use super::{
     ssrf::{check_destination, check_url_host, AddressPolicy, BlockedAddress, GuardedResolver},
 };
 use crate::config::ServerConfig;
+use hookd_core::retry_after;
 
 pub use super::request::USER_AGENT_VALUE;
 
@@ -41,6 +44,8 @@ pub struct AttemptReport {
     pub duration_ms: i64,
     /// Whether it counts as delivered.
     pub success: bool,
+    /// The `Retry-After` header of a 429 or 503 answer, as text.
+    pub retry_after: Option<String>,
 }
 
 /// How deliveries reach receivers.
@@ -120,22 +125,28 @@ impl Sender {
         let result = self.try_send(out).await;
         let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         match result {
-            Ok((status, response)) => AttemptReport {
+            Ok(Answered {
+                status,
+                body,
+                retry_after,
+            }) => AttemptReport {
                 status_code: i16::try_from(status).unwrap_or(0),
-                response,
+                response: body,
                 duration_ms,
                 success: is_success(status),
+                retry_after,
             },
             Err(reason) => AttemptReport {
                 status_code: 0,
                 response: reason,
                 duration_ms,
                 success: false,
+                retry_after: None,
             },
         }
     }
 
-    async fn try_send(&self, out: &Outbound) -> Result<(u16, String), String> {
+    async fn try_send(&self, out: &Outbound) -> Result<Answered, String> {
         let started = Instant::now();
         self.check(out).await?;
         // The name check used part of the timeout; the request gets what is left.
@@ -150,6 +161,10 @@ impl Sender {
             .await
             .map_err(|e| describe(&e, out.timeout))?;
         let status = response.status().as_u16();
+        let retry_after = retry_after::honoured_for(status)
+            .then(|| response.headers().get(reqwest::header::RETRY_AFTER))
+            .flatten()
+            .map(|v| recordable(v.as_bytes(), retry_after::MAX_RECORDED_BYTES));
         let mut kept = Vec::with_capacity(self.response_limit.min(4096));
         loop {
             match response.chunk().await {
@@ -167,8 +182,19 @@ impl Sender {
                 Err(_) => break,
             }
         }
-        Ok((status, recordable(&kept, self.response_limit)))
+        Ok(Answered {
+            status,
+            body: recordable(&kept, self.response_limit),
+            retry_after,
+        })
     }
+}
+
+/// What a receiver that answered said.
+struct Answered {
+    status: u16,
+    body: String,
+    retry_after: Option<String>,
 }
 
 /// A receiver's body bytes as text hookd can record: invalid UTF-8 becomes U+FFFD, and so does

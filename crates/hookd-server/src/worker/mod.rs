@@ -28,7 +28,8 @@
 //! per-request timeout, capped at `options::MAX_TIMEOUT`; the lease is derived from that cap),
 //! which status codes count as delivered, how it authenticates, how the payload is wrapped
 //! (the endpoint's envelope, else its event type's, read from the store just before the
-//! attempt) and which retry policy schedules the next one.
+//! attempt) and which retry policy schedules the next one, which a receiver's `Retry-After` on
+//! a 429 or 503 may move later (`hookd_core::retry_after`; the attempt records both).
 //!
 //! This module must not parse API input or format API output.
 
@@ -45,6 +46,7 @@ use hookd_core::{
     envelope::Envelope,
     id::AttemptId,
     model::{Attempt, Endpoint, SentBody, SentRequest},
+    retry_after,
     store::{ClaimRequest, Claimed, Completion, Outcome, StoreResult},
     token, Timestamp,
 };
@@ -669,15 +671,36 @@ async fn attempted(
                 response: err.to_string(),
                 duration_ms: 0,
                 success: false,
+                retry_after: None,
             },
             None,
         ),
     };
+    // The receiver's `Retry-After` counts from when its answer arrived.
+    let answered = ctx.state.clock.now();
     let (status, result) = if report.success {
         (MessageStatus::Success, AttemptOutcome::Success)
     } else {
-        (MessageStatus::Fail, AttemptOutcome::Failure)
+        let asked = report.retry_after.as_deref().and_then(retry_after::parse);
+        (
+            MessageStatus::Fail,
+            AttemptOutcome::Failure {
+                retry_after: asked.map(|a| a.asked_at(answered)),
+            },
+        )
     };
+    let policy = options
+        .retry_policy
+        .as_ref()
+        .unwrap_or(&ctx.state.config.default_retry_policy);
+    let transition = after_attempt(
+        policy,
+        claimed.delivery.attempts + 1,
+        claimed.delivery.trigger,
+        result,
+        answered,
+        &mut rand::thread_rng(),
+    );
     let attempt = Attempt {
         id: AttemptId::generate(now, &mut rand::thread_rng()),
         msg_id: claimed.message.id.clone(),
@@ -692,19 +715,9 @@ async fn attempted(
         trigger_type: claimed.delivery.trigger,
         created_at: now,
         request: sent,
+        next_attempt_at: transition.next_attempt_at(),
+        retry_after: report.retry_after,
     };
-    let policy = options
-        .retry_policy
-        .as_ref()
-        .unwrap_or(&ctx.state.config.default_retry_policy);
-    let transition = after_attempt(
-        policy,
-        claimed.delivery.attempts + 1,
-        claimed.delivery.trigger,
-        result,
-        ctx.state.clock.now(),
-        &mut rand::thread_rng(),
-    );
     Outcome::Attempted {
         attempt,
         transition,

@@ -445,3 +445,53 @@ pub async fn attempt_requests_round_trip_and_lose_bodies_with_content(store: Arc
         "an attempt that recorded no request still has none"
     );
 }
+
+/// What an attempt decided about the next one reads back as recorded, through lists and the
+/// single lookup: the next attempt's time (millisecond precision) and the receiver's
+/// `Retry-After` text, for a retried attempt; neither for a success or an attempt without them.
+pub async fn attempt_retry_facts_round_trip(store: Arc<dyn Store>) {
+    let mut fx = Fixture::new();
+    let app = fx.create_app(&*store).await;
+    fx.create_endpoint(&*store, &app.id).await;
+    let msg = fx.publish(&*store, &app.id, "a").await;
+    let claimed = fx.claim(&*store, CLAIM_ALL).await;
+    assert_eq!(claimed.len(), 1);
+    let due = fx.now() + Duration::milliseconds(9_123);
+    let mut attempt = fx.attempt(&claimed[0], 429);
+    attempt.next_attempt_at = Some(due);
+    attempt.retry_after = Some("Wed, 21 Oct 2015 07:28:00 GMT".into());
+    let completion = fx.completion(
+        &claimed[0],
+        Outcome::Attempted {
+            attempt: attempt.clone(),
+            transition: Transition::RetryAt(due),
+        },
+    );
+    assert_eq!(store.complete(&[completion]).await.unwrap(), vec![true]);
+    assert_eq!(only_attempt(&*store, &msg).await, attempt);
+    let by_endpoint = store
+        .list_attempts_by_endpoint(
+            &app.id,
+            &attempt.endpoint_id,
+            &AttemptFilter::default(),
+            &everything(),
+        )
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(by_endpoint, vec![attempt.clone()]);
+
+    // The retry, a success, decides nothing more.
+    fx.advance(Duration::seconds(10));
+    let claimed = fx.claim(&*store, CLAIM_ALL).await;
+    let (second, held) = fx
+        .attempt_and_complete(&*store, &claimed[0], 200, Transition::Succeeded)
+        .await;
+    assert!(held);
+    let read = store
+        .get_attempt(&app.id, &msg.id, &second.id)
+        .await
+        .unwrap()
+        .expect("recorded");
+    assert_eq!((read.next_attempt_at, read.retry_after), (None, None));
+}

@@ -25,11 +25,6 @@ use svix::{
     },
 };
 
-/// hookd signs `v1a,` (ed25519) for endpoints with a `whsk_` secret once issue 13's item 3 is
-/// merged; until then the server refuses such secrets and the flow checks only the verifier.
-/// Flip this when the server signs ed25519, so that the flow verifies real v1a deliveries.
-const SERVER_SIGNS_ED25519: bool = false;
-
 /// Polls between API reads that wait for the workers: over HTTP there is no completion
 /// signal to await.
 pub const POLL: std::time::Duration = std::time::Duration::from_millis(50);
@@ -384,16 +379,14 @@ async fn flow(url: &str, token: &str, r: &mut Report) -> Result<(), String> {
         (),
     );
 
-    // ed25519 (`v1a,`): the verifier is checked against a key of our own; the server's
-    // deliveries join once it signs them (SERVER_SIGNS_ED25519).
+    // ed25519 (`v1a,`): the verifier is first checked against a key of our own, then verifies
+    // hookd's deliveries to an endpoint with a `whsk_` secret.
     r.check(
         "the ed25519 verifier accepts its own signature and refuses a tampered one",
         verify::ed25519_self_test(),
         (),
     );
-    if SERVER_SIGNS_ED25519 {
-        ed25519_flow(&svix, &app.id, &rx, r).await?;
-    }
+    ed25519_flow(&svix, &app.id, &rx, r).await?;
 
     // Clean-up.
     svix.endpoint()

@@ -32,7 +32,7 @@ use hookd_core::{
     model::{Application, Endpoint},
     options::EndpointOptions,
     page::Order,
-    signing::EndpointSecret,
+    signing::{EndpointSecret, SignatureType},
     validate, Timestamp,
 };
 use serde::{Deserialize, Serialize};
@@ -112,12 +112,14 @@ pub struct EndpointIn {
     #[serde(default)]
     #[schema(value_type = Option<Vec<ChannelName>>, min_items = 1, max_items = 10, example = json!(["project_123", "group_2"]))]
     channels: Option<Vec<String>>,
-    /// The endpoint's verification secret. If `null` is passed, a secret is automatically
-    /// generated. Format: `base64` encoded random bytes (24 to 75 of them) optionally prefixed
-    /// with `whsec_`.
+    /// The endpoint's signing secret. If `null` is passed, a secret is automatically
+    /// generated, of the server's default signature type (HMAC unless configured otherwise).
+    /// Format: `base64` encoded random bytes (24 to 75 of them) optionally prefixed with
+    /// `whsec_` (HMAC-SHA256, `v1,` signatures), or `whsk_` and the base64 of an ed25519
+    /// secret key (the 32-byte seed, then its 32-byte public key; `v1a,` signatures).
     #[serde(default)]
     #[schema(
-        pattern = r"^(whsec_)?[a-zA-Z0-9+/=]{32,100}$",
+        pattern = r"^(whsec_|whsk_)?[a-zA-Z0-9+/=]{32,100}$",
         example = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
     )]
     secret: Option<String>,
@@ -413,10 +415,10 @@ impl EndpointIn {
     }
 }
 
-/// Parses a user-supplied secret (`whsec_…` or bare base64) into its canonical form.
+/// Parses a user-supplied secret (`whsec_…`, bare base64 or `whsk_…`) into its canonical form.
 pub(crate) fn parse_secret(checks: &mut Checks, loc: &[&str], secret: &str) -> Option<String> {
     match EndpointSecret::parse(secret) {
-        Ok(s) => Some(s.to_whsec()),
+        Ok(s) => Some(s.to_text()),
         Err(e) => {
             checks.push(ValidationItem::value(loc, e.to_string()));
             None
@@ -424,9 +426,9 @@ pub(crate) fn parse_secret(checks: &mut Checks, loc: &[&str], secret: &str) -> O
     }
 }
 
-/// A fresh random signing secret.
-pub(crate) fn generate_secret() -> String {
-    EndpointSecret::generate(&mut rand::thread_rng()).to_whsec()
+/// A fresh random signing secret of `kind`.
+pub(crate) fn generate_secret(kind: SignatureType) -> String {
+    EndpointSecret::generate(kind, &mut rand::thread_rng()).to_text()
 }
 
 /// Svix only lets endpoints filter on event types that exist and are not archived, so that a
@@ -535,7 +537,8 @@ pub async fn list(
     tag = "Endpoint",
     summary = "Create Endpoint",
     description = "Create a new endpoint for the application.\n\nWhen `secret` is `null` the \
-                   secret is automatically generated (recommended)",
+                   secret is automatically generated (recommended), of the server's default \
+                   signature type. A `whsk_` secret makes the endpoint sign with ed25519.",
     params(AppPath, IdempotencyKey),
     request_body = EndpointIn,
     responses((status = 201, body = EndpointOut), BadRequest, Errors, PayloadTooLarge, Unavailable)
@@ -555,7 +558,7 @@ pub async fn create(
     let mut ep = new_endpoint(
         &app,
         fields,
-        secret.unwrap_or_else(generate_secret),
+        secret.unwrap_or_else(|| generate_secret(state.config.default_signature_type)),
         state.clock.now(),
     );
     settle_options(&state, &app, None, &mut ep.options, &ep.url).await?;
@@ -651,7 +654,8 @@ pub async fn upsert(
             if fields.uid.is_none() && !EndpointId::looks_like(&endpoint_id) {
                 fields.uid = Some(endpoint_id);
             }
-            let mut ep = new_endpoint(&app, fields, generate_secret(), now);
+            let secret = generate_secret(state.config.default_signature_type);
+            let mut ep = new_endpoint(&app, fields, secret, now);
             settle_options(&state, &app, None, &mut ep.options, &ep.url).await?;
             state.store.create_endpoint(&ep).await?;
             operational::endpoint_changed(&state, operational::ENDPOINT_CREATED, &app, &ep).await;

@@ -2,7 +2,15 @@
 //!
 //! Rotation keeps the previous secret in `old_secrets` until `now + gracePeriodSeconds`
 //! (default 24 h, at most 7 days), and the worker signs with every unexpired secret, so a
-//! receiver that still holds the old secret keeps verifying during the switch.
+//! receiver that still holds the old secret keeps verifying during the switch. Old and new may
+//! be of different kinds (HMAC and ed25519): each signs in its own scheme. A rotation without a
+//! `key` generates one of the kind the endpoint has now, so that its receivers' verification
+//! code keeps working (Svix generates one of the server's default kind instead); a `key` of the
+//! other kind switches the endpoint's kind.
+//!
+//! `GET …/secret` (and rotate's answer) shows what receivers verify with: the `whsec_` secret of
+//! an HMAC endpoint, the `whpk_` public key of an ed25519 one, whose `whsk_` secret key is
+//! never shown again once given.
 //!
 //! # What rotate answers
 //! The document (and Svix's server) answer 204 without a body, and Svix's 1.x SDKs insist on it:
@@ -23,7 +31,7 @@ use axum::{
     Json,
 };
 use chrono::Duration;
-use hookd_core::model::OldSecret;
+use hookd_core::{model::OldSecret, signing::EndpointSecret};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -57,11 +65,13 @@ const FIRST_SDK_MAJOR_WITH_BODY: u64 = 2;
 #[serde(rename_all = "camelCase")]
 #[serde(deny_unknown_fields)]
 pub struct EndpointSecretRotateIn {
-    /// The new secret. If `null` is passed, a secret is automatically generated. Format:
-    /// `base64` encoded random bytes (24 to 75 of them) optionally prefixed with `whsec_`.
+    /// The new secret. If `null` is passed, a secret of the endpoint's current kind is
+    /// automatically generated. Format: `base64` encoded random bytes (24 to 75 of them)
+    /// optionally prefixed with `whsec_` (HMAC), or `whsk_` and the base64 of a 64-byte
+    /// ed25519 secret key (seed, then public key).
     #[serde(default)]
     #[schema(
-        pattern = r"^(whsec_)?[a-zA-Z0-9+/=]{32,100}$",
+        pattern = r"^(whsec_|whsk_)?[a-zA-Z0-9+/=]{32,100}$",
         example = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
     )]
     key: Option<String>,
@@ -75,9 +85,10 @@ pub struct EndpointSecretRotateIn {
 /// Svix's `EndpointSecretOut`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EndpointSecretOut {
-    /// The endpoint's verification secret: `whsec_` and base64-encoded random bytes.
+    /// What receivers verify with: the `whsec_` secret (base64-encoded random bytes) of an
+    /// HMAC endpoint, or the `whpk_` ed25519 public key of an endpoint whose secret is `whsk_`.
     #[schema(
-        pattern = r"^(whsec_)?[a-zA-Z0-9+/=]{32,100}$",
+        pattern = r"^(whsec_|whpk_)?[a-zA-Z0-9+/=]{32,100}$",
         example = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
     )]
     key: String,
@@ -113,7 +124,18 @@ pub async fn get(
 ) -> ApiResult<Json<EndpointSecretOut>> {
     let app = load_app(&state, &app_id).await?;
     let ep = load_endpoint(&state, &app, &endpoint_id).await?;
-    Ok(Json(EndpointSecretOut { key: ep.secret }))
+    Ok(Json(EndpointSecretOut {
+        key: shown(&ep.secret)?,
+    }))
+}
+
+/// What `GET …/secret` shows of a stored secret (see the module docs).
+fn shown(stored: &str) -> ApiResult<String> {
+    // Stored secrets were validated on the way in, so this only fails on a damaged row; the
+    // stored text is then not echoed (it could be a secret key).
+    EndpointSecret::parse(stored)
+        .map(|s| s.to_verification_text())
+        .map_err(|e| ApiError::Internal(Box::new(e)))
 }
 
 /// `POST …/secret/rotate`.
@@ -188,12 +210,18 @@ pub async fn rotate(
         ));
     }
     ep.old_secrets = old;
-    ep.secret = new_secret.unwrap_or_else(generate_secret);
+    // A generated secret keeps the endpoint's kind; the server's default applies only if the
+    // current secret cannot be read (it always can: it was validated when stored).
+    let kind = EndpointSecret::parse(&ep.secret)
+        .map(|s| s.kind())
+        .unwrap_or(state.config.default_signature_type);
+    ep.secret = new_secret.unwrap_or_else(|| generate_secret(kind));
     ep.updated_at = now;
     state.store.update_endpoint(&ep).await?;
 
     if wants_body(&headers) {
-        Ok((StatusCode::OK, Json(EndpointSecretOut { key: ep.secret })).into_response())
+        let key = shown(&ep.secret)?;
+        Ok((StatusCode::OK, Json(EndpointSecretOut { key })).into_response())
     } else {
         Ok(StatusCode::NO_CONTENT.into_response())
     }

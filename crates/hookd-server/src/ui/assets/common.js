@@ -509,14 +509,17 @@ window.hk = (function () {
 
   // A secret shown masked until "Reveal" fetches and shows it.
   function secretBox(fetchSecret, label) {
-    const code = h('code.secret-value', { 'aria-label': (label || 'Secret') + ' (hidden)' }, 'whsec_' + '•'.repeat(24));
+    // The mask names no prefix: whether it is a whsec_ secret or a whpk_ public key is only
+    // known once revealed.
+    const MASK = '•'.repeat(30);
+    const code = h('code.secret-value', { 'aria-label': (label || 'Secret') + ' (hidden)' }, MASK);
     const reveal = h('button.small.reveal', { type: 'button', 'aria-pressed': 'false' }, 'Reveal');
     const copy = h('button.small', { type: 'button', hidden: true }, 'Copy');
     let value = null;
     reveal.addEventListener('click', async () => {
       if (value !== null) {
         value = null;
-        code.textContent = 'whsec_' + '•'.repeat(24);
+        code.textContent = MASK;
         code.setAttribute('aria-label', (label || 'Secret') + ' (hidden)');
         reveal.textContent = 'Reveal';
         reveal.setAttribute('aria-pressed', 'false');
@@ -645,6 +648,8 @@ window.hk = (function () {
         request,
         h('h4', 'Response received'),
         h('p', ok ? 'Delivered: ' : 'Failed: ', attempt.responseStatusCode ? 'HTTP ' + attempt.responseStatusCode : 'no response (status 0)', ' in ' + attempt.responseDurationMs + ' ms'),
+        attempt.retryAfter ? h('p.retry-after', 'The receiver asked to be retried later: ', h('code', 'Retry-After: ' + attempt.retryAfter)) : null,
+        attempt.nextAttempt ? h('p.next-attempt', 'Next attempt scheduled for ', timeEl(attempt.nextAttempt), attempt.retryAfter ? ' (the retry schedule\'s time, moved later when the receiver asked for later, at most 24 hours after its answer).' : '.') : null,
         h('pre.response-body', attempt.response === '' ? '(empty body)' : pretty(attempt.response))));
     details.addEventListener('toggle', () => {
       if (details.open) load();
@@ -746,6 +751,7 @@ window.hk = (function () {
     const channels = h('input', { type: 'text', name: 'channels', value: ep && ep.channels ? ep.channels.join(', ') : '', placeholder: 'optional, comma-separated' });
     const uid = h('input', { type: 'text', name: 'uid', value: ep && ep.uid ? ep.uid : '', placeholder: 'optional' });
     const rate = h('input', { type: 'number', name: 'throttleRate', min: '1', value: ep && ep.throttleRate ? String(ep.throttleRate) : '', placeholder: 'no limit' });
+    const secret = h('input', { type: 'text', name: 'secret', value: '', placeholder: 'optional: whsec_… (HMAC) or whsk_… (ed25519)', autocomplete: 'off', spellcheck: 'false' });
     const picker = await eventTypePicker(ep ? ep.eventTypes : null, !full);
     const form = h('form.stack.endpoint-form', { novalidate: true },
       field('Endpoint URL', url, 'where hookd POSTs the events (http or https)'),
@@ -754,6 +760,7 @@ window.hk = (function () {
       field('Channels', channels),
       full ? field('UID', uid, 'your own key for this endpoint') : null,
       full ? field('Rate limit', rate, 'deliveries per second') : null,
+      ep ? null : field('Signing secret', secret, 'leave empty to have one generated; a whsk_ ed25519 key makes the endpoint sign with v1a'),
       h('div.row', h('button.primary', { type: 'submit' }, ep ? 'Save endpoint' : 'Add endpoint')));
     const splitList = (v) => v.split(',').map((x) => x.trim()).filter(Boolean);
     return onSubmit(form, () => {
@@ -792,6 +799,7 @@ window.hk = (function () {
       if (ep) {
         saved = await api('PATCH', base + '/' + enc(ep.id), body);
       } else {
+        body.secret = secret.value.trim() || null;
         Object.keys(body).forEach((k) => body[k] === null && delete body[k]);
         saved = await api('POST', base, body);
       }
@@ -820,7 +828,7 @@ window.hk = (function () {
     });
     return h('section.card.secret-card', { 'aria-labelledby': 'secret-h' },
       h('h2', { id: 'secret-h' }, 'Signing secret'),
-      h('p.hint', 'Receivers verify the webhook-signature header with this secret.'),
+      h('p.hint', 'Receivers verify the webhook-signature header with this: a whsec_ secret (HMAC, v1 signatures) or, for an ed25519 endpoint, its whpk_ public key (v1a signatures).'),
       boxHolder, canRotate ? h('div.row', rotate) : null);
   }
 

@@ -86,8 +86,17 @@ impl Receiver {
                 post(|State(s): State<ReceiverState>| async move {
                     s.count.send_modify(|c| *c += 1);
                     let code = s.status.load(Ordering::SeqCst);
+                    // An overloaded receiver says when to come back, as real ones do.
+                    let mut retry_after = axum::http::HeaderMap::new();
+                    if matches!(code, 429 | 503) {
+                        retry_after.insert(
+                            axum::http::header::RETRY_AFTER,
+                            axum::http::HeaderValue::from_static("120"),
+                        );
+                    }
                     (
                         StatusCode::from_u16(code).unwrap_or(StatusCode::OK),
+                        retry_after,
                         format!("{{\"received\":true,\"answer\":{code}}}"),
                     )
                 }),

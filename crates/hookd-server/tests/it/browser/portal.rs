@@ -1,6 +1,6 @@
 //! The tenant's portal in Chromium: opened through the link `app-portal-access` returns, a
 //! tenant adds an endpoint (with the URL checked and event types picked from the catalogue with
-//! their schemas and examples), reveals and rotates its secret, sends a test event, watches the
+//! their schemas and examples, and its own ed25519 signing key), reveals and rotates its secret, sends a test event, watches the
 //! failed delivery and its attempts, retries it once the receiver works, edits and deletes the
 //! endpoint, and signs out. The same tenant fails to reach another application's data from the
 //! page, and the portal shows inside a vendor's iframe only from an allowed origin. It must not
@@ -26,6 +26,11 @@ async fn portal_link(site: &Site, uid: &str) -> (String, String) {
         out["token"].as_str().unwrap().to_owned(),
     )
 }
+
+/// RFC 8032's first test key as a `whsk_` secret, and its `whpk_` public key.
+const ED25519_SECRET: &str =
+    "whsk_nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2DXWpgBgrEKt9VL/tPJZAc6DuFy89qmIyWvAhpo9wdRGg==";
+const ED25519_PUBLIC: &str = "whpk_11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tenant_manages_their_endpoints_in_the_portal_and_nothing_else() {
@@ -122,20 +127,33 @@ async fn a_tenant_manages_their_endpoints_in_the_portal_and_nothing_else() {
     b.fill("form.endpoint-form input[name=eventTypeFilter]", "")
         .await;
     b.screenshots("portal-new-endpoint").await;
+    // The tenant brings an ed25519 key: a damaged one is refused beside its field (the API's
+    // 422 names `secret`), a whole one is kept.
+    b.fill(
+        "form.endpoint-form input[name=secret]",
+        "whsk_nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=",
+    )
+    .await;
+    b.click("form.endpoint-form button[type=submit]").await;
+    b.el_text(".field-error", "must decode to 64 bytes").await;
+    b.fill("form.endpoint-form input[name=secret]", ED25519_SECRET)
+        .await;
     b.click("form.endpoint-form button[type=submit]").await;
     b.flash("ok", "Endpoint added").await;
     b.el_text("main h1", "Billing hook").await;
 
-    // The secret is masked until revealed, and rotates.
+    // The secret is masked until revealed (as the public key receivers verify with), and
+    // rotates to a new key of the same kind.
     assert!(b.text(".secret-card code").await.contains('•'));
     b.click(".secret-card button.reveal").await;
-    let revealed = b.el_text(".secret-card code", "whsec_").await;
+    let revealed = b.el_text(".secret-card code", "whpk_").await;
     let first = revealed.text().await.unwrap();
+    assert_eq!(first, ED25519_PUBLIC);
     b.click(".secret-card button.rotate").await;
     b.click(".secret-card button.confirm-yes").await;
     b.flash("ok", "Secret rotated").await;
     b.click(".secret-card button.reveal").await;
-    b.el_text(".secret-card code", "whsec_").await;
+    b.el_text(".secret-card code", "whpk_").await;
     assert_ne!(b.text(".secret-card code").await, first);
 
     // Checking the URL sends a ping at once and shows the receiver's answer.
@@ -144,8 +162,9 @@ async fn a_tenant_manages_their_endpoints_in_the_portal_and_nothing_else() {
     b.el_text(".check-result pre", "\"received\": true").await;
     site.receiver.wait_requests(1).await;
 
-    // A test event to a receiver that fails: the delivery shows its failed attempt.
-    site.receiver.answer(500);
+    // A test event to a receiver that is overloaded (503 with `Retry-After: 120`): the
+    // delivery shows its failed attempt, and when it will be retried.
+    site.receiver.answer(503);
     b.el("form.test-form select")
         .await
         .select_by_value("invoice.paid")
@@ -159,19 +178,23 @@ async fn a_tenant_manages_their_endpoints_in_the_portal_and_nothing_else() {
     // again if a refresh replaced it (an element found earlier would be stale), and the
     // portal keeps an opened delivery open across refreshes.
     b.click("details.delivery summary").await;
-    b.el_text("details.delivery[open] .attempts", "HTTP 500")
+    b.el_text("details.delivery[open] .attempts", "HTTP 503")
         .await;
-    // Opening the attempt shows the request it recorded: the signature sent and the body. The
-    // list refreshes while the delivery waits for its retry, and keeps the attempt open.
+    // Opening the attempt shows the request it recorded: the signature sent (ed25519, `v1a`,
+    // by the tenant's key) and the body. The list refreshes while the delivery waits for its
+    // retry, and keeps the attempt open.
     b.click("details.delivery[open] details.attempt:not(.delivery) summary")
         .await;
     b.el_text(
         "details.attempt[open] .request-recorded table.headers",
-        "webhook-signature\tv1,",
+        "webhook-signature\tv1a,",
     )
     .await;
     b.el_text("details.attempt[open] pre.request-body", "in_example")
         .await;
+    b.el_text("details.attempt[open] .retry-after", "Retry-After: 120")
+        .await;
+    b.el("details.attempt[open] .next-attempt time").await;
     b.screenshots("portal-endpoint").await;
 
     // Once the receiver works, retrying delivers it.

@@ -358,6 +358,8 @@ impl Harness {
                 trigger_type: c.delivery.trigger,
                 created_at: now,
                 request: sent(&c),
+                next_attempt_at: None,
+                retry_after: None,
             };
             attempts.push(attempt.clone());
             batch.push(Completion {

@@ -8,7 +8,7 @@ use std::{collections::VecDeque, net::SocketAddr, sync::Arc, time::Duration};
 use axum::{
     body::Bytes,
     extract::State,
-    http::{HeaderMap, StatusCode, Uri},
+    http::{header::RETRY_AFTER, HeaderMap, HeaderValue, StatusCode, Uri},
     routing::post,
     Router,
 };
@@ -23,6 +23,11 @@ pub enum Answer {
     Status(u16),
     /// Answer 200 after this long (to provoke the sender's timeout).
     Slow(Duration),
+    /// Answer with this status and this `Retry-After` header, as written.
+    RetryAfter(u16, &'static str),
+    /// Answer with this status and a `Retry-After` naming this time as an HTTP-date
+    /// (IMF-fixdate, the form RFC 9110 asks senders to use).
+    RetryAfterDate(u16, Timestamp),
 }
 
 /// One request the receiver saw.
@@ -114,15 +119,30 @@ impl Receiver {
                         });
                         tx.send_replace(seen.len());
                     }
+                    let status = |code| StatusCode::from_u16(code).unwrap();
+                    let retry_after = |value: String| {
+                        let mut h = HeaderMap::new();
+                        h.insert(RETRY_AFTER, HeaderValue::from_str(&value).unwrap());
+                        h
+                    };
                     match answer {
-                        Answer::Status(code) => (
-                            StatusCode::from_u16(code).unwrap(),
-                            format!("answer {code}"),
-                        ),
+                        Answer::Status(code) => {
+                            (status(code), HeaderMap::new(), format!("answer {code}"))
+                        }
                         Answer::Slow(d) => {
                             tokio::time::sleep(d).await;
-                            (StatusCode::OK, "late".to_owned())
+                            (StatusCode::OK, HeaderMap::new(), "late".to_owned())
                         }
+                        Answer::RetryAfter(code, value) => (
+                            status(code),
+                            retry_after(value.to_owned()),
+                            format!("answer {code}"),
+                        ),
+                        Answer::RetryAfterDate(code, at) => (
+                            status(code),
+                            retry_after(at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()),
+                            format!("answer {code}"),
+                        ),
                     }
                 },
             ),

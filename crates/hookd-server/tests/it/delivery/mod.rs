@@ -2,6 +2,9 @@
 //! and a manual clock, so retries and lease expiry are exercised without waiting for them.
 //! Each step waits on a signal (the worker's completion count or the receiver's request count).
 
+mod ed25519;
+mod retry_after;
+
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use crate::common::receiver::{self, Answer, Receiver};
