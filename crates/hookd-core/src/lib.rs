@@ -16,6 +16,7 @@ pub mod id;
 pub mod model;
 pub mod options;
 pub mod page;
+pub mod portal;
 pub mod retry;
 pub mod retry_after;
 pub mod seal;

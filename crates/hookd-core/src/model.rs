@@ -2,12 +2,13 @@
 //! the server crate maps them to Svix's JSON shapes, so a change of wire format never ripples
 //! into storage. This module must not depend on serde field naming for its correctness.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{
     delivery::{DeliveryState, MessageStatus, TriggerType},
     id::{AppId, AttemptId, EndpointId, MsgId, TokenId},
     options::{EndpointOptions, EventTypeOptions},
+    portal::PortalScope,
     signing::EndpointSecret,
     Timestamp,
 };
@@ -47,8 +48,9 @@ pub struct EventType {
     pub deprecated: bool,
     /// JSON schemas by version, as given.
     pub schemas: Option<serde_json::Value>,
-    /// A feature flag that gates who sees it.
-    pub feature_flag: Option<String>,
+    /// The feature flags that gate who sees it: none, everyone; else tokens holding one of
+    /// them (see [`PortalScope::sees_flags`]).
+    pub feature_flags: BTreeSet<String>,
     /// hookd's extensions (payload envelope).
     pub options: EventTypeOptions,
     /// When it was created.
@@ -388,6 +390,9 @@ pub struct Token {
     pub created_at: Timestamp,
     /// When it stops working, if ever.
     pub expires_at: Option<Timestamp>,
+    /// What an application token may do in its application (the default, everything, for
+    /// admin tokens and tokens minted without a narrower scope).
+    pub portal: PortalScope,
 }
 
 /// Delivery counts of an endpoint by Svix status, for `stats`.

@@ -366,6 +366,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<Token>>;
     /// Deletes a token; true if it existed.
     async fn delete_token(&self, id: &TokenId) -> StoreResult<bool>;
+    /// Makes the tokens of application `app` (only those minted with one of `session_ids`,
+    /// when a non-empty list is given) expire at `at`, or keep an earlier expiry they already have: a token's life
+    /// is only ever shortened. Returns how many tokens it matched.
+    async fn expire_app_tokens(
+        &self,
+        app: &AppId,
+        session_ids: Option<&[String]>,
+        at: Timestamp,
+    ) -> StoreResult<u64>;
 
     // ---- Applications ----
 

@@ -12,6 +12,8 @@ pub const MAX_URL_LEN: usize = 65_536;
 pub const MAX_ENDPOINT_CHANNELS: usize = 10;
 /// Svix allows at most 5 channels on a message.
 pub const MAX_MESSAGE_CHANNELS: usize = 5;
+/// The longest portal `sessionId` Svix accepts.
+pub const MAX_SESSION_ID_LEN: usize = 64;
 
 /// One validation failure: where, what, and a machine-readable kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,6 +132,38 @@ pub fn event_types(loc: &[&str], values: &[String]) -> Result<(), Violation> {
     }
     unique(loc, values)?;
     values.iter().try_for_each(|t| key(loc, t, MAX_KEY_LEN))
+}
+
+/// Checks a list of feature flags: each a key, no duplicates, at most `max_items` when given.
+/// An empty list is no flag at all.
+pub fn feature_flags(
+    loc: &[&str],
+    values: &[String],
+    max_items: Option<usize>,
+) -> Result<(), Violation> {
+    if let Some(max) = max_items.filter(|max| values.len() > *max) {
+        return Err(Violation::value(
+            loc,
+            format!("must contain at most {max} feature flags"),
+        ));
+    }
+    unique(loc, values)?;
+    values.iter().try_for_each(|f| key(loc, f, MAX_KEY_LEN))
+}
+
+/// Checks a portal session id: 1 to 64 characters from `[a-zA-Z0-9@_-]`, as Svix does.
+pub fn session_id(loc: &[&str], value: &str) -> Result<(), Violation> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '@' || c == '_' || c == '-';
+    if value.is_empty() || value.len() > MAX_SESSION_ID_LEN || !value.chars().all(allowed) {
+        return Err(Violation::value(
+            loc,
+            format!(
+                "must be 1 to {MAX_SESSION_ID_LEN} characters from letters, digits, '@', '_' \
+                 and '-'"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn unique(loc: &[&str], values: &[String]) -> Result<(), Violation> {

@@ -12,7 +12,7 @@
 //!
 //! This module must not do I/O: the caller reads the source and writes the store.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DurationRound, TimeDelta};
 use hookd_core::{
@@ -130,8 +130,8 @@ pub fn application(
     })
 }
 
-/// The event type hookd should hold for `src`. hookd gates a type behind one feature flag;
-/// of several, it keeps the first (the type stays hidden from tokens without it).
+/// The event type hookd should hold for `src`, with every feature flag of both of Svix's
+/// forms.
 pub fn event_type(
     src: &EventTypeOut,
     existing: Option<&EventType>,
@@ -147,22 +147,16 @@ pub fn event_type(
             "its group {group:?} was not copied: hookd has no event type groups"
         ));
     }
-    let mut flags: Vec<String> = src.feature_flag.iter().cloned().collect();
-    for flag in src.feature_flags.iter().flatten() {
-        if !flags.contains(flag) {
-            flags.push(flag.clone());
-        }
-    }
-    if flags.len() > 1 {
-        notes.push(format!(
-            "it has the feature flags {flags:?}; hookd holds one and kept {:?}",
-            flags[0]
-        ));
-    }
-    let feature_flag = flags.into_iter().next();
-    if let Some(flag) = &feature_flag {
+    // Both of Svix's forms (the single `featureFlag` and the list) come along, every flag.
+    let feature_flags: BTreeSet<String> = src
+        .feature_flag
+        .iter()
+        .chain(src.feature_flags.iter().flatten())
+        .cloned()
+        .collect();
+    for flag in &feature_flags {
         check(
-            validate::key(&["featureFlag"], flag, validate::MAX_KEY_LEN),
+            validate::key(&["featureFlags"], flag, validate::MAX_KEY_LEN),
             "feature flag",
         )?;
     }
@@ -172,7 +166,7 @@ pub fn event_type(
         archived: src.archived.unwrap_or(false),
         deprecated: src.deprecated,
         schemas: src.schemas.clone(),
-        feature_flag,
+        feature_flags,
         options: existing.map(|e| e.options.clone()).unwrap_or_default(),
         created_at: ms(src.created_at),
         updated_at: existing.map_or(ms(src.updated_at), |e| e.updated_at),

@@ -6,12 +6,11 @@
 //! token may reach follows from its [`TokenScope`]:
 //! - [`TokenScope::Admin`] reaches every route.
 //! - [`TokenScope::App`] (portal tokens, `appsk_…`) reaches the routes under
-//!   `/api/v1/app/{app_id}/…` whose `{app_id}` (an id or a uid) resolves to its own application
-//!   (and may read, but not change or delete, that application's own record),
-//!   `POST /api/v1/auth/logout`, and the *read* routes of the event-type catalogue, because a
-//!   consumer portal has to show which event types an endpoint can subscribe to. Everything else
-//!   (other applications, listing or creating applications, writing event types, minting portal
-//!   tokens) is refused with 403.
+//!   `/api/v1/app/{app_id}/…` whose `{app_id}` (an id or a uid) resolves to its own application,
+//!   `POST /api/v1/auth/logout`, and the *read* routes of the event-type catalogue, as far as its
+//!   [`hookd_core::portal::PortalScope`] (read-only, capabilities) grants what the route needs:
+//!   the table is [`crate::access`]. Everything else (other applications, listing or creating
+//!   applications, writing event types, minting or expiring portal tokens) is refused with 403.
 //!
 //! The decision is taken on the route *template* (axum's [`MatchedPath`]), never on the raw URL,
 //! so that no spelling of a path can slip past it. This module must not look at request bodies,
@@ -20,13 +19,14 @@
 
 use axum::{
     extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State},
-    http::{header::AUTHORIZATION, request::Parts, HeaderMap, Method},
+    http::{header::AUTHORIZATION, request::Parts, HeaderMap},
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use hookd_core::model::{Token, TokenScope};
+use hookd_core::model::{EventType, Token, TokenScope};
 
 use crate::{
+    access::{app_token_access, AppTokenAccess},
     error::{ApiError, ApiResult},
     AppState,
 };
@@ -41,30 +41,11 @@ pub struct Caller {
     pub token: Token,
 }
 
-/// What an application-scoped token may do on one route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AppTokenAccess {
-    /// The route needs nothing more than a valid token.
-    Allowed,
-    /// The route's `{app_id}` must resolve to the token's application.
-    OwnApplication,
-    /// Only admin tokens may use the route.
-    AdminOnly,
-}
-
-/// Decides, from the route template and method, what an application token may do there.
-fn app_token_access(method: &Method, route: &str) -> AppTokenAccess {
-    let reads = method == Method::GET || method == Method::HEAD;
-    let reads_catalogue =
-        reads && (route == "/api/v1/event-type" || route.starts_with("/api/v1/event-type/"));
-    // The application record itself is the operator's: a tenant may read it, not rename or
-    // delete it (Svix requires an organization token for those too).
-    if (route == "/api/v1/app/{app_id}" && reads) || route.starts_with("/api/v1/app/{app_id}/") {
-        AppTokenAccess::OwnApplication
-    } else if route == "/api/v1/auth/logout" || reads_catalogue {
-        AppTokenAccess::Allowed
-    } else {
-        AppTokenAccess::AdminOnly
+impl Caller {
+    /// Whether the caller may see an event type: admin tokens see all; an application token
+    /// not one gated by feature flags it holds none of.
+    pub fn sees_event_type(&self, et: &EventType) -> bool {
+        self.token.scope == TokenScope::Admin || self.token.portal.sees_flags(&et.feature_flags)
     }
 }
 
@@ -119,8 +100,14 @@ async fn authorize(state: &AppState, parts: &mut Parts, token: &Token) -> ApiRes
     let denied = || ApiError::Forbidden("Insufficient access for the given operation.".into());
     match app_token_access(&parts.method, &route) {
         AppTokenAccess::Allowed => Ok(()),
-        AppTokenAccess::AdminOnly => Err(denied()),
-        AppTokenAccess::OwnApplication => {
+        AppTokenAccess::Granted(need) if token.portal.grants(need) => Ok(()),
+        AppTokenAccess::Granted(_) | AppTokenAccess::AdminOnly => Err(denied()),
+        AppTokenAccess::OwnApplication(need) => {
+            // The scope is checked first: it needs no lookup, and a refusal for scope says
+            // nothing about whether the application exists.
+            if !token.portal.grants(need) {
+                return Err(denied());
+            }
             let Some(wanted) = path_app_id(state, parts).await else {
                 return Err(denied());
             };
@@ -170,37 +157,4 @@ pub async fn require_token(State(state): State<AppState>, req: Request, next: Ne
     }
     parts.extensions.insert(Caller { token });
     next.run(Request::from_parts(parts, body)).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn app_tokens_reach_their_routes_only() {
-        use AppTokenAccess::*;
-        let get = Method::GET;
-        let post = Method::POST;
-        assert_eq!(app_token_access(&get, "/api/v1/app"), AdminOnly);
-        assert_eq!(app_token_access(&post, "/api/v1/app"), AdminOnly);
-        assert_eq!(
-            app_token_access(&get, "/api/v1/app/{app_id}"),
-            OwnApplication
-        );
-        assert_eq!(
-            app_token_access(&post, "/api/v1/app/{app_id}/msg"),
-            OwnApplication
-        );
-        assert_eq!(app_token_access(&post, "/api/v1/auth/logout"), Allowed);
-        assert_eq!(
-            app_token_access(&post, "/api/v1/auth/app-portal-access/{app_id}"),
-            AdminOnly
-        );
-        assert_eq!(app_token_access(&get, "/api/v1/event-type"), Allowed);
-        assert_eq!(app_token_access(&post, "/api/v1/event-type"), AdminOnly);
-        assert_eq!(
-            app_token_access(&Method::DELETE, "/api/v1/event-type/{event_type_name}"),
-            AdminOnly
-        );
-    }
 }

@@ -111,6 +111,11 @@ impl LookupCache {
     pub fn forget_app(&self, id: &AppId) {
         self.apps.retain(|a| &a.id != id);
         // Tokens scoped to a deleted application are deleted with it.
+        self.forget_app_tokens(id);
+    }
+
+    /// Forgets every token of an application (they were expired or deleted).
+    pub fn forget_app_tokens(&self, id: &AppId) {
         self.tokens
             .retain(|t| !matches!(&t.scope, hookd_core::model::TokenScope::App(app) if app == id));
     }

@@ -6,6 +6,7 @@
 //! know which database is behind the store, nor read configuration files or the environment
 //! (the binary does that and passes a [`config::ServerConfig`]).
 
+pub mod access;
 pub mod api;
 pub mod auth;
 pub mod cache;

@@ -218,7 +218,7 @@ impl Fixture {
             archived: false,
             deprecated: false,
             schemas: Some(serde_json::json!({"1": {"type": "object"}})),
-            feature_flag: None,
+            feature_flags: Default::default(),
             options: Default::default(),
             created_at: now,
             updated_at: now,
@@ -236,6 +236,7 @@ impl Fixture {
             name: "conformance".to_owned(),
             created_at: now,
             expires_at: None,
+            portal: hookd_core::portal::PortalScope::default(),
         }
     }
 

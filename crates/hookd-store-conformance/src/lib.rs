@@ -72,6 +72,8 @@ macro_rules! conformance_tests {
             tokens::ping_answers,
             tokens::token_round_trip,
             tokens::admin_token_inserted_only_if_none,
+            tokens::portal_scope_round_trips,
+            tokens::expire_app_tokens_shortens_only_and_by_session,
             apps::app_crud_round_trip,
             apps::app_id_takes_precedence_over_uid,
             apps::app_uid_conflicts,

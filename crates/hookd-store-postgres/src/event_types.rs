@@ -18,7 +18,7 @@ use crate::{
 pub(crate) async fn create(store: &PgStore, et: &EventType) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO event_types (name, description, archived, deprecated, schemas, \
-         feature_flag, created_at, updated_at, options) \
+         feature_flags, created_at, updated_at, options) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&et.name)
@@ -26,7 +26,7 @@ pub(crate) async fn create(store: &PgStore, et: &EventType) -> StoreResult<()> {
     .bind(et.archived)
     .bind(et.deprecated)
     .bind(et.schemas.as_ref().map(Json))
-    .bind(et.feature_flag.as_deref())
+    .bind(codec::name_list(&et.feature_flags))
     .bind(ms(et.created_at))
     .bind(ms(et.updated_at))
     .bind(Json(&et.options))
@@ -74,13 +74,13 @@ pub(crate) async fn list(
 pub(crate) async fn update(store: &PgStore, et: &EventType) -> StoreResult<()> {
     let done = sqlx::query(
         "UPDATE event_types SET description = $1, archived = $2, deprecated = $3, \
-         schemas = $4, feature_flag = $5, updated_at = $6, options = $7 WHERE name = $8",
+         schemas = $4, feature_flags = $5, updated_at = $6, options = $7 WHERE name = $8",
     )
     .bind(&et.description)
     .bind(et.archived)
     .bind(et.deprecated)
     .bind(et.schemas.as_ref().map(Json))
-    .bind(et.feature_flag.as_deref())
+    .bind(codec::name_list(&et.feature_flags))
     .bind(ms(et.updated_at))
     .bind(Json(&et.options))
     .bind(&et.name)

@@ -55,6 +55,14 @@ impl Store for PgStore {
     async fn delete_token(&self, id: &TokenId) -> StoreResult<bool> {
         tokens::delete(self, id).await
     }
+    async fn expire_app_tokens(
+        &self,
+        app: &AppId,
+        session_ids: Option<&[String]>,
+        at: Timestamp,
+    ) -> StoreResult<u64> {
+        tokens::expire_app(self, app, session_ids, at).await
+    }
 
     async fn create_app(&self, app: &Application) -> StoreResult<()> {
         apps::create(self, app).await

@@ -4,9 +4,10 @@
 //! checked by the caller, which knows the time).
 
 use hookd_core::{
-    id::TokenId,
+    id::{AppId, TokenId},
     model::{Token, TokenScope},
     store::StoreResult,
+    Timestamp,
 };
 
 use crate::{
@@ -30,8 +31,8 @@ fn scope_app(token: &Token) -> Option<&str> {
 
 pub(crate) async fn insert(store: &PgStore, token: &Token) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO tokens (id, hash, app_id, name, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO tokens (id, hash, app_id, name, created_at, expires_at, read_only, \
+         capabilities, feature_flags, session_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(token.id.as_str())
     .bind(&token.hash)
@@ -39,6 +40,10 @@ pub(crate) async fn insert(store: &PgStore, token: &Token) -> StoreResult<()> {
     .bind(&token.name)
     .bind(ms(token.created_at))
     .bind(token.expires_at.map(ms))
+    .bind(token.portal.read_only)
+    .bind(codec::capability_names(&token.portal))
+    .bind(codec::name_list(&token.portal.feature_flags))
+    .bind(token.portal.session_id.as_deref())
     .execute(&store.pool)
     .await
     .map_err(error::map)?;
@@ -93,4 +98,25 @@ pub(crate) async fn delete(store: &PgStore, id: &TokenId) -> StoreResult<bool> {
         .await
         .map_err(error::map)?;
     Ok(done.rows_affected() > 0)
+}
+
+/// One statement: `LEAST` keeps an earlier expiry, and a token that never expired takes `at`.
+pub(crate) async fn expire_app(
+    store: &PgStore,
+    app: &AppId,
+    session_ids: Option<&[String]>,
+    at: Timestamp,
+) -> StoreResult<u64> {
+    let sessions = session_ids.filter(|ids| !ids.is_empty());
+    let done = sqlx::query(
+        "UPDATE tokens SET expires_at = LEAST(COALESCE(expires_at, $1), $1) \
+         WHERE app_id = $2 AND ($3::TEXT[] IS NULL OR session_id = ANY($3))",
+    )
+    .bind(ms(at))
+    .bind(app.as_str())
+    .bind(sessions)
+    .execute(&store.pool)
+    .await
+    .map_err(error::map)?;
+    Ok(done.rows_affected())
 }

@@ -454,7 +454,7 @@ async fn keys_sort_byte_wise_whatever_the_database_collation() {
                 archived: false,
                 deprecated: false,
                 schemas: None,
-                feature_flag: None,
+                feature_flags: Default::default(),
                 options: Default::default(),
                 created_at: now,
                 updated_at: now,

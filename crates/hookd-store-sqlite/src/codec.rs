@@ -6,7 +6,7 @@
 //! entity whether it was selected alone or joined with others. This module must not run
 //! queries.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::DateTime;
 use hookd_core::{
@@ -16,6 +16,7 @@ use hookd_core::{
         Application, Attempt, Delivery, Endpoint, EventType, Message, MessageExtras, Metadata,
         OldSecret, SentBody, SentRequest, Token, TokenScope,
     },
+    portal::{Capability, PortalScope},
     store::{StoreError, StoreResult},
     Timestamp,
 };
@@ -33,7 +34,7 @@ pub(crate) const APP_COLUMNS: &str = "a.id AS a_id, a.uid AS a_uid, a.name AS a_
 pub(crate) const EVENT_TYPE_COLUMNS: &str = "et.name AS et_name, \
      et.description AS et_description, et.archived AS et_archived, \
      et.deprecated AS et_deprecated, et.schemas AS et_schemas, \
-     et.feature_flag AS et_feature_flag, et.created_at AS et_created_at, \
+     et.feature_flags AS et_feature_flags, et.created_at AS et_created_at, \
      et.updated_at AS et_updated_at, et.options AS et_options";
 
 /// An endpoint's columns, aliased `e_*`, from `endpoints e`.
@@ -72,7 +73,9 @@ pub(crate) const ATTEMPT_COLUMNS: &str = "at.id AS at_id, at.msg_id AS at_msg_id
 
 /// A token's columns, aliased `t_*`, from `tokens t`.
 pub(crate) const TOKEN_COLUMNS: &str = "t.id AS t_id, t.hash AS t_hash, t.app_id AS t_app_id, \
-     t.name AS t_name, t.created_at AS t_created_at, t.expires_at AS t_expires_at";
+     t.name AS t_name, t.created_at AS t_created_at, t.expires_at AS t_expires_at, \
+     t.read_only AS t_read_only, t.capabilities AS t_capabilities, \
+     t.feature_flags AS t_feature_flags, t.session_id AS t_session_id";
 
 /// A timestamp as stored: whole milliseconds since the epoch. Finer precision is dropped,
 /// which is the precision hookd promises to persist.
@@ -149,6 +152,15 @@ fn old_secrets(stored: Vec<StoredOldSecret>) -> StoreResult<Vec<OldSecret>> {
 }
 
 /// An optional list as JSON text, `NULL` when absent (absent means "all", not "none").
+/// A token's capabilities as stored: a JSON array of Svix names, `None` for all.
+pub(crate) fn capabilities_json(scope: &PortalScope) -> StoreResult<Option<String>> {
+    scope
+        .capabilities
+        .as_ref()
+        .map(|caps| to_json(&caps.iter().map(|c| c.as_str()).collect::<Vec<_>>()))
+        .transpose()
+}
+
 pub(crate) fn opt_list_json(list: Option<&Vec<String>>) -> StoreResult<Option<String>> {
     list.map(to_json).transpose()
 }
@@ -217,7 +229,7 @@ pub(crate) fn event_type(row: &SqliteRow) -> StoreResult<EventType> {
         archived: get(row, "et_archived")?,
         deprecated: get(row, "et_deprecated")?,
         schemas: get_opt_json(row, "et_schemas")?,
-        feature_flag: get(row, "et_feature_flag")?,
+        feature_flags: get_json(row, "et_feature_flags")?,
         options: get_json(row, "et_options")?,
         created_at: get_ts(row, "et_created_at")?,
         updated_at: get_ts(row, "et_updated_at")?,
@@ -359,6 +371,22 @@ pub(crate) fn token(row: &SqliteRow) -> StoreResult<Token> {
         name: get(row, "t_name")?,
         created_at: get_ts(row, "t_created_at")?,
         expires_at: get_opt_ts(row, "t_expires_at")?,
+        portal: PortalScope {
+            read_only: get(row, "t_read_only")?,
+            capabilities: get_opt_json::<Vec<String>>(row, "t_capabilities")?
+                .map(|names| {
+                    names
+                        .iter()
+                        .map(|n| {
+                            Capability::parse(n)
+                                .ok_or_else(|| corrupt(format!("t_capabilities {n:?}")))
+                        })
+                        .collect::<StoreResult<BTreeSet<_>>>()
+                })
+                .transpose()?,
+            feature_flags: get_json(row, "t_feature_flags")?,
+            session_id: get(row, "t_session_id")?,
+        },
     })
 }
 

@@ -18,14 +18,14 @@ use crate::{
 pub(crate) async fn create(store: &SqliteStore, et: &EventType) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO event_types (name, description, archived, deprecated, schemas, \
-         feature_flag, created_at, updated_at, options) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         feature_flags, created_at, updated_at, options) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&et.name)
     .bind(&et.description)
     .bind(et.archived)
     .bind(et.deprecated)
     .bind(et.schemas.as_ref().map(to_json).transpose()?)
-    .bind(et.feature_flag.as_deref())
+    .bind(codec::to_json(&et.feature_flags)?)
     .bind(ms(et.created_at))
     .bind(ms(et.updated_at))
     .bind(to_json(&et.options)?)
@@ -73,13 +73,13 @@ pub(crate) async fn list(
 pub(crate) async fn update(store: &SqliteStore, et: &EventType) -> StoreResult<()> {
     let done = sqlx::query(
         "UPDATE event_types SET description = ?, archived = ?, deprecated = ?, schemas = ?, \
-         feature_flag = ?, updated_at = ?, options = ? WHERE name = ?",
+         feature_flags = ?, updated_at = ?, options = ? WHERE name = ?",
     )
     .bind(&et.description)
     .bind(et.archived)
     .bind(et.deprecated)
     .bind(et.schemas.as_ref().map(to_json).transpose()?)
-    .bind(et.feature_flag.as_deref())
+    .bind(codec::to_json(&et.feature_flags)?)
     .bind(ms(et.updated_at))
     .bind(to_json(&et.options)?)
     .bind(&et.name)

@@ -4,10 +4,12 @@
 //! checked by the caller, which knows the time).
 
 use hookd_core::{
-    id::TokenId,
+    id::{AppId, TokenId},
     model::{Token, TokenScope},
     store::StoreResult,
+    Timestamp,
 };
+use sqlx::QueryBuilder;
 
 use crate::{
     codec::{self, ms, TOKEN_COLUMNS},
@@ -24,8 +26,8 @@ fn scope_app(token: &Token) -> Option<&str> {
 
 pub(crate) async fn insert(store: &SqliteStore, token: &Token) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO tokens (id, hash, app_id, name, created_at, expires_at) \
-         VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO tokens (id, hash, app_id, name, created_at, expires_at, read_only, \
+         capabilities, feature_flags, session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(token.id.as_str())
     .bind(&token.hash)
@@ -33,6 +35,10 @@ pub(crate) async fn insert(store: &SqliteStore, token: &Token) -> StoreResult<()
     .bind(&token.name)
     .bind(ms(token.created_at))
     .bind(token.expires_at.map(ms))
+    .bind(token.portal.read_only)
+    .bind(codec::capabilities_json(&token.portal)?)
+    .bind(codec::to_json(&token.portal.feature_flags)?)
+    .bind(token.portal.session_id.as_deref())
     .execute(&store.write)
     .await
     .map_err(error::map)?;
@@ -76,4 +82,30 @@ pub(crate) async fn delete(store: &SqliteStore, id: &TokenId) -> StoreResult<boo
         .await
         .map_err(error::map)?;
     Ok(done.rows_affected() > 0)
+}
+
+/// One statement: `MIN` keeps an earlier expiry, and a token that never expired takes `at`.
+pub(crate) async fn expire_app(
+    store: &SqliteStore,
+    app: &AppId,
+    session_ids: Option<&[String]>,
+    at: Timestamp,
+) -> StoreResult<u64> {
+    let at = ms(at);
+    let mut qb = QueryBuilder::new("UPDATE tokens SET expires_at = MIN(COALESCE(expires_at, ");
+    qb.push_bind(at)
+        .push("), ")
+        .push_bind(at)
+        .push(") WHERE app_id = ")
+        .push_bind(app.as_str());
+    if let Some(ids) = session_ids.filter(|ids| !ids.is_empty()) {
+        qb.push(" AND session_id IN (");
+        let mut list = qb.separated(", ");
+        for id in ids {
+            list.push_bind(id);
+        }
+        list.push_unseparated(")");
+    }
+    let done = qb.build().execute(&store.write).await.map_err(error::map)?;
+    Ok(done.rows_affected())
 }

@@ -221,3 +221,47 @@ async fn the_wal_is_checkpointed_in_the_background() {
     );
     store.close().await;
 }
+
+/// Migration 0006 keeps what was stored before it: an event type's single feature flag becomes
+/// its one flag, and tokens keep the default scope (every capability, not read-only).
+#[tokio::test]
+async fn migration_0006_carries_flags_and_tokens_over() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("hookd.db");
+    std::fs::File::create(&path).unwrap();
+    {
+        let mut before = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations"
+        )))
+        .await
+        .unwrap();
+        let kept: Vec<_> = before
+            .migrations
+            .iter()
+            .filter(|m| m.version < 6)
+            .cloned()
+            .collect();
+        assert_eq!(kept.len(), 5);
+        before.migrations = kept.into();
+        let mut conn = raw(&path).await;
+        before.run(&mut conn).await.unwrap();
+        for statement in [
+            "INSERT INTO event_types (name, description, archived, deprecated, feature_flag, \
+             created_at, updated_at, options) VALUES ('beta.type', 'd', 0, 0, 'beta', 1, 1, '{}'), \
+             ('open.type', 'd', 0, 0, NULL, 1, 1, '{}')",
+            "INSERT INTO tokens (id, hash, app_id, name, created_at, expires_at) \
+             VALUES ('key_1', 'h1', NULL, 'admin', 1, NULL)",
+        ] {
+            sqlx::query(statement).execute(&mut conn).await.unwrap();
+        }
+        conn.close().await.unwrap();
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    let beta = store.get_event_type("beta.type").await.unwrap().unwrap();
+    assert_eq!(beta.feature_flags, ["beta".to_owned()].into());
+    let open = store.get_event_type("open.type").await.unwrap().unwrap();
+    assert!(open.feature_flags.is_empty());
+    let token = store.token_by_hash("h1").await.unwrap().unwrap();
+    assert_eq!(token.portal, hookd_core::portal::PortalScope::default());
+}

@@ -268,6 +268,7 @@ async fn mint_admin_token(
         name: name.to_owned(),
         created_at: now,
         expires_at: None,
+        portal: hookd_core::portal::PortalScope::default(),
     };
     if only_if_none {
         Ok(store

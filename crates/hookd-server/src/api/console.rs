@@ -2,7 +2,8 @@
 //! portal, see `crate::ui`), outside Svix's document under `/api/v1/hookd/`:
 //!
 //! - `GET /api/v1/hookd/session`: who the presented token is (admin, or which application an
-//!   `appsk_` token belongs to), so that the portal learns its application from its token alone.
+//!   `appsk_` token belongs to, with its portal scope: read-only, capabilities, feature flags),
+//!   so that the portal learns its application and what it may offer from its token alone.
 //! - `GET /api/v1/hookd/stats/attempts?appId=&endpointId=&since=&until=&bucketSecs=`: attempts
 //!   counted per time bucket by outcome, with latency percentiles read from duration bins
 //!   ([`AttemptBucket::quantile_upper_ms`]), for the consoles' charts.
@@ -75,6 +76,16 @@ pub struct SessionOut {
     scope: &'static str,
     /// The token's application, for application tokens.
     app: Option<SessionApp>,
+    /// Whether the token is read-only (Svix's `readOnly`): the portal shows no control that
+    /// changes anything, and the API refuses every such change with 403.
+    read_only: bool,
+    /// The capabilities the token effectively holds (Svix's names; `readOnly` leaves only
+    /// `ViewBase` and `ViewEndpointSecret`), so the portal shows only what the API allows.
+    /// Admin tokens hold them all.
+    #[schema(example = json!(["ViewBase", "ViewEndpointSecret"]))]
+    capabilities: Vec<&'static str>,
+    /// The feature flags the token holds (event types gated by others are hidden from it).
+    feature_flags: Vec<String>,
     /// The `user-agent` that deliveries carry, which the consoles show in the request they
     /// reconstruct for an attempt.
     user_agent: &'static str,
@@ -233,9 +244,13 @@ async fn session_inner(state: &AppState, headers: &HeaderMap) -> ApiResult<Sessi
             })
         }
     };
+    let portal = &token.portal;
     Ok(SessionOut {
         scope: if app.is_some() { "app" } else { "admin" },
         app,
+        read_only: portal.read_only,
+        capabilities: portal.effective().into_iter().map(|c| c.as_str()).collect(),
+        feature_flags: portal.feature_flags.iter().cloned().collect(),
         user_agent: USER_AGENT_VALUE,
     })
 }

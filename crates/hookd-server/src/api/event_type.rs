@@ -3,14 +3,18 @@
 //! PATCH, delete = archive unless `expunge=true`).
 //!
 //! Application tokens may read the catalogue (a consumer portal shows it) but not change it;
-//! that rule lives in `auth`, not here.
+//! that rule lives in `auth`, not here. What lives here is Svix's feature-flag gating: a type
+//! with `featureFlags` is hidden (from lists, and a 404 when asked for) from an application
+//! token holding none of them; admin tokens see every type.
 //!
 //! hookd's extension: an `options` object (today the payload `envelope` that messages of the
 //! type are wrapped in; see `api::options`), shown only when not the default and, in lists,
 //! only with `with_content=true` as schemas are. A PUT without `options` keeps the stored ones.
 //! This module must not look at messages or endpoints.
 
-use axum::{extract::State, http::StatusCode, Json};
+use std::collections::BTreeSet;
+
+use axum::{extract::State, http::StatusCode, Extension, Json};
 use hookd_core::{model::EventType, options::EventTypeOptions, page::Order, validate};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -20,12 +24,13 @@ use super::{
     extract::{path_key, ApiJson, ApiPath, QueryParams},
     options::{self as wire_options, EventTypeOptionsPatch},
     schema::{
-        BadRequest, Errors, EventTypeOptionsSchema, EventTypePath, IdempotencyKey, OrderParam,
-        Pagination, PayloadTooLarge, Unavailable,
+        BadRequest, Errors, EventTypeOptionsSchema, EventTypePath, FeatureFlag, IdempotencyKey,
+        OrderParam, Pagination, PayloadTooLarge, Unavailable,
     },
     wire::{self, ts, Checks, ListResponse, Patch},
 };
 use crate::{
+    auth::Caller,
     error::{ApiError, ApiResult, ValidationItem},
     AppState,
 };
@@ -57,14 +62,19 @@ pub struct EventTypeIn {
     #[serde(default)]
     #[schema(value_type = Option<HashMap<String, Object>>, example = json!({"1": {"title": "Invoice Paid Event", "type": "object", "properties": {"invoiceId": {"type": "string"}}, "examples": [{"invoiceId": "in_1"}]}}))]
     schemas: Option<serde_json::Value>,
-    /// The feature flag that hides this event type from portal tokens without it (accepted
-    /// and stored; hookd's portal shows every event type).
+    /// The feature flags (no duplicates) that hide this event type from portal tokens holding
+    /// none of them.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<FeatureFlag>>, example = json!(["cool-new-feature"]))]
+    feature_flags: Option<Vec<String>>,
+    /// Deprecated: one feature flag, added to `featureFlags`.
     #[serde(default)]
     #[schema(
         min_length = 1,
         max_length = 256,
         pattern = r"^[a-zA-Z0-9\-_.]+$",
-        example = "cool-new-feature"
+        example = "cool-new-feature",
+        deprecated
     )]
     feature_flag: Option<String>,
     /// hookd's extensions; a PUT without them keeps the stored ones.
@@ -92,14 +102,19 @@ pub struct EventTypeUpdate {
     #[serde(default)]
     #[schema(value_type = Option<HashMap<String, Object>>, example = json!({"1": {"title": "Invoice Paid Event", "type": "object", "properties": {"invoiceId": {"type": "string"}}, "examples": [{"invoiceId": "in_1"}]}}))]
     schemas: Option<serde_json::Value>,
-    /// The feature flag that hides this event type from portal tokens without it (accepted
-    /// and stored; hookd's portal shows every event type).
+    /// The feature flags (no duplicates) that hide this event type from portal tokens holding
+    /// none of them.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<FeatureFlag>>, example = json!(["cool-new-feature"]))]
+    feature_flags: Option<Vec<String>>,
+    /// Deprecated: one feature flag, added to `featureFlags`.
     #[serde(default)]
     #[schema(
         min_length = 1,
         max_length = 256,
         pattern = r"^[a-zA-Z0-9\-_.]+$",
-        example = "cool-new-feature"
+        example = "cool-new-feature",
+        deprecated
     )]
     feature_flag: Option<String>,
     /// hookd's extensions; a PUT without them keeps the stored ones.
@@ -126,9 +141,14 @@ pub struct EventTypePatch {
     #[serde(default)]
     #[schema(value_type = Option<HashMap<String, Object>>)]
     schemas: Patch<serde_json::Value>,
-    /// The feature flag.
+    /// The feature flags (no duplicates), replacing the stored ones; `null` clears them.
     #[serde(default)]
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 256, pattern = r"^[a-zA-Z0-9\-_.]+$", example = "cool-new-feature")]
+    #[schema(value_type = Option<Vec<FeatureFlag>>, example = json!(["cool-new-feature"]))]
+    feature_flags: Patch<Vec<String>>,
+    /// Deprecated: one feature flag replacing the stored ones (with `featureFlags`, added to
+    /// them); `null` clears them.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 256, pattern = r"^[a-zA-Z0-9\-_.]+$", example = "cool-new-feature", deprecated)]
     feature_flag: Patch<String>,
     /// hookd's extensions, option by option: each option given replaces the stored one,
     /// `null` resets it; `"options": null` resets them all.
@@ -160,8 +180,11 @@ pub struct EventTypeOut {
     /// When it last changed.
     #[schema(format = DateTime)]
     updated_at: String,
-    /// The feature flag.
-    #[schema(example = "cool-new-feature")]
+    /// The feature flags that gate who sees it (`null`: none, every token sees it).
+    #[schema(value_type = Option<Vec<FeatureFlag>>, example = json!(["cool-new-feature"]))]
+    feature_flags: Option<Vec<String>>,
+    /// Deprecated: the first of `featureFlags`, for clients that know a single flag.
+    #[schema(example = "cool-new-feature", deprecated)]
     feature_flag: Option<String>,
     /// hookd's extensions, present only when not all default (and in lists only with
     /// `with_content=true`).
@@ -185,7 +208,9 @@ impl EventTypeOut {
             schemas: if with_schemas { et.schemas } else { None },
             created_at: ts(et.created_at),
             updated_at: ts(et.updated_at),
-            feature_flag: et.feature_flag,
+            feature_flag: et.feature_flags.first().cloned(),
+            feature_flags: (!et.feature_flags.is_empty())
+                .then(|| et.feature_flags.into_iter().collect()),
         }
     }
 }
@@ -214,19 +239,40 @@ fn check_common(
     checks: &mut Checks,
     description: Option<&str>,
     schemas: Option<&serde_json::Value>,
-    feature_flag: Option<&str>,
 ) {
     if let Some(description) = description {
         wire::no_control_chars(checks, &["body", "description"], description);
     }
     check_schemas(checks, schemas);
-    if let Some(flag) = feature_flag {
+}
+
+/// Checks `featureFlags` and the deprecated `featureFlag`, and returns the flags they give
+/// together (`None` when neither was given).
+fn check_flags(
+    checks: &mut Checks,
+    flags: Option<&[String]>,
+    flag: Option<&str>,
+) -> Option<BTreeSet<String>> {
+    if let Some(flags) = flags {
+        checks.check(validate::feature_flags(
+            &["body", "featureFlags"],
+            flags,
+            None,
+        ));
+    }
+    if let Some(flag) = flag {
         checks.check(validate::key(
             &["body", "featureFlag"],
             flag,
             validate::MAX_KEY_LEN,
         ));
     }
+    if flags.is_none() && flag.is_none() {
+        return None;
+    }
+    let mut all: BTreeSet<String> = flags.unwrap_or_default().iter().cloned().collect();
+    all.extend(flag.map(str::to_owned));
+    Some(all)
 }
 
 /// Parses and checks the `options` of a body.
@@ -275,12 +321,16 @@ pub struct ExpungeParam {
 )]
 pub async fn list(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     query: QueryParams,
 ) -> ApiResult<Json<ListResponse<EventTypeOut>>> {
     let q = query.list_query(Order::Ascending, true)?;
     let include_archived = query.bool("include_archived", false)?;
     let with_content = query.bool("with_content", false)?;
-    let page = state.store.list_event_types(include_archived, &q).await?;
+    let mut page = state.store.list_event_types(include_archived, &q).await?;
+    // Hidden types are dropped from the page the store gave: the page may come out short, but
+    // its iterators are the store's, so paging on still visits every type once.
+    page.data.retain(|et| caller.sees_event_type(et));
     Ok(Json(ListResponse::from_page(page, |et| {
         EventTypeOut::new(et, with_content)
     })))
@@ -316,8 +366,13 @@ pub async fn create(
         &mut checks,
         Some(&input.description),
         input.schemas.as_ref(),
-        input.feature_flag.as_deref(),
     );
+    let flags = check_flags(
+        &mut checks,
+        input.feature_flags.as_deref(),
+        input.feature_flag.as_deref(),
+    )
+    .unwrap_or_default();
     checks.finish()?;
     let options = parse_options(input.options.as_deref())?.unwrap_or_default();
 
@@ -332,7 +387,7 @@ pub async fn create(
             existing.archived = input.archived;
             existing.deprecated = input.deprecated;
             existing.schemas = input.schemas;
-            existing.feature_flag = input.feature_flag;
+            existing.feature_flags = flags;
             existing.options = options;
             existing.updated_at = now;
             state.store.update_event_type(&existing).await?;
@@ -345,7 +400,7 @@ pub async fn create(
                 archived: input.archived,
                 deprecated: input.deprecated,
                 schemas: input.schemas,
-                feature_flag: input.feature_flag,
+                feature_flags: flags,
                 options,
                 created_at: now,
                 updated_at: now,
@@ -378,9 +433,15 @@ async fn load(state: &AppState, name: &str) -> ApiResult<EventType> {
 )]
 pub async fn get(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<EventTypeOut>> {
-    Ok(Json(load(&state, &name).await?.into()))
+    let et = load(&state, &name).await?;
+    // A hidden type is not there for the caller, as an unknown one.
+    if !caller.sees_event_type(&et) {
+        return Err(ApiError::not_found());
+    }
+    Ok(Json(et.into()))
 }
 
 /// `PUT /api/v1/event-type/{event_type_name}`: replaces (200) or creates (201).
@@ -410,8 +471,13 @@ pub async fn upsert(
         &mut checks,
         Some(&input.description),
         input.schemas.as_ref(),
-        input.feature_flag.as_deref(),
     );
+    let flags = check_flags(
+        &mut checks,
+        input.feature_flags.as_deref(),
+        input.feature_flag.as_deref(),
+    )
+    .unwrap_or_default();
     checks.finish()?;
     let options = parse_options(input.options.as_deref())?;
     let now = state.clock.now();
@@ -424,7 +490,7 @@ pub async fn upsert(
             et.archived = input.archived;
             et.deprecated = input.deprecated;
             et.schemas = input.schemas;
-            et.feature_flag = input.feature_flag;
+            et.feature_flags = flags;
             et.updated_at = now;
             state.store.update_event_type(&et).await?;
             Ok((StatusCode::OK, Json(et.into())))
@@ -436,7 +502,7 @@ pub async fn upsert(
                 archived: input.archived,
                 deprecated: input.deprecated,
                 schemas: input.schemas,
-                feature_flag: input.feature_flag,
+                feature_flags: flags,
                 options: options.unwrap_or_default(),
                 created_at: now,
                 updated_at: now,
@@ -469,6 +535,13 @@ pub async fn patch(
         &mut checks,
         input.description.as_deref(),
         input.schemas.value(),
+    );
+    // Either field present replaces the stored flags (`null` clearing them); both add up.
+    let flags_given = !matches!(input.feature_flags, Patch::Absent)
+        || !matches!(input.feature_flag, Patch::Absent);
+    let flags = check_flags(
+        &mut checks,
+        input.feature_flags.value().map(Vec::as_slice),
         input.feature_flag.value().map(String::as_str),
     );
     let options_patch = match &input.options {
@@ -493,7 +566,9 @@ pub async fn patch(
         et.deprecated = deprecated;
     }
     input.schemas.apply_to(&mut et.schemas);
-    input.feature_flag.apply_to(&mut et.feature_flag);
+    if flags_given {
+        et.feature_flags = flags.unwrap_or_default();
+    }
     et.updated_at = state.clock.now();
     state.store.update_event_type(&et).await?;
     Ok(Json(et.into()))

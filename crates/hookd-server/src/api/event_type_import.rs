@@ -292,7 +292,7 @@ pub async fn import_openapi(
                         archived: false,
                         deprecated: w.deprecated,
                         schemas: w.schemas,
-                        feature_flag: None,
+                        feature_flags: Default::default(),
                         options: Default::default(),
                         created_at: now,
                         updated_at: now,

@@ -82,7 +82,9 @@ use crate::{
 /// The routes that need a token, without their middleware: Svix's resources and hookd's
 /// extensions of them. Each `routes!` group is one path; `utoipa_axum` registers every handler
 /// with the methods of its `#[utoipa::path]` and adds that operation to the document, so a
-/// route here is always a documented route.
+/// route here is always a documented route. Deprecated handlers are allowed: they are Svix's
+/// deprecated routes, served (and marked deprecated in the document) on purpose.
+#[allow(deprecated)]
 fn authenticated_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(application::list, application::create))
@@ -140,6 +142,8 @@ fn authenticated_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(attempt::list_by_endpoint))
         .routes(routes!(attempt::list_by_msg))
         .routes(routes!(auth::app_portal_access))
+        .routes(routes!(auth::dashboard_access))
+        .routes(routes!(auth::expire_all))
         .routes(routes!(auth::logout))
         .routes(routes!(stats::aggregate_app_stats))
         .routes(routes!(stats::aggregate_event_types_route))

@@ -14,7 +14,7 @@ use axum::{
     extract::State,
     http::{HeaderMap, StatusCode},
     response::Response,
-    Json,
+    Extension, Json,
 };
 use hookd_core::{id::AppId, model::Application, store::StoreError};
 
@@ -34,6 +34,7 @@ use crate::{
         },
         wire::ListResponse,
     },
+    auth::Caller,
     error::ApiResult,
     AppState,
 };
@@ -114,10 +115,11 @@ pub async fn list(
 )]
 pub async fn create(
     State(state): State<AppState>,
+    caller: Extension<Caller>,
     ApiJson(input): ApiJson<EndpointIn>,
 ) -> ApiResult<(StatusCode, Json<EndpointOut>)> {
     ensure_app(&state).await?;
-    endpoint::create(State(state), ApiPath(app()), ApiJson(input)).await
+    endpoint::create(State(state), caller, ApiPath(app()), ApiJson(input)).await
 }
 
 /// `GET /api/v1/operational-webhook/endpoint/{endpoint_id}`.
@@ -157,11 +159,18 @@ pub async fn get(
 )]
 pub async fn upsert(
     State(state): State<AppState>,
+    caller: Extension<Caller>,
     ApiPath(endpoint_id): ApiPath<String>,
     ApiJson(input): ApiJson<EndpointIn>,
 ) -> ApiResult<(StatusCode, Json<EndpointOut>)> {
     ensure_app(&state).await?;
-    endpoint::upsert(State(state), ApiPath((app(), endpoint_id)), ApiJson(input)).await
+    endpoint::upsert(
+        State(state),
+        caller,
+        ApiPath((app(), endpoint_id)),
+        ApiJson(input),
+    )
+    .await
 }
 
 /// `DELETE /api/v1/operational-webhook/endpoint/{endpoint_id}`: 204.

@@ -487,6 +487,24 @@ doc_schema!(
 );
 
 doc_schema!(
+    /// A feature flag, as event types and portal tokens carry them.
+    FeatureFlag,
+    key_schema(256, "cool-new-feature")
+);
+
+doc_schema!(
+    /// A portal session id (`sessionId`), as `hookd_core::validate::session_id` accepts it.
+    SessionId,
+    ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::String))
+        .min_length(Some(1))
+        .max_length(Some(hookd_core::validate::MAX_SESSION_ID_LEN))
+        .pattern(Some(r"^[a-zA-Z0-9@_-]+$"))
+        .examples(["user_1FB8"])
+        .into()
+);
+
+doc_schema!(
     /// An HTTP status code a delivery may count as success.
     HttpStatusCode,
     ObjectBuilder::new()

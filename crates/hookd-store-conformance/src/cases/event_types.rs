@@ -16,7 +16,8 @@ use crate::{
 pub async fn event_type_crud_round_trip(store: Arc<dyn Store>) {
     let mut fx = Fixture::new();
     let mut et = fx.event_type("invoice.paid");
-    et.feature_flag = Some("beta".into());
+    // Flags are a set: they read back sorted and distinct.
+    et.feature_flags = ["beta".to_owned(), "alpha".to_owned()].into();
     store.create_event_type(&et).await.unwrap();
     assert_eq!(
         store.get_event_type("invoice.paid").await.unwrap(),
@@ -35,7 +36,7 @@ pub async fn event_type_crud_round_trip(store: Arc<dyn Store>) {
     changed.archived = true;
     changed.deprecated = true;
     changed.schemas = None;
-    changed.feature_flag = None;
+    changed.feature_flags.clear();
     changed.updated_at = fx.tick();
     store.update_event_type(&changed).await.unwrap();
     assert_eq!(

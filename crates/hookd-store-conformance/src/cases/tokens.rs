@@ -5,7 +5,11 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use hookd_core::{model::TokenScope, store::Store};
+use hookd_core::{
+    model::TokenScope,
+    portal::{Capability, PortalScope},
+    store::Store,
+};
 
 use crate::fixture::Fixture;
 
@@ -102,4 +106,98 @@ pub async fn admin_token_inserted_once_under_concurrency(store: Arc<dyn Store>) 
         }
     }
     assert_eq!(found, 1);
+}
+
+/// An application token's portal scope (read-only, capabilities, feature flags, session) reads
+/// back as written, and "no capabilities given" stays distinct from an explicit list.
+pub async fn portal_scope_round_trips(store: Arc<dyn Store>) {
+    let mut fx = Fixture::new();
+    let app = fx.create_app(&*store).await;
+    let mut narrowed = fx.token(TokenScope::App(app.id.clone()));
+    narrowed.portal = PortalScope {
+        read_only: true,
+        capabilities: Some([Capability::ViewBase, Capability::CreateAttempts].into()),
+        feature_flags: ["beta".to_owned(), "alpha".to_owned()].into(),
+        session_id: Some("user_1".into()),
+    };
+    let mut listed = fx.token(TokenScope::App(app.id.clone()));
+    listed.portal.capabilities = Some(Capability::ALL.into_iter().collect());
+    let default = fx.token(TokenScope::App(app.id.clone()));
+    for token in [&narrowed, &listed, &default] {
+        store.insert_token(token).await.unwrap();
+        assert_eq!(
+            store.token_by_hash(&token.hash).await.unwrap().as_ref(),
+            Some(token)
+        );
+    }
+}
+
+/// `expire_app_tokens` sets the expiry of one application's tokens (only the named sessions'
+/// when a non-empty list is given), never lengthens a token's life, and leaves other
+/// applications' and admin tokens alone.
+pub async fn expire_app_tokens_shortens_only_and_by_session(store: Arc<dyn Store>) {
+    let mut fx = Fixture::new();
+    let app = fx.create_app(&*store).await;
+    let other = fx.create_app(&*store).await;
+    let at = fx.now() + Duration::hours(1);
+    let token = |fx: &mut Fixture, app: &hookd_core::id::AppId, session: Option<&str>| {
+        let mut t = fx.token(TokenScope::App(app.clone()));
+        t.portal.session_id = session.map(str::to_owned);
+        t
+    };
+    let mut never = token(&mut fx, &app.id, Some("s1"));
+    let mut later = token(&mut fx, &app.id, Some("s2"));
+    later.expires_at = Some(at + Duration::days(1));
+    let mut sooner = token(&mut fx, &app.id, None);
+    sooner.expires_at = Some(at - Duration::minutes(5));
+    let foreign = token(&mut fx, &other.id, Some("s1"));
+    let admin = fx.token(TokenScope::Admin);
+    for t in [&never, &later, &sooner, &foreign, &admin] {
+        store.insert_token(t).await.unwrap();
+    }
+    let expiry = |hash: String| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .token_by_hash(&hash)
+                .await
+                .unwrap()
+                .unwrap()
+                .expires_at
+        }
+    };
+
+    // By session: only s1 of this application.
+    let sessions = ["s1".to_owned(), "nobody".to_owned()];
+    assert_eq!(
+        store
+            .expire_app_tokens(&app.id, Some(&sessions), at)
+            .await
+            .unwrap(),
+        1
+    );
+    never.expires_at = Some(at);
+    assert_eq!(expiry(never.hash.clone()).await, Some(at));
+    assert_eq!(expiry(later.hash.clone()).await, later.expires_at);
+    assert_eq!(expiry(foreign.hash.clone()).await, None);
+
+    // All of them (an empty list names no session, so it is no filter): a later expiry is
+    // brought forward, an earlier one kept.
+    assert_eq!(
+        store
+            .expire_app_tokens(&app.id, Some(&[]), at)
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(expiry(later.hash.clone()).await, Some(at));
+    assert_eq!(expiry(sooner.hash.clone()).await, sooner.expires_at);
+    assert_eq!(expiry(foreign.hash.clone()).await, None);
+    assert_eq!(expiry(admin.hash.clone()).await, None);
+    assert_eq!(
+        store.expire_app_tokens(&other.id, None, at).await.unwrap(),
+        1
+    );
+    assert_eq!(expiry(foreign.hash.clone()).await, Some(at));
+    assert_eq!(expiry(admin.hash.clone()).await, None);
 }

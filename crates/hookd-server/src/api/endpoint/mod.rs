@@ -26,7 +26,7 @@ pub mod test_send;
 
 use std::collections::BTreeMap;
 
-use axum::{extract::State, http::StatusCode, Json};
+use axum::{extract::State, http::StatusCode, Extension, Json};
 use hookd_core::{
     id::EndpointId,
     model::{Application, Endpoint},
@@ -50,6 +50,7 @@ use super::{
     wire::{self, ts, Checks, ListResponse, Metadata, Patch},
 };
 use crate::{
+    auth::Caller,
     error::{ApiError, ApiResult, ValidationItem},
     AppState,
 };
@@ -434,8 +435,10 @@ pub(crate) fn generate_secret(kind: SignatureType) -> String {
 /// typo does not silently filter out everything.
 /// The operational application's endpoints may also filter on hookd's operational event types,
 /// which are not in the catalogue.
+/// A type hidden from the caller by feature flags does not exist for it either.
 async fn check_event_types_exist(
     state: &AppState,
+    caller: &Caller,
     app: &Application,
     types: Option<&[String]>,
 ) -> ApiResult<()> {
@@ -447,7 +450,7 @@ async fn check_event_types_exist(
             continue;
         }
         match state.store.get_event_type(name).await? {
-            Some(et) if !et.archived => {}
+            Some(et) if !et.archived && caller.sees_event_type(&et) => {}
             _ => missing.push(name.as_str()),
         }
     }
@@ -542,6 +545,7 @@ pub async fn list(
 )]
 pub async fn create(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     ApiPath(app_id): ApiPath<String>,
     ApiJson(input): ApiJson<EndpointIn>,
 ) -> ApiResult<(StatusCode, Json<EndpointOut>)> {
@@ -550,7 +554,7 @@ pub async fn create(
     let secret = secret.and_then(|s| parse_secret(&mut checks, &["body", "secret"], &s));
     checks.finish()?;
     let app = load_app(&state, &app_id).await?;
-    check_event_types_exist(&state, &app, fields.event_types.as_deref()).await?;
+    check_event_types_exist(&state, &caller, &app, fields.event_types.as_deref()).await?;
     let mut ep = new_endpoint(
         &app,
         fields,
@@ -604,6 +608,7 @@ pub async fn get(
 )]
 pub async fn upsert(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<EndpointIn>,
 ) -> ApiResult<(StatusCode, Json<EndpointOut>)> {
@@ -622,7 +627,7 @@ pub async fn upsert(
     }
     checks.finish()?;
     let app = load_app(&state, &app_id).await?;
-    check_event_types_exist(&state, &app, fields.event_types.as_deref()).await?;
+    check_event_types_exist(&state, &caller, &app, fields.event_types.as_deref()).await?;
     let now = state.clock.now();
     match state.store.get_endpoint(&app.id, &endpoint_id).await? {
         Some(mut ep) => {
@@ -673,6 +678,7 @@ pub async fn upsert(
 )]
 pub async fn patch(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     ApiPath((app_id, endpoint_id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<EndpointPatch>,
 ) -> ApiResult<Json<EndpointOut>> {
@@ -720,7 +726,13 @@ pub async fn patch(
     checks.finish()?;
 
     let app = load_app(&state, &app_id).await?;
-    check_event_types_exist(&state, &app, event_types.value().map(Vec::as_slice)).await?;
+    check_event_types_exist(
+        &state,
+        &caller,
+        &app,
+        event_types.value().map(Vec::as_slice),
+    )
+    .await?;
     let mut ep = load_endpoint(&state, &app, &endpoint_id).await?;
     let mut options = match (&input.options, options_patch) {
         (Patch::Null, _) => EndpointOptions::default(),

@@ -808,8 +808,10 @@ window.hk = (function () {
     }, ep ? 'Endpoint saved.' : 'Endpoint added.');
   }
 
-  // The endpoint's signing secret: masked until revealed, and rotated on request.
-  function secretCard(appId, ep) {
+  // The endpoint's signing secret: masked until revealed, and rotated on request (unless
+  // `opts.rotate` is false: the portal's token may not rotate it).
+  function secretCard(appId, ep, opts) {
+    const canRotate = !opts || opts.rotate !== false;
     const base = '/api/v1/app/' + enc(appId) + '/endpoint/' + enc(ep.id);
     const boxHolder = h('div');
     const makeBox = () => secretBox(async () => (await api('GET', base + '/secret')).key, 'Signing secret');
@@ -827,7 +829,7 @@ window.hk = (function () {
     return h('section.card.secret-card', { 'aria-labelledby': 'secret-h' },
       h('h2', { id: 'secret-h' }, 'Signing secret'),
       h('p.hint', 'Receivers verify the webhook-signature header with this: a whsec_ secret (HMAC, v1 signatures) or, for an ed25519 endpoint, its whpk_ public key (v1a signatures).'),
-      boxHolder, h('div.row', rotate));
+      boxHolder, canRotate ? h('div.row', rotate) : null);
   }
 
   // Sends a test event (an event type's example, or the built-in svix.ping) to the endpoint.

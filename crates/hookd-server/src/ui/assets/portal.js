@@ -3,7 +3,9 @@
 // is read from the URL fragment (never sent to the server, so never in its logs), kept in
 // sessionStorage, and removed from the address bar. Everything goes through the JSON API with
 // that application-scoped token, which the API confines to its own application: this page has
-// no way, and must not try, to reach another.
+// no way, and must not try, to reach another. The token's scope (read-only, capabilities) comes
+// from the session; the page offers only the controls the API would allow, and the API refuses
+// the others whatever the page does.
 'use strict';
 
 (function () {
@@ -12,6 +14,13 @@
 
   let app = null;
   let session = null;
+
+  // What the token may do, from its effective capabilities (see /api/v1/hookd/session).
+  const can = (cap) => !!session && (session.capabilities || []).indexOf(cap) >= 0;
+  const canManage = () => can('ManageEndpoint');
+  const canSeeSecret = () => can('ViewEndpointSecret') || can('ManageEndpointSecret') || canManage();
+  const canRotate = () => can('ManageEndpointSecret') || canManage();
+  const canAttempt = () => can('CreateAttempts');
 
   const base = () => '/api/v1/app/' + enc(app.id);
   const epPath = (ep) => base() + '/endpoint/' + enc(ep);
@@ -74,12 +83,16 @@
           h('td', stateBadge(ep)),
           h('td.small.hide-sm', ep.eventTypes ? ep.eventTypes.join(', ') : 'all')))),
     });
-    render(h('div.row.spread', h('h1', 'Endpoints'), h('a.button.primary.add-endpoint', { href: '#/endpoints/new' }, 'Add endpoint')),
+    render(h('div.row.spread', h('h1', 'Endpoints'), canManage() ? h('a.button.primary.add-endpoint', { href: '#/endpoints/new' }, 'Add endpoint') : null),
       h('p.muted', 'The URLs where ', app.name, ' sends you webhooks.'),
       h('section.card', list));
   }
 
   async function newEndpoint() {
+    if (!canManage()) {
+      render(crumbs('new'), h('h1', 'Add an endpoint'), h('p.locked', { role: 'alert' }, 'This link does not allow adding endpoints.'));
+      return;
+    }
     const form = await hk.endpointForm(app.id, null, false, (ep) => {
       location.hash = '#/endpoints/' + enc(ep.id);
     });
@@ -98,8 +111,10 @@
       const out = await act(yes, () => api('DELETE', epPath(ep.id)), 'Endpoint deleted.');
       if (out !== undefined) location.hash = '#/endpoints';
     });
-    const edit = await hk.endpointForm(app.id, ep, false, again);
+    const edit = canManage() ? await hk.endpointForm(app.id, ep, false, again) : null;
     const deliveries = deliveriesCard(ep);
+    const secret = canSeeSecret() ? hk.secretCard(app.id, ep, { rotate: canRotate() }) : null;
+    const test = canAttempt() ? await hk.testEventCard(app.id, ep, () => deliveries.reload()) : null;
     render(crumbs('endpoint'),
       h('h1.break', ep.description || ep.url),
       h('section.card', h('dl.kv',
@@ -107,10 +122,10 @@
         h('dt', 'State'), h('dd', stateBadge(ep)),
         h('dt', 'Event types'), h('dd', ep.eventTypes ? ep.eventTypes.join(', ') : 'all'),
         h('dt', 'Created'), h('dd', timeEl(ep.createdAt))),
-      h('div.row', toggle, del)),
-      h('div.grid2', hk.secretCard(app.id, ep), await hk.testEventCard(app.id, ep, () => deliveries.reload())),
+      canManage() ? h('div.row', toggle, del) : null),
+      secret || test ? h('div.grid2', secret, test) : null,
       deliveries,
-      h('section.card', h('h2', 'Edit endpoint'), edit));
+      edit ? h('section.card', h('h2', 'Edit endpoint'), edit) : null);
   }
 
   // The messages sent to the endpoint, newest first, each with its attempts on demand and a
@@ -182,7 +197,7 @@
       }
     });
     // A failed delivery, or one waiting for its next scheduled try, can be retried now.
-    if (m.status === 2 || m.status === 1) {
+    if (canAttempt() && (m.status === 2 || m.status === 1)) {
       const retry = h('button.small.retry', { type: 'button' }, m.status === 2 ? 'Retry' : 'Retry now');
       retry.addEventListener('click', async () => {
         const out = await act(retry, () => api('POST', base() + '/msg/' + enc(m.id) + '/endpoint/' + enc(ep.id) + '/resend', {}),
@@ -245,7 +260,7 @@
       return;
     }
     app = session.app;
-    document.getElementById('whoami').textContent = app.name;
+    document.getElementById('whoami').textContent = app.name + (session.readOnly ? ' (read-only)' : '');
     document.getElementById('nav').hidden = false;
     route();
   }

@@ -14,5 +14,7 @@ mod families_config;
 mod health;
 mod message;
 mod message_extras;
+mod portal_access;
+mod portal_scope;
 mod protocol;
 mod ratelimit;

@@ -284,6 +284,7 @@ async fn insert_admin(state: &AppState) -> String {
             name: "browser test".into(),
             created_at: now,
             expires_at: None,
+            portal: hookd_core::portal::PortalScope::default(),
         })
         .await
         .unwrap();

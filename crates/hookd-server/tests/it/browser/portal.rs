@@ -299,3 +299,125 @@ async fn a_tenant_manages_their_endpoints_in_the_portal_and_nothing_else() {
     site.api_as(&revoked, Method::GET, "/api/v1/app/acme", None, 401)
         .await;
 }
+
+/// A portal link of the application `uid` with the scope `body` asks for.
+async fn scoped_link(site: &Site, uid: &str, body: serde_json::Value) -> String {
+    site.api(
+        Method::POST,
+        &format!("/api/v1/auth/app-portal-access/{uid}"),
+        Some(body),
+        200,
+    )
+    .await["url"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// How many elements of the page match each selector.
+async fn counts(b: &Browser, selectors: &[&str]) -> serde_json::Value {
+    let list = serde_json::to_string(selectors).unwrap();
+    b.run(&format!(
+        "return {list}.map((s) => document.querySelectorAll(s).length);"
+    ))
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_portal_shows_no_control_that_changes_anything() {
+    let mut site = Site::start().await;
+    site.event_types().await;
+    site.api(
+        Method::POST,
+        "/api/v1/app",
+        Some(json!({"name": "Acme", "uid": "acme"})),
+        201,
+    )
+    .await;
+    let ep = site
+        .api(
+            Method::POST,
+            "/api/v1/app/acme/endpoint",
+            Some(json!({"url": site.receiver.url("acme"), "description": "Billing hook"})),
+            201,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A failed delivery, which a full portal would offer to retry.
+    site.receiver.answer(500);
+    site.api(
+        Method::POST,
+        "/api/v1/app/acme/msg",
+        Some(json!({"eventType": "invoice.paid", "payload": {"id": "in_1"}})),
+        202,
+    )
+    .await;
+    site.receiver.wait_requests(1).await;
+
+    let write_controls = [
+        "a.add-endpoint",
+        "button.toggle",
+        "button.delete-endpoint",
+        "form.endpoint-form",
+        "form.test-form",
+        "button.rotate",
+        "button.retry",
+    ];
+    let b = Browser::start().await;
+    b.goto(&scoped_link(&site, "acme", json!({"readOnly": true})).await)
+        .await;
+    b.el_text("#whoami", "Acme (read-only)").await;
+    b.el_text("tr.endpoint-row", "Billing hook").await;
+    assert_eq!(
+        counts(&b, &write_controls).await,
+        json!([0, 0, 0, 0, 0, 0, 0])
+    );
+    b.click_text("tr.endpoint-row a", "acme").await;
+    b.el_text("main h1", "Billing hook").await;
+    // The deliveries show, without a retry; the secret can be read (read-only keeps
+    // ViewEndpointSecret) but not rotated.
+    b.el_text("details.delivery", "invoice.paid").await;
+    b.click(".secret-card button.reveal").await;
+    b.el_text(".secret-card code", "whsec_").await;
+    assert_eq!(
+        counts(&b, &write_controls).await,
+        json!([0, 0, 0, 0, 0, 0, 0])
+    );
+    b.screenshots("portal-read-only").await;
+    // The add page says so rather than offering a form.
+    b.goto(&format!("{}/portal#/endpoints/new", site.base))
+        .await;
+    b.el_text(".locked", "does not allow adding endpoints")
+        .await;
+    assert_eq!(counts(&b, &["form.endpoint-form"]).await, json!([0]));
+    // And the API refuses the writes the page does not offer, from the page's own script.
+    let statuses = b
+        .run(&format!(
+            r#"const t = sessionStorage.getItem('hookd.portal.token');
+               const send = async (m, p) => (await fetch(p, {{ method: m,
+                 headers: {{ Authorization: 'Bearer ' + t, 'Content-Type': 'application/json' }},
+                 body: JSON.stringify({{ url: 'https://evil.example' }}) }})).status;
+               return [
+                 await send('POST', '/api/v1/app/acme/endpoint'),
+                 await send('PATCH', '/api/v1/app/acme/endpoint/{ep}'),
+                 await send('DELETE', '/api/v1/app/acme/endpoint/{ep}'),
+                 await send('POST', '/api/v1/app/acme/endpoint/{ep}/secret/rotate'),
+               ];"#
+        ))
+        .await;
+    assert_eq!(statuses, json!([403, 403, 403, 403]));
+
+    // A ViewBase-only link does not even show the secret.
+    b.goto(&scoped_link(&site, "acme", json!({"capabilities": ["ViewBase"]})).await)
+        .await;
+    b.el_text("tr.endpoint-row", "Billing hook").await;
+    b.click_text("tr.endpoint-row a", "acme").await;
+    b.el_text("details.delivery", "invoice.paid").await;
+    assert_eq!(counts(&b, &[".secret-card"]).await, json!([0]));
+    assert_eq!(
+        counts(&b, &write_controls).await,
+        json!([0, 0, 0, 0, 0, 0, 0])
+    );
+}

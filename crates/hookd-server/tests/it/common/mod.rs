@@ -186,6 +186,7 @@ impl Harness {
             name: "test".into(),
             created_at: now,
             expires_at,
+            portal: hookd_core::portal::PortalScope::default(),
         };
         self.store()
             .insert_token(&token)
@@ -468,6 +469,16 @@ impl Store for FlakyStore {
     async fn delete_token(&self, id: &TokenId) -> StoreResult<bool> {
         self.check()?;
         self.inner.delete_token(id).await
+    }
+
+    async fn expire_app_tokens(
+        &self,
+        app: &AppId,
+        session_ids: Option<&[String]>,
+        at: Timestamp,
+    ) -> StoreResult<u64> {
+        self.check()?;
+        self.inner.expire_app_tokens(app, session_ids, at).await
     }
 
     async fn create_app(&self, app: &Application) -> StoreResult<()> {
