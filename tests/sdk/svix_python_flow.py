@@ -8,7 +8,8 @@ It starts hookd on a free port with a fresh data directory, starts a local recei
 create app -> event type -> endpoint -> message -> list attempts (plus idempotency, eventId
 conflicts, secret rotation and a portal token; then an ed25519 endpoint, tags, a raw
 form-encoded payload, deliverAt, a receiver's Retry-After, header deletion, precheck, replays
-and background tasks: see svix_python_steps.py), and exits non-zero if any check fails.
+and background tasks: see svix_python_steps.py; portal scopes and expire-all), and exits non-zero
+if any check fails.
 The closing line follows the "N passed, N failed" convention so CI can read it.
 """
 
@@ -25,7 +26,7 @@ from svix.api import (
     Svix,
     SvixOptions,
 )
-from svix.exceptions import HttpError
+from svix.exceptions import HttpError, HTTPValidationError
 
 import svix_python_steps
 from harness import run_against_hookd, wait_for
@@ -95,6 +96,7 @@ def run(url, token, receiver, report):
     except HttpError as e:
         check("portal token cannot list applications (403)", e.status_code == 403, repr(e))
 
+    portal_scope_steps(client, url, app, ep, check)
     svix_python_steps.run(client, app, ep, receiver, check)
 
     client.application.delete(app.id)
@@ -103,6 +105,42 @@ def run(url, token, receiver, report):
         check("deleted application is gone", False)
     except HttpError as e:
         check("deleted application is gone (404)", e.status_code == 404)
+
+
+def status_of(call):
+    """The HTTP status a call ended with: 200 if it raised nothing."""
+    try:
+        call()
+        return 200
+    except (HttpError, HTTPValidationError) as e:
+        return e.status_code
+
+
+def portal_scope_steps(client, url, app, ep, check):
+    """Portal tokens scoped through the SDK's own AppPortalAccessIn, enforced by hookd's API."""
+    from svix.api import AppPortalAccessIn, AppPortalCapability, ApplicationTokenExpireIn
+
+    def tenant(**scope):
+        token = client.authentication.app_portal_access(app.id, AppPortalAccessIn(**scope)).token
+        return Svix(token, SvixOptions(server_url=url))
+
+    read_only = tenant(read_only=True, session_id="flow-read-only")
+    check("a read-only portal token reads its endpoints", len(read_only.endpoint.list(app.id).data) >= 1)
+    check("a read-only portal token cannot create an endpoint (403)",
+          status_of(lambda: read_only.endpoint.create(app.id, EndpointIn(url="https://example.com/ro"))) == 403)
+    check("a read-only portal token cannot rotate the secret (403)",
+          status_of(lambda: read_only.endpoint.rotate_secret(app.id, ep.id, EndpointSecretRotateIn())) == 403)
+
+    view_base = tenant(capabilities=[AppPortalCapability.VIEW_BASE], session_id="flow-view-base")
+    check("a ViewBase-only portal token cannot read the signing secret (403)",
+          status_of(lambda: view_base.endpoint.get_secret(app.id, ep.id)) == 403)
+    check("an expiry under an hour is refused (422)",
+          status_of(lambda: client.authentication.app_portal_access(app.id, AppPortalAccessIn(expiry=60))) == 422)
+
+    client.authentication.expire_all(app.id, ApplicationTokenExpireIn(session_ids=["flow-read-only"]))
+    check("expire-all by session ends that session's token (401)",
+          status_of(lambda: read_only.endpoint.list(app.id)) == 401)
+    check("and leaves other sessions' tokens working", len(view_base.endpoint.list(app.id).data) >= 1)
 
 
 if __name__ == "__main__":
