@@ -226,6 +226,7 @@ async function main() {
   const tenantEndpoints = await tenant.endpoint.list(app.id);
   check("portal token reads its own application", tenantEndpoints.data.length === 2);
   check("portal token cannot list applications (403)", (await statusOf(tenant.application.list())) === 403);
+  await portalScopeSteps(svix, app, ep, url);
 
   // What hookd serves beyond the first steps: tags, raw payloads, deliverAt, Retry-After,
   // deleteHeaders, precheck, replays and background tasks (see steps.mjs).
@@ -243,6 +244,27 @@ async function main() {
   check("deleted application is gone (404)", (await statusOf(svix.application.get(app.id))) === 404);
 
   rx.server.close();
+}
+
+/** Portal tokens scoped through the SDK's own AppPortalAccessIn, enforced by hookd's API. */
+async function portalScopeSteps(svix, app, ep, url) {
+  const tenantWith = async (scope) =>
+    new Svix((await svix.authentication.appPortalAccess(app.id, scope)).token, { serverUrl: url });
+  const readOnly = await tenantWith({ readOnly: true, sessionId: "flow-read-only" });
+  check("a read-only portal token reads its endpoints", (await readOnly.endpoint.list(app.id)).data.length >= 1);
+  check("a read-only portal token cannot create an endpoint (403)",
+    (await statusOf(readOnly.endpoint.create(app.id, { url: "https://example.com/ro" }))) === 403);
+  check("a read-only portal token cannot rotate the secret (403)",
+    (await statusOf(readOnly.endpoint.rotateSecret(app.id, ep.id, {}))) === 403);
+  const viewBase = await tenantWith({ capabilities: ["ViewBase"], sessionId: "flow-view-base" });
+  check("a ViewBase-only portal token cannot read the signing secret (403)",
+    (await statusOf(viewBase.endpoint.getSecret(app.id, ep.id))) === 403);
+  check("an expiry under an hour is refused (422)",
+    (await statusOf(svix.authentication.appPortalAccess(app.id, { expiry: 60 }))) === 422);
+  await svix.authentication.expireAll(app.id, { sessionIds: ["flow-read-only"] });
+  check("expire-all by session ends that session's token (401)",
+    (await statusOf(readOnly.endpoint.list(app.id))) === 401);
+  check("and leaves other sessions' tokens working", (await viewBase.endpoint.list(app.id)).data.length >= 1);
 }
 
 /** An endpoint with an ed25519 secret: its deliveries carry `v1a,` signatures that verify with
