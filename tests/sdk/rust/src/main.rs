@@ -1,12 +1,13 @@
 //! Drives a real `hookd serve` with the official Svix Rust crate (`svix` 2.9.1, pinned in
 //! Cargo.toml and Cargo.lock), as a customer's Rust code would, and verifies every webhook
-//! that arrives with its own HMAC (`verify`), not the SDK's verifier.
+//! that arrives with its own HMAC and ed25519 (`verify`), not the SDK's verifier.
 //!
 //! Run through the shared harness, which starts hookd and passes HOOKD_URL and HOOKD_TOKEN:
 //! `python3 tests/sdk/harness.py PATH_TO_HOOKD -- PATH_TO_THIS_BINARY`. The closing line
 //! follows the "N passed, N failed" convention; the exit status is non-zero when any check
 //! failed. This binary must not start hookd itself (harness.py does).
 
+mod portal;
 mod receiver;
 mod recover;
 mod report;
@@ -374,6 +375,9 @@ async fn flow(url: &str, token: &str, r: &mut Report) -> Result<(), String> {
         status_of(tenant.application().list(None).await) == Some(403),
         (),
     );
+
+    // Portal scopes: read-only, a capability list, a session, and expire-all (see `portal`).
+    portal::step(&svix, url, &app.id, &ep.id, r).await?;
 
     // What hookd serves beyond the first steps: tags, raw payloads, deliverAt, Retry-After,
     // deleteHeaders, precheck, replays and background tasks (see `steps`).
