@@ -83,7 +83,7 @@ pub struct EnvironmentIn {
                    `environment/import` reads. hookd has no organisation settings or \
                    connectors: `settings` is null and `connectors` empty.",
     params(IdempotencyKey),
-    responses((status = 200, body = EnvironmentOut), Errors, Unavailable)
+    responses((status = 200, body = EnvironmentOut), BadRequest, Errors, Unavailable)
 )]
 pub async fn export(State(state): State<AppState>) -> ApiResult<Json<EnvironmentOut>> {
     let mut event_types = Vec::new();

@@ -255,7 +255,7 @@ async fn purge(state: AppState, app: Application) -> ApiResult<serde_json::Value
                    `finished` with `{\"messagesPurged\": n}`, or `running` with hookd's \
                    `async=true`.",
     params(AppPath, AsyncParam, IdempotencyKey),
-    responses((status = 202, body = BackgroundTaskOut), Errors, Unavailable)
+    responses((status = 202, body = BackgroundTaskOut), BadRequest, Errors, Unavailable)
 )]
 pub async fn expunge_all_contents(
     State(state): State<AppState>,

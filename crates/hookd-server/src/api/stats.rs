@@ -251,7 +251,7 @@ pub async fn aggregate_app_stats(
                    `event-type.aggregate`; its data is \
                    `{\"apps\": [{\"appId\", \"appUid\", \"eventTypes\"}]}`.",
     params(AsyncParam, IdempotencyKey),
-    responses((status = 202, body = BackgroundTaskOut), Errors, Unavailable)
+    responses((status = 202, body = BackgroundTaskOut), BadRequest, Errors, Unavailable)
 )]
 pub async fn aggregate_event_types_route(
     State(state): State<AppState>,

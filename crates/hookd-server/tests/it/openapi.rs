@@ -270,6 +270,28 @@ fn svix_operations_keep_their_ids_and_every_operation_has_a_unique_one() {
     }
 }
 
+/// A malformed `Idempotency-Key` is answered 400 (`invalid_idempotency_key`) before the handler
+/// runs, so every operation that takes the header must document a 400 (Schemathesis found two
+/// that did not).
+#[test]
+fn every_operation_taking_an_idempotency_key_documents_its_400() {
+    let doc = document();
+    let mut missing = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("a path item") {
+            let takes_key = op["parameters"].as_array().into_iter().flatten().any(|p| {
+                p["name"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case("idempotency-key"))
+            });
+            if takes_key && op["responses"].get("400").is_none() {
+                missing.push(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "no 400 documented: {missing:?}");
+}
+
 /// Every string literal in the server's sources that is an API path (route templates, paths
 /// in checks): a route added outside the documented routers shows up here.
 fn api_path_literals() -> BTreeSet<String> {
