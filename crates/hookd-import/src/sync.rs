@@ -12,7 +12,7 @@
 
 use hookd_core::{
     id::AppId,
-    model::{Application, Endpoint},
+    model::{Application, Endpoint, EventType},
     signing::{EndpointSecret, SignatureType},
     store::{Store, StoreError},
     Timestamp,
@@ -98,34 +98,72 @@ async fn event_types(
     for src in &types {
         let object = format!("event type {}", src.name);
         let existing = store.get_event_type(&src.name).await?;
-        let outcome = match convert::event_type(src, existing.as_ref()) {
-            Err(why) => Err(why),
-            Ok(mut conv) => {
-                for note in std::mem::take(&mut conv.notes) {
-                    report.issue(&object, note);
-                }
-                let result = match decide(existing.as_ref(), &conv.value) {
-                    Write::Nothing => Ok(Outcome::Unchanged),
-                    Write::Create => store
-                        .create_event_type(&conv.value)
-                        .await
-                        .map(|()| Outcome::Created),
-                    Write::Update => {
-                        conv.value.updated_at = conv.source_updated_at;
-                        store
-                            .update_event_type(&conv.value)
-                            .await
-                            .map(|()| Outcome::Updated)
-                    }
-                };
-                stored(result)?
-            }
-        };
+        let outcome = write_converted(
+            report,
+            &object,
+            existing.as_ref(),
+            convert::event_type(src, existing.as_ref()),
+            async |v| store.create_event_type(v).await,
+            async |v| store.update_event_type(v).await,
+        )
+        .await?;
         record(report, Kind::EventType, &object, outcome);
         progress.step(&src.name);
     }
     progress.finish();
     Ok(())
+}
+
+/// Writes one converted object: its notes go into the report, then it is created, updated
+/// (taking the source's `updated_at`) or left alone, as [`decide`] says. A refusal or a
+/// conflict is the object's outcome; any other store error ends the import.
+async fn write_converted<T: PartialEq + Touched>(
+    report: &mut Report,
+    object: &str,
+    existing: Option<&T>,
+    converted: Result<convert::Converted<T>, convert::Refusal>,
+    create: impl AsyncFnOnce(&T) -> Result<(), StoreError>,
+    update: impl AsyncFnOnce(&T) -> Result<(), StoreError>,
+) -> Result<Result<Outcome, String>, ImportError> {
+    let mut conv = match converted {
+        Ok(conv) => conv,
+        Err(why) => return Ok(Err(why)),
+    };
+    for note in std::mem::take(&mut conv.notes) {
+        report.issue(object, note);
+    }
+    let result = match decide(existing, &conv.value) {
+        Write::Nothing => Ok(Outcome::Unchanged),
+        Write::Create => create(&conv.value).await.map(|()| Outcome::Created),
+        Write::Update => {
+            conv.value.touch(conv.source_updated_at);
+            update(&conv.value).await.map(|()| Outcome::Updated)
+        }
+    };
+    stored(result)
+}
+
+/// The objects the import writes, whose `updated_at` an update sets.
+trait Touched {
+    fn touch(&mut self, at: Timestamp);
+}
+
+impl Touched for EventType {
+    fn touch(&mut self, at: Timestamp) {
+        self.updated_at = at;
+    }
+}
+
+impl Touched for Application {
+    fn touch(&mut self, at: Timestamp) {
+        self.updated_at = at;
+    }
+}
+
+impl Touched for Endpoint {
+    fn touch(&mut self, at: Timestamp) {
+        self.updated_at = at;
+    }
 }
 
 fn record(report: &mut Report, kind: Kind, object: &str, outcome: Result<Outcome, String>) {
@@ -164,29 +202,15 @@ async fn application(
 ) -> Result<(), ImportError> {
     let object = format!("application {}", src.id);
     let existing = stored_app(store, &src.id).await?;
-    let outcome = match convert::application(src, existing.as_ref()) {
-        Err(why) => Err(why),
-        Ok(mut conv) => {
-            for note in std::mem::take(&mut conv.notes) {
-                report.issue(&object, note);
-            }
-            let result = match decide(existing.as_ref(), &conv.value) {
-                Write::Nothing => Ok(Outcome::Unchanged),
-                Write::Create => store
-                    .create_app(&conv.value)
-                    .await
-                    .map(|()| Outcome::Created),
-                Write::Update => {
-                    conv.value.updated_at = conv.source_updated_at;
-                    store
-                        .update_app(&conv.value)
-                        .await
-                        .map(|()| Outcome::Updated)
-                }
-            };
-            stored(result)?
-        }
-    };
+    let outcome = write_converted(
+        report,
+        &object,
+        existing.as_ref(),
+        convert::application(src, existing.as_ref()),
+        async |v| store.create_app(v).await,
+        async |v| store.update_app(v).await,
+    )
+    .await?;
     let copied = outcome.is_ok();
     record(report, Kind::Application, &object, outcome);
     let endpoints = client.endpoints(&src.id).await?;
@@ -232,29 +256,15 @@ async fn application(
         };
         let fresh =
             || EndpointSecret::generate(SignatureType::Hmac, &mut rand::thread_rng()).to_text();
-        let outcome = match convert::endpoint(&source, existing.as_ref(), now, fresh) {
-            Err(why) => Err(why),
-            Ok(mut conv) => {
-                for note in std::mem::take(&mut conv.notes) {
-                    report.issue(&object, note);
-                }
-                let result = match decide(existing.as_ref(), &conv.value) {
-                    Write::Nothing => Ok(Outcome::Unchanged),
-                    Write::Create => store
-                        .create_endpoint(&conv.value)
-                        .await
-                        .map(|()| Outcome::Created),
-                    Write::Update => {
-                        conv.value.updated_at = conv.source_updated_at;
-                        store
-                            .update_endpoint(&conv.value)
-                            .await
-                            .map(|()| Outcome::Updated)
-                    }
-                };
-                stored(result)?
-            }
-        };
+        let outcome = write_converted(
+            report,
+            &object,
+            existing.as_ref(),
+            convert::endpoint(&source, existing.as_ref(), now, fresh),
+            async |v| store.create_endpoint(v).await,
+            async |v| store.update_endpoint(v).await,
+        )
+        .await?;
         record(report, Kind::Endpoint, &object, outcome);
     }
     Ok(())
