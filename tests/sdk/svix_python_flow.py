@@ -8,8 +8,10 @@ It starts hookd on a free port with a fresh data directory, starts a local recei
 create app -> event type -> endpoint -> message -> list attempts (plus idempotency, eventId
 conflicts, secret rotation and a portal token; then an ed25519 endpoint, tags, a raw
 form-encoded payload, deliverAt, a receiver's Retry-After, header deletion, precheck, replays
-and background tasks: see svix_python_steps.py; portal scopes and expire-all), and exits non-zero
-if any check fails.
+and background tasks: see svix_python_steps.py; portal scopes and expire-all; then event types
+from an OpenAPI document, environment export and import, the operational-webhook endpoint API,
+statistics tasks and the message expunges: see svix_python_families.py), and exits non-zero if
+any check fails.
 The closing line follows the "N passed, N failed" convention so CI can read it.
 """
 
@@ -28,6 +30,7 @@ from svix.api import (
 )
 from svix.exceptions import HttpError, HTTPValidationError
 
+import svix_python_families
 import svix_python_steps
 from harness import run_against_hookd, wait_for
 
@@ -98,6 +101,7 @@ def run(url, token, receiver, report):
 
     portal_scope_steps(client, url, app, ep, check)
     svix_python_steps.run(client, app, ep, receiver, check)
+    svix_python_families.run(client, receiver, check)
 
     client.application.delete(app.id)
     try:
