@@ -1,6 +1,9 @@
 // Drives a real `hookd serve` with the official Svix npm SDK (pinned in package.json and
 // package-lock.json), as a customer's Node code would, and verifies every webhook that arrives
-// with node's own crypto (HMAC-SHA256 per Standard Webhooks), not the SDK's verifier.
+// with node's own crypto (HMAC-SHA256 per Standard Webhooks), not the SDK's verifier. Beyond
+// the first steps here: steps.mjs (tags, raw payloads, deliverAt, Retry-After, deleteHeaders,
+// precheck, replays, background tasks) and families.mjs (OpenAPI import, environment export and
+// import, operational-webhook endpoints, statistics, message expunges).
 //
 // Run through the shared harness, which starts hookd and passes HOOKD_URL and HOOKD_TOKEN:
 //   python3 tests/sdk/harness.py PATH_TO_HOOKD -- node tests/sdk/node/flow.mjs
@@ -12,6 +15,7 @@ import { once } from "node:events";
 import { Svix, ApiException } from "svix";
 import { verifyWebhook, ed25519Verify } from "./verify.mjs";
 import { newerSteps } from "./steps.mjs";
+import { familySteps } from "./families.mjs";
 
 // How long a webhook may take to arrive, and an API read to show a change. Generous: CI
 // machines are slow, and a missing webhook is a failure either way.
@@ -236,6 +240,11 @@ async function main() {
   // hookd's deliveries to an endpoint with a `whsk_` secret.
   check("the ed25519 verifier accepts its own signature and refuses a tampered one", ed25519Verify.selfTest());
   await ed25519Flow(svix, app, base, rx);
+
+  // The families that manage the environment: event types from an OpenAPI document,
+  // environment export and import, operational-webhook endpoints, statistics and the message
+  // expunges (see families.mjs).
+  await familySteps({ svix, base, rx, check, waitFor, statusOf });
 
   // Clean-up.
   await svix.endpoint.delete(app.id, ep.id);
