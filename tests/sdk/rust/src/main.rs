@@ -1,17 +1,24 @@
 //! Drives a real `hookd serve` with the official Svix Rust crate (`svix` 2.9.1, pinned in
 //! Cargo.toml and Cargo.lock), as a customer's Rust code would, and verifies every webhook
-//! that arrives with its own HMAC and ed25519 (`verify`), not the SDK's verifier.
+//! that arrives with its own HMAC and ed25519 (`verify`), not the SDK's verifier. Beyond the
+//! first steps here: `recover`, `portal`, `steps` (tags, raw payloads, deliverAt, Retry-After,
+//! deleteHeaders, precheck, replays, background tasks), `catalogue` (OpenAPI import,
+//! environment export and import), `operational` (operational-webhook endpoints) and `tasks`
+//! (statistics, message expunges).
 //!
 //! Run through the shared harness, which starts hookd and passes HOOKD_URL and HOOKD_TOKEN:
 //! `python3 tests/sdk/harness.py PATH_TO_HOOKD -- PATH_TO_THIS_BINARY`. The closing line
 //! follows the "N passed, N failed" convention; the exit status is non-zero when any check
 //! failed. This binary must not start hookd itself (harness.py does).
 
+mod catalogue;
+mod operational;
 mod portal;
 mod receiver;
 mod recover;
 mod report;
 mod steps;
+mod tasks;
 mod verify;
 
 use std::{collections::BTreeMap, process::ExitCode};
@@ -391,6 +398,17 @@ async fn flow(url: &str, token: &str, r: &mut Report) -> Result<(), String> {
         (),
     );
     ed25519_flow(&svix, &app.id, &rx, r).await?;
+
+    // The families that manage the environment, in an application of their own: OpenAPI import
+    // and environment export/import (`catalogue`), operational-webhook endpoints
+    // (`operational`), statistics and message expunges (`tasks`).
+    let mut families = ApplicationIn::new("Families".into());
+    families.uid = Some("families".into());
+    let families = svix.application().create(families, None).await.map_err(e)?;
+    catalogue::step(&svix, r).await?;
+    operational::step(&svix, &families.id, &rx, r).await?;
+    tasks::step(&svix, &families.id, r).await?;
+    svix.application().delete(families.id).await.map_err(e)?;
 
     // Clean-up.
     svix.endpoint()
