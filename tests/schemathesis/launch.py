@@ -25,5 +25,9 @@ lambda_sources._lambda_description = _describe_or_name
 
 from schemathesis.cli import schemathesis  # noqa: E402  (after the workaround, on purpose)
 
+# The positive-data check that knows the refusals no schema can state; registering it here
+# makes `--checks positive_data_acceptance_documented` available to the command line.
+import documented_refusals  # noqa: E402,F401
+
 if __name__ == "__main__":
     sys.exit(schemathesis())

@@ -183,13 +183,19 @@ def stats_and_expunges(client, app, check):
     task = finished(client, stats.id)
     check("and the task, polled, finishes", task.id == stats.id and task.status == BackgroundTaskStatus.FINISHED
           and task.task == BackgroundTaskType.APPLICATION_STATS, repr(task))
+    rows = [r for r in task.data.get("appStats", []) if r.get("appId") == app.id]
+    check("its data is the SDK's documented shape: appStats with messageDestinations",
+          len(rows) == 1 and set(rows[0]) == {"messageDestinations", "appId", "appUid"}
+          and isinstance(rows[0]["messageDestinations"], int), repr(task.data))
     aggregate = client.statistics.aggregate_event_types()
     task = finished(client, aggregate.id)
     check("aggregate_event_types answers an event-type.aggregate task that finishes",
           aggregate.task == BackgroundTaskType.EVENT_TYPE_AGGREGATE and task.status == BackgroundTaskStatus.FINISHED,
           repr(task))
-    # The tasks' data is not asserted: hookd's shapes differ from the ones the SDK documents
-    # (see the flow's report).
+    rows = [r for r in task.data.get("event_types", []) if r.get("appId") == app.id]
+    check("its data is the SDK's documented shape: event_types per application",
+          len(rows) == 1 and isinstance(rows[0].get("explicitlySubscribedEventTypes"), list)
+          and isinstance(rows[0].get("hasCatchAllEndpoint"), bool), repr(task.data))
 
     # bulk-expunge by id and by eventId; an unknown id is reported, not an error.
     out = client.message.bulk_expunge_content(app.id, BulkExpungeContentsIn(ids=[msgs[0].id, "fam-1", "msg_not_here"]))

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod delivery;
 pub mod envelope;
 pub mod id;
+pub mod integral;
 pub mod model;
 pub mod options;
 pub mod page;

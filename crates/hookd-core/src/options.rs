@@ -39,7 +39,7 @@ pub const DEFAULT_CONTENT_TYPE: &str = "application/json";
 pub const REDACTED: &str = "REDACTED";
 /// Headers an authentication scheme may not set, beyond those `validate::custom_header_name`
 /// reserves: the content type has its own option and the user agent is hookd's.
-const SCHEME_FORBIDDEN_HEADERS: [&str; 3] = ["content-type", "user-agent", "accept"];
+pub const SCHEME_FORBIDDEN_HEADERS: [&str; 3] = ["content-type", "user-agent", "accept"];
 
 /// The JSON field names of [`EndpointOptions`], for the API's unknown-field check.
 pub const ENDPOINT_FIELDS: [&str; 6] = [
@@ -118,10 +118,16 @@ pub struct EndpointOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_policy: Option<RetryPolicy>,
     /// How long the receiver may take to answer, in ms; absent: the server's timeout.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::integral::optional"
+    )]
     pub timeout_ms: Option<u32>,
     /// The status codes that count as delivered; absent: any 2xx.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::integral::optional_vec"
+    )]
     pub success_status_codes: Option<Vec<u16>>,
     /// How deliveries authenticate; absent: Standard Webhooks signatures.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -94,26 +94,50 @@ pub struct RetryPolicy {
     #[serde(rename = "type")]
     pub kind: ScheduleKind,
     /// `delays`: the delay before each retry, in order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::integral::optional_vec"
+    )]
     pub delays_secs: Option<Vec<u64>>,
     /// `fixed`, `linear`, `exponential`: the delay before the first retry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::integral::optional"
+    )]
     pub base_secs: Option<u64>,
     /// `linear`: how much each delay grows over the previous one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::integral::optional"
+    )]
     pub increment_secs: Option<u64>,
     /// `exponential`: by how much each delay is multiplied (default 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub factor: Option<f64>,
     /// `linear`, `exponential`: no delay is longer than this.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::integral::optional"
+    )]
     pub cap_secs: Option<u64>,
     /// The most attempts, the first one included.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::integral::optional"
+    )]
     pub max_attempts: Option<u32>,
     /// A retry is made only if the delays up to it add up to at most this. It is measured on
     /// the schedule itself, not on the wall clock, so slow answers do not cost a retry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::integral::optional"
+    )]
     pub max_age_secs: Option<u64>,
     /// Fraction (0 to 0.5) by which each delay may be moved either way at random; 0 (exact)
     /// unless given.

@@ -39,6 +39,16 @@ pub const GENERATED_SECRET_BYTES: usize = 24;
 /// public key derived from it (so that a reader can check the two belong together).
 pub const ED25519_KEYPAIR_BYTES: usize = 64;
 
+/// What [`EndpointSecret::parse`] accepts, as a regular expression for the API's document:
+/// canonical base64 (padded, no stray bits) of 24 to 75 bytes, bare or after `whsec_`, or
+/// `whsk_` and the base64 of 64 bytes. That the public half of a `whsk_` key belongs to its
+/// seed is the one rule no pattern can say.
+pub const SECRET_PATTERN: &str = concat!(
+    r"^(?:(?:whsec_)?(?:(?:[A-Za-z0-9+/]{4}){8,25}|(?:[A-Za-z0-9+/]{4}){8,24}",
+    r"(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=))",
+    r"|whsk_(?:[A-Za-z0-9+/]{4}){21}[A-Za-z0-9+/][AQgw]==)$"
+);
+
 /// Which kind of secret signs: what a new endpoint gets when its creator gives none.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -1,4 +1,5 @@
-//! `Idempotency-Key` support for every POST, as one middleware that runs after authentication.
+//! `Idempotency-Key` support for every write (POST, PUT, PATCH, DELETE), as one middleware that
+//! runs after authentication.
 //!
 //! A key is scoped by the caller's token id, the method and the request target (path and query),
 //! so two callers, or one caller on two routes, can never collide. The request body's SHA-256 is
@@ -10,8 +11,10 @@
 //! - a completed key with another fingerprint, or a key whose first request is still running,
 //!   is refused with 409.
 //!
-//! Svix's SDKs send an `auto_…` key with every POST, so this path is the common one. This module
-//! must not interpret bodies beyond hashing them, and it must not run for other methods.
+//! Svix's SDKs send an `auto_…` key with every POST, so this path is the common one; Svix's
+//! document also gives the key to one PUT (`aggregate-event-types`), and a key sent with any
+//! write is honoured rather than ignored. This module must not interpret bodies beyond hashing
+//! them, and it must not run for reads (GET, HEAD, OPTIONS), which have no effect to repeat.
 
 use axum::{
     body::Body,
@@ -72,7 +75,7 @@ pub async fn idempotency(
     req: Request,
     next: Next,
 ) -> Response {
-    if req.method() != Method::POST {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
     let Some(key) = req

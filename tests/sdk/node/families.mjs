@@ -155,12 +155,18 @@ async function statsAndExpunges({ svix, app, check, finished }) {
   let task = await finished(stats.id);
   check("and the task, polled, finishes",
     task.id === stats.id && task.status === "finished" && task.task === "application.stats", JSON.stringify(task));
+  const statRows = (task.data.appStats ?? []).filter((r) => r.appId === app.id);
+  check("its data is the SDK's documented shape: appStats with messageDestinations",
+    statRows.length === 1 && same(Object.keys(statRows[0]).sort(), ["appId", "appUid", "messageDestinations"])
+    && Number.isInteger(statRows[0].messageDestinations), JSON.stringify(task.data));
   const aggregate = await svix.statistics.aggregateEventTypes();
   task = await finished(aggregate.id);
   check("aggregateEventTypes answers an event-type.aggregate task that finishes",
     aggregate.task === "event-type.aggregate" && task.status === "finished", JSON.stringify(task));
-  // The tasks' data is not asserted: hookd's shapes differ from the ones the SDK documents
-  // (see the flow's report).
+  const typeRows = (task.data.event_types ?? []).filter((r) => r.appId === app.id);
+  check("its data is the SDK's documented shape: event_types per application",
+    typeRows.length === 1 && Array.isArray(typeRows[0].explicitlySubscribedEventTypes)
+    && typeof typeRows[0].hasCatchAllEndpoint === "boolean", JSON.stringify(task.data));
 
   // bulk-expunge by id and by eventId; an unknown id is reported, not an error.
   const out = await svix.message.bulkExpungeContent(app.id, { ids: [msgs[0].id, "fam-1", "msg_not_here"] });

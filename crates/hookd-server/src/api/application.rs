@@ -29,14 +29,18 @@ use crate::{
 #[serde(deny_unknown_fields)]
 pub struct ApplicationIn {
     /// Display name, at least one character (no control characters 0x00–0x08).
-    #[schema(min_length = 1, example = "My first application")]
+    #[schema(
+        min_length = 1,
+        pattern = r"^[^\x00-\x08]*$",
+        example = "My first application"
+    )]
     pub name: String,
     /// Maximum messages per second to send to this application's endpoints.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "hookd_core::integral::optional")]
     #[schema(minimum = 1, maximum = 65535)]
     pub throttle_rate: Option<u16>,
     /// The older name of `throttleRate`, still sent by 1.x SDKs.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "hookd_core::integral::optional")]
     #[schema(minimum = 1, maximum = 65535, deprecated)]
     pub rate_limit: Option<u16>,
     /// Optional unique identifier for the application; it may not start with `app_`.
@@ -114,14 +118,14 @@ pub struct GetIfExists {
 pub struct ApplicationPatch {
     /// Display name, at least one character.
     #[serde(default)]
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = r"^[^\x00-\x08]*$")]
     name: Option<String>,
     /// Maximum messages per second to send to this application's endpoints.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::wire::patch_integral")]
     #[schema(value_type = Option<u16>, minimum = 1, maximum = 65535)]
     throttle_rate: Patch<u16>,
     /// The older name of `throttleRate`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::wire::patch_integral")]
     #[schema(value_type = Option<u16>, minimum = 1, maximum = 65535, deprecated)]
     rate_limit: Patch<u16>,
     /// Optional unique identifier for the application.

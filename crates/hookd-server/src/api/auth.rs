@@ -87,7 +87,7 @@ pub struct AppPortalAccessIn {
     capabilities: Option<Vec<String>>,
     /// How long the token is valid for, in seconds: 3600 (1 hour) to 604800 (7 days, the
     /// default).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "hookd_core::integral::optional")]
     #[schema(minimum = 3600, maximum = 604800, default = 604800)]
     expiry: Option<i64>,
     /// A session id stored with the token, so that `expire-all` can expire this session only.
@@ -124,7 +124,8 @@ impl AppPortalAccessIn {
                 items.into_iter().for_each(|i| checks.push(i));
             }
         }
-        let flags = self.feature_flags.clone().unwrap_or_default();
+        // A set, as Svix's lists are: a repeated flag is one flag.
+        let flags = super::wire::dedupe(self.feature_flags.clone().unwrap_or_default());
         checks.check(validate::feature_flags(
             &["body", "featureFlags"],
             &flags,
@@ -285,7 +286,7 @@ pub async fn dashboard_access(
 pub struct ApplicationTokenExpireIn {
     /// How many seconds until the tokens expire: 0 (at once, the default) to 259200 (3 days).
     /// A token that would expire sooner anyway keeps its own expiry.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "hookd_core::integral::optional")]
     #[schema(minimum = 0, maximum = 259200, example = 60)]
     expiry: Option<i64>,
     /// Only the tokens minted with one of these session ids expire; all the application's

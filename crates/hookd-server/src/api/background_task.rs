@@ -83,6 +83,18 @@ impl From<Task> for BackgroundTaskOut {
 /// See [`crate::api::schema::ListApplicationOut`].
 pub type ListBackgroundTaskOut = ListResponse<BackgroundTaskOut>;
 
+/// Every kind of task hookd runs: Svix's `BackgroundTaskType`s that hookd has, plus hookd's
+/// bulk resend. The list filter refuses any other, and the document lists exactly these.
+pub const TASK_KINDS: &[&str] = &[
+    "endpoint.recover",
+    "endpoint.replay",
+    "endpoint.bulk-replay",
+    "application.purge_content",
+    "application.stats",
+    "event-type.aggregate",
+    "endpoint.bulk_resend",
+];
+
 /// The task list's filters.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -102,7 +114,12 @@ pub struct TaskFilters {
 #[allow(dead_code)]
 pub struct TaskPath {
     /// The task's id.
-    #[param(example = "qtask_1srOrx2ZWZBpBUvZwXKQmoEYga2")]
+    #[param(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[a-zA-Z0-9\-_.]+$",
+        example = "qtask_1srOrx2ZWZBpBUvZwXKQmoEYga2"
+    )]
     task_id: String,
 }
 
@@ -131,7 +148,16 @@ pub async fn list(
             )
         })?),
     };
-    let kind = query.get("task").map(str::to_owned);
+    let kind = match query.get("task") {
+        None => None,
+        Some(k) if TASK_KINDS.contains(&k) => Some(k.to_owned()),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                &["query", "task"],
+                format!("must be one of {}", TASK_KINDS.join(", ")),
+            ))
+        }
+    };
     let q = query.list_query(Order::Descending, true)?;
     let page = state
         .store

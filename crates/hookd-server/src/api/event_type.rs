@@ -49,7 +49,7 @@ pub struct EventTypeIn {
     )]
     name: String,
     /// What the event means (no control characters 0x00–0x08).
-    #[schema(example = "A user has signed up")]
+    #[schema(pattern = r"^[^\x00-\x08]*$", example = "A user has signed up")]
     description: String,
     /// Whether it is archived (hidden from lists unless `include_archived=true`).
     #[serde(default)]
@@ -89,7 +89,7 @@ pub struct EventTypeIn {
 #[serde(deny_unknown_fields)]
 pub struct EventTypeUpdate {
     /// What the event means (no control characters 0x00–0x08).
-    #[schema(example = "A user has signed up")]
+    #[schema(pattern = r"^[^\x00-\x08]*$", example = "A user has signed up")]
     description: String,
     /// Whether it is archived.
     #[serde(default)]
@@ -130,6 +130,7 @@ pub struct EventTypeUpdate {
 pub struct EventTypePatch {
     /// What the event means.
     #[serde(default)]
+    #[schema(pattern = r"^[^\x00-\x08]*$")]
     description: Option<String>,
     /// Whether it is archived.
     #[serde(default)]
@@ -254,6 +255,8 @@ fn check_flags(
     flag: Option<&str>,
 ) -> Option<BTreeSet<String>> {
     if let Some(flags) = flags {
+        // A list of flags is a set, as Svix's lists are: a repeat is one flag, not an error.
+        let flags = &wire::dedupe(flags.to_vec());
         checks.check(validate::feature_flags(
             &["body", "featureFlags"],
             flags,

@@ -201,24 +201,28 @@ impl QueryParams {
         }
     }
 
-    /// The last non-empty value of `name`. An empty value (`?channel=`) counts as absent.
+    /// The last value of `name`, as given. An empty value (`?channel=`) is a value: every
+    /// parameter but `iterator` refuses it (the document gives each a type or a `minLength`
+    /// that "" does not meet), rather than reading it as absent and answering as if the
+    /// client had not filtered at all.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs
             .iter()
             .rev()
-            .find(|(k, v)| k == name && !v.is_empty())
+            .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
 
-    /// A boolean, `true`/`false` (or `1`/`0`), with a default.
+    /// A boolean, `true` or `false` (the document's `boolean`: nothing else, as Svix), with a
+    /// default.
     pub fn bool(&self, name: &str, default: bool) -> ApiResult<bool> {
         match self.get(name) {
             None => Ok(default),
-            Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => Ok(true),
-            Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => Ok(false),
+            Some("true") => Ok(true),
+            Some("false") => Ok(false),
             Some(_) => Err(invalid_query(
                 name,
-                "value could not be parsed to a boolean",
+                "value could not be parsed to a boolean: give true or false",
             )),
         }
     }
@@ -229,7 +233,8 @@ impl QueryParams {
     }
 
     /// Every value of a list parameter: repeated keys (`a=1&a=2`), bracketed keys (`a[]=1`,
-    /// `a[0]=1`) and comma-separated values (`a=1,2`), in order, without repeats.
+    /// `a[0]=1`) and comma-separated values (`a=1,2`), in order, without repeats. An empty
+    /// item (`a=` or `a=1,,2`) is kept, for the caller's validation to refuse.
     pub fn list(&self, name: &str) -> Vec<String> {
         let bracketed = |k: &str| {
             k.strip_prefix(name)
@@ -242,7 +247,6 @@ impl QueryParams {
             .filter(|(k, _)| k == name || bracketed(k))
             .flat_map(|(_, v)| v.split(','))
             .map(str::trim)
-            .filter(|v| !v.is_empty())
             .map(str::to_owned)
             .collect();
         super::wire::dedupe(values)
@@ -253,6 +257,12 @@ impl QueryParams {
         let types = self.list("event_types");
         if types.is_empty() {
             return Ok(None);
+        }
+        if types.iter().any(String::is_empty) {
+            return Err(invalid_query(
+                "event_types",
+                "an event type must not be empty",
+            ));
         }
         validate::event_types(&["query", "event_types"], &types)?;
         Ok(Some(types))
@@ -332,11 +342,14 @@ impl QueryParams {
                 ))
             }
         };
-        if let Some(it) = self.get("iterator") {
+        // The one parameter where empty means absent, as the document says: a client that
+        // echoes back the `iterator` of a first page it got as `null` sends `?iterator=`.
+        let iterator = self.get("iterator").filter(|it| !it.is_empty());
+        if let Some(it) = iterator {
             let key = it.strip_prefix('-').unwrap_or(it);
             validate::key(&["query", "iterator"], key, validate::MAX_KEY_LEN)?;
         }
-        Ok(ListQuery::from_params(limit, self.get("iterator"), order))
+        Ok(ListQuery::from_params(limit, iterator, order))
     }
 }
 
@@ -361,6 +374,37 @@ mod tests {
         );
         assert_eq!(q.list("event_types"), vec!["a", "b", "c", "d"]);
         assert!(q.list("other").is_empty());
+    }
+
+    #[test]
+    fn an_empty_value_is_refused_except_the_iterator() {
+        // `?tag=` must not read as "no tag filter": the client asked for something.
+        let q = QueryParams::parse("tag=&channel=&with_content=&event_types=&limit=&iterator=");
+        assert!(q.tag().is_err());
+        assert!(q.channel().is_err());
+        assert!(q.bool("with_content", true).is_err());
+        assert!(q.event_types().is_err());
+        assert!(q.list_query(Order::Ascending, true).is_err());
+        let q = QueryParams::parse("iterator=");
+        let page = q.list_query(Order::Ascending, true).unwrap();
+        assert_eq!(page, ListQuery::from_params(None, None, Order::Ascending));
+        let q = QueryParams::parse("event_types=a,,b");
+        assert!(q.event_types().is_err());
+    }
+
+    #[test]
+    fn booleans_are_true_or_false_only() {
+        for (raw, want) in [("true", Some(true)), ("false", Some(false))] {
+            let q = QueryParams::parse(&format!("async={raw}"));
+            assert_eq!(q.bool("async", false).ok(), want);
+        }
+        for raw in ["1", "0", "-708582792", "TRUE", "yes"] {
+            let q = QueryParams::parse(&format!("async={raw}"));
+            assert!(
+                q.bool("async", false).is_err(),
+                "{raw} was read as a boolean"
+            );
+        }
     }
 
     #[test]

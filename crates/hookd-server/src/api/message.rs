@@ -75,12 +75,12 @@ pub struct MessageIn {
     channels: Option<Vec<String>>,
     /// How many days the payload is kept (5–90); absent: the server's retention (90 days by
     /// default). Mutually exclusive with `payloadRetentionHours`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "hookd_core::integral::optional")]
     #[schema(minimum = 5, maximum = 90, example = 90)]
     payload_retention_period: Option<i64>,
     /// How many hours the payload is kept (1–2160). Mutually exclusive with
     /// `payloadRetentionPeriod`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "hookd_core::integral::optional")]
     #[schema(minimum = 1, maximum = 2160, example = 24)]
     payload_retention_hours: Option<i64>,
     /// Free-form tags that message and attempt lists filter by (`tag`): at most 5, each 1–128

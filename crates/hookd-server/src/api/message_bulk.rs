@@ -34,7 +34,8 @@ use crate::{
         extract::{ApiJson, ApiJsonOrEmpty, ApiPath, QueryParams},
         load_app,
         schema::{
-            AppPath, AsyncParam, BadRequest, Errors, IdempotencyKey, PayloadTooLarge, Unavailable,
+            AppPath, AsyncParam, BadRequest, ChannelName, Errors, EventTypeName, IdOrUid,
+            IdempotencyKey, PayloadTooLarge, Unavailable,
         },
         wire::{self, Checks},
     },
@@ -53,11 +54,11 @@ const PURGE_TASK: &str = "application.purge_content";
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MessagePrecheckIn {
     /// The event type's name.
-    #[schema(max_length = 256, example = "user.signup")]
+    #[schema(value_type = EventTypeName)]
     event_type: String,
     /// The channels the message would be sent to.
     #[serde(default)]
-    #[schema(max_items = 5)]
+    #[schema(value_type = Option<Vec<ChannelName>>, min_items = 1, max_items = 5)]
     channels: Option<Vec<String>>,
 }
 
@@ -74,7 +75,7 @@ pub struct MessagePrecheckOut {
 pub struct BulkExpungeContentsIn {
     /// The messages (ids or `eventId`s) whose payloads to remove.
     #[serde(default)]
-    #[schema(max_items = 1000)]
+    #[schema(value_type = Option<Vec<IdOrUid>>, max_items = 1000)]
     ids: Option<Vec<String>>,
 }
 

@@ -49,7 +49,7 @@ pub struct TransformationsParams {
     /// name, and a `content-type` here replaces the endpoint's `contentType`; names hookd
     /// sets itself (signatures, `webhook-*`, `svix-*`, `user-agent`), hop-by-hop and
     /// transport headers are refused.
-    #[schema(example = json!({"content-type": "application/x-www-form-urlencoded"}))]
+    #[schema(schema_with = super::endpoint::header_schema::message_headers)]
     headers: Option<BTreeMap<String, String>>,
 }
 
@@ -145,10 +145,10 @@ fn message_headers(checks: &mut Checks, headers: &Map<String, Value>) -> BTreeMa
             continue;
         }
         checks.check(validate::custom_header_value(&loc, value));
-        if value.len() > MAX_HEADER_VALUE_LEN {
+        if value.chars().count() > MAX_HEADER_VALUE_LEN {
             checks.push(ValidationItem::value(
                 &loc,
-                format!("Maximum header length is {MAX_HEADER_VALUE_LEN} bytes"),
+                format!("Maximum header length is {MAX_HEADER_VALUE_LEN} characters"),
             ));
         }
         out.insert(name.clone(), value.clone());

@@ -13,7 +13,7 @@
 //!    ([`crate::auth::require_token`]), on every route but the health checks;
 //! 4. the query's names ([`declared`]): a query parameter the operation does not document is a
 //!    422 naming it;
-//! 5. `Idempotency-Key` handling ([`crate::idempotency::idempotency`]) for POSTs;
+//! 5. `Idempotency-Key` handling ([`crate::idempotency::idempotency`]) for writes;
 //! 6. the handler, which parses its input with the extractors of [`extract`] into wire types,
 //!    validates them into domain types, calls the store, and maps the result back to wire
 //!    types.
@@ -40,6 +40,7 @@ pub mod background_task;
 pub mod client;
 pub mod console;
 pub mod declared;
+mod doc_rules;
 pub mod endpoint;
 pub mod environment;
 pub mod event_type;

@@ -85,7 +85,8 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The whole document: the fixed parts and every documented route.
+/// The whole document as the derive builds it: the fixed parts and every documented route.
+/// What is served is [`document_json`], which adds the rules between fields (`doc_rules`).
 pub fn document() -> OpenApiDoc {
     let mut doc = super::routes().into_openapi();
     // The version is the server's, so a client can tell which hookd described itself.
@@ -97,9 +98,14 @@ pub fn document() -> OpenApiDoc {
 pub fn document_json() -> &'static str {
     static JSON: OnceLock<String> = OnceLock::new();
     JSON.get_or_init(|| {
-        let mut text = document()
-            .to_pretty_json()
+        // Through the order-keeping `Json`, so that the document reads in the derive's order.
+        let text = document()
+            .to_json()
             .expect("the OpenAPI document serializes");
+        let mut doc: super::doc_rules::Json =
+            serde_json::from_str(&text).expect("the document reads back");
+        super::doc_rules::apply(&mut doc);
+        let mut text = serde_json::to_string_pretty(&doc).expect("a JSON value serializes");
         text.push('\n');
         text
     })

@@ -24,7 +24,7 @@ use crate::{
             self,
             headers::{EndpointHeadersIn, EndpointHeadersOut},
             secret::{EndpointSecretOut, EndpointSecretRotateIn},
-            EndpointIn, EndpointOut,
+            EndpointIn, EndpointOut, EndpointUpdate,
         },
         extract::{ApiJson, ApiJsonOrEmpty, ApiPath, QueryParams},
         operational::OPERATIONAL_APP_UID,
@@ -150,7 +150,7 @@ pub async fn get(
     description = "Replaces an endpoint of hookd's operational application, or creates it \
                    with this uid (201).",
     params(EndpointPath),
-    request_body = EndpointIn,
+    request_body = EndpointUpdate,
     responses(
         (status = 200, body = EndpointOut),
         (status = 201, body = EndpointOut),

@@ -141,9 +141,9 @@ fn check_unknown_event_type_keys(raw: &str) -> ApiResult<()> {
 pub struct EndpointOptionsPatch {
     #[serde(default)]
     retry_policy: Patch<RetryPolicy>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::wire::patch_integral")]
     timeout_ms: Patch<u32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::wire::patch_integral_vec")]
     success_status_codes: Patch<Vec<u16>>,
     #[serde(default)]
     auth: Patch<Vec<AuthScheme>>,

@@ -159,18 +159,7 @@ doc_schema!(
 doc_schema!(
     /// Svix's `BackgroundTaskType`s that hookd runs, plus hookd's bulk resend.
     BackgroundTaskType,
-    string_enum(
-        None,
-        &[
-            "endpoint.recover",
-            "endpoint.replay",
-            "endpoint.bulk-replay",
-            "application.purge_content",
-            "application.stats",
-            "event-type.aggregate",
-            "endpoint.bulk_resend",
-        ]
-    )
+    string_enum(None, super::background_task::TASK_KINDS)
 );
 
 doc_schema!(
@@ -380,7 +369,7 @@ pub struct Pagination {
     /// before it; empty counts as absent)
     #[param(
         max_length = 257,
-        pattern = r"^(-?[a-zA-Z0-9\-_.]+)?$",
+        pattern = r"^(-?[a-zA-Z0-9\-_.]{1,256})?$",
         example = "app_1srOrx2ZWZBpBUvZwXKQmoEYga2"
     )]
     iterator: Option<String>,
@@ -479,6 +468,24 @@ fn key_schema(max: usize, example: &str) -> RefOr<Schema> {
         .examples([example])
         .into()
 }
+
+doc_schema!(
+    /// A signing secret as an endpoint is given it: `whsec_` and canonical base64 of 24 to 75
+    /// bytes (or the bare base64), or `whsk_` and an ed25519 key pair
+    /// (`hookd_core::signing::SECRET_PATTERN`).
+    SecretText,
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .pattern(Some(hookd_core::signing::SECRET_PATTERN))
+        .examples(["whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"])
+        .into()
+);
+
+doc_schema!(
+    /// An id or a uid, as lists of messages or applications carry them.
+    IdOrUid,
+    key_schema(256, "unique-identifier")
+);
 
 doc_schema!(
     /// An event type name, as lists of them carry it.
@@ -633,23 +640,40 @@ pub enum AuthSchemeVariants {
     /// A fixed secret in a header.
     #[serde(rename_all = "camelCase")]
     StaticHeader {
-        /// The header's name.
+        /// The header's name: an HTTP token, none that hookd sets itself (`webhook-*`,
+        /// `svix-*`, `content-type`, `user-agent`, `accept`, transport headers).
+        #[schema(schema_with = super::endpoint::header_schema::scheme_header)]
         header: String,
-        /// The secret; required when the scheme is created, never shown.
+        /// The secret (1–4096 visible ASCII characters, no surrounding spaces); required when
+        /// the scheme is created, never shown.
+        #[schema(
+            min_length = 1,
+            max_length = 4096,
+            pattern = r"^[!-~](?:[\t -~]*[!-~])?$"
+        )]
         value: Option<String>,
     },
     /// A signing token sent verbatim in a header; read it with `GET …/signing-token`.
     #[serde(rename_all = "camelCase")]
     SigningToken {
-        /// The header's name.
+        /// The header's name, as `staticHeader`'s.
+        #[schema(schema_with = super::endpoint::header_schema::scheme_header)]
         header: String,
-        /// The token; left out, the application's token for that header is used or made.
+        /// The token (as `staticHeader`'s value); left out, the application's token for that
+        /// header is used or made.
+        #[schema(
+            min_length = 1,
+            max_length = 4096,
+            pattern = r"^[!-~](?:[\t -~]*[!-~])?$"
+        )]
         token: Option<String>,
     },
     /// A secret in the URL's query string, shown as `REDACTED`.
     #[serde(rename_all = "camelCase")]
     QuerySecret {
-        /// The query parameter holding the secret.
+        /// The query parameter holding the secret (1–256 characters, no `&`, `=` or `#`); the
+        /// endpoint's URL must give it a value.
+        #[schema(pattern = r"^[^&=#]{1,256}$")]
         param: String,
     },
 }
@@ -714,8 +738,9 @@ pub struct EndpointOptionsSchema {
     auth: Option<Vec<AuthSchemeSchema>>,
     /// How the payload is wrapped; absent: the event type's envelope, else none.
     envelope: Option<EnvelopeSchema>,
-    /// The `Content-Type` header (at most 256 visible ASCII characters); `""` sends none.
-    #[schema(max_length = 256)]
+    /// The `Content-Type` header (at most 256 visible ASCII characters, no surrounding
+    /// spaces); `""` sends none.
+    #[schema(max_length = 256, pattern = r"^(?:[!-~](?:[\t -~]*[!-~])?)?$")]
     content_type: Option<String>,
 }
 

@@ -1,13 +1,14 @@
 //! Svix's statistics API: `POST /api/v1/stats/usage/app` (task `application.stats`) and
 //! `PUT /api/v1/stats/usage/event-types` (task `event-type.aggregate`). Both are tasks that
-//! walk the messages and put their result in the task's `data` (read it with
-//! `GET /api/v1/background-task/{id}`):
-//! - application stats: per application asked for (all by default), how many messages it got
-//!   in `[since, until)`: `{"apps": [{"appId", "appUid", "messages"}]}`;
-//! - event type aggregate: per application, the event types its messages used:
-//!   `{"apps": [{"appId", "appUid", "eventTypes": [...]}]}`.
+//! put their result in the task's `data` (read it with `GET /api/v1/background-task/{id}`), in
+//! the shapes Svix's SDKs document for them:
+//! - application stats: per application asked for (all by default), how many deliveries
+//!   (`messageDestinations`: a message to one endpoint) its messages of `[since, until)` made:
+//!   `{"appStats": [{"messageDestinations", "appId", "appUid"}]}`;
+//! - event type aggregate: per application, the event types its endpoints subscribe to by
+//!   name, and whether one takes every type:
+//!   `{"event_types": [{"appId", "explicitlySubscribedEventTypes", "hasCatchAllEndpoint"}]}`.
 //!
-//! Svix documents these results only as a task's JSON `data`; the shapes above are hookd's.
 //! This module must not write anything but task rows.
 
 use std::collections::BTreeSet;
@@ -15,9 +16,9 @@ use std::collections::BTreeSet;
 use axum::{extract::State, http::StatusCode, Json};
 use chrono::{DateTime, Duration, Utc};
 use hookd_core::{
-    model::{Application, Message},
+    model::{Application, Endpoint},
     page::{ListQuery, Order, Page, MAX_LIMIT},
-    store::{AppFilter, MessageFilter},
+    store::{AppFilter, DeliveryFilter, MessageFilter},
     validate,
 };
 use serde::{Deserialize, Serialize};
@@ -29,7 +30,7 @@ use crate::{
         background_task::{self, BackgroundTaskOut},
         extract::{ApiJson, QueryParams},
         schema::{
-            AsyncParam, BackgroundTaskStatus, BackgroundTaskType, BadRequest, Errors,
+            AsyncParam, BackgroundTaskStatus, BackgroundTaskType, BadRequest, Errors, IdOrUid,
             IdempotencyKey, PayloadTooLarge, Unavailable,
         },
         wire::{ts, Checks},
@@ -57,7 +58,7 @@ pub struct AppUsageStatsIn {
     until: DateTime<Utc>,
     /// Only these applications (ids or uids); all by default. If none resolves, 422.
     #[serde(default)]
-    #[schema(max_items = 1000)]
+    #[schema(value_type = Option<Vec<IdOrUid>>, max_items = 1000)]
     app_ids: Option<Vec<String>>,
     /// hookd's extension: answer at once, `running`.
     #[serde(default, rename = "async")]
@@ -86,17 +87,17 @@ pub struct AppUsageStatsOut {
     unresolved_app_ids: Vec<String>,
 }
 
-/// Calls `each` on every page of `app`'s messages matching `filter`.
-async fn for_each_message(
-    state: &AppState,
-    app: &Application,
-    filter: &MessageFilter,
-    mut each: impl FnMut(&Message),
-) -> ApiResult<()> {
+/// Every item of a paged store listing, page after page.
+async fn every<T, F, Fut>(mut fetch: F) -> ApiResult<Vec<T>>
+where
+    F: FnMut(ListQuery) -> Fut,
+    Fut: std::future::Future<Output = hookd_core::store::StoreResult<Page<T>>>,
+{
+    let mut all = Vec::new();
     let mut query = ListQuery::first(MAX_LIMIT, Order::Ascending);
     loop {
-        let page: Page<Message> = state.store.list_messages(&app.id, filter, &query).await?;
-        page.data.iter().for_each(&mut each);
+        let page = fetch(query).await?;
+        all.extend(page.data);
         match (page.done, page.iterator) {
             (false, Some(next)) => {
                 query = ListQuery::from_params(
@@ -105,56 +106,76 @@ async fn for_each_message(
                     Order::Ascending,
                 )
             }
-            _ => return Ok(()),
+            _ => return Ok(all),
         }
     }
 }
 
 /// Every application.
 async fn all_apps(state: &AppState) -> ApiResult<Vec<Application>> {
-    let mut apps = Vec::new();
-    let mut query = ListQuery::first(MAX_LIMIT, Order::Ascending);
-    loop {
-        let page = state.store.list_apps(&AppFilter::default(), &query).await?;
-        apps.extend(page.data);
-        match (page.done, page.iterator) {
-            (false, Some(next)) => {
-                query = ListQuery::from_params(
-                    Some(u64::from(MAX_LIMIT)),
-                    Some(&next),
-                    Order::Ascending,
-                )
-            }
-            _ => return Ok(apps),
-        }
-    }
+    every(|q| async move { state.store.list_apps(&AppFilter::default(), &q).await }).await
 }
 
-async fn count_messages(
+/// Every endpoint of `app`.
+async fn endpoints_of(state: &AppState, app: &Application) -> ApiResult<Vec<Endpoint>> {
+    every(|q| async move { state.store.list_endpoints(&app.id, &q).await }).await
+}
+
+/// Svix's `messageDestinations`: per application, how many deliveries (a message to one
+/// endpoint) its messages of `[since, until)` made.
+async fn count_destinations(
     state: AppState,
     apps: Vec<Application>,
     filter: MessageFilter,
 ) -> ApiResult<serde_json::Value> {
     let mut out = Vec::with_capacity(apps.len());
+    let filter = DeliveryFilter {
+        message: filter,
+        status: None,
+    };
     for app in apps {
-        let mut messages = 0u64;
-        for_each_message(&state, &app, &filter, |_| messages += 1).await?;
-        out.push(json!({ "appId": app.id.as_str(), "appUid": app.uid, "messages": messages }));
+        let mut destinations = 0usize;
+        for ep in endpoints_of(&state, &app).await? {
+            let (state, app, filter, ep) = (&state, &app, &filter, &ep);
+            destinations += every(|q| async move {
+                state
+                    .store
+                    .list_endpoint_deliveries(&app.id, &ep.id, filter, &q)
+                    .await
+            })
+            .await?
+            .len();
+        }
+        out.push(json!({
+            "messageDestinations": destinations,
+            "appId": app.id.as_str(),
+            "appUid": app.uid,
+        }));
     }
-    Ok(json!({ "apps": out }))
+    Ok(json!({ "appStats": out }))
 }
 
+/// Per application, the event types its endpoints subscribe to by name, and whether one of
+/// them takes every type (Svix's `event-type.aggregate` result).
 async fn aggregate_event_types(state: AppState) -> ApiResult<serde_json::Value> {
     let mut out = Vec::new();
     for app in all_apps(&state).await? {
         let mut types = BTreeSet::new();
-        for_each_message(&state, &app, &MessageFilter::default(), |m| {
-            types.insert(m.event_type.clone());
-        })
-        .await?;
-        out.push(json!({ "appId": app.id.as_str(), "appUid": app.uid, "eventTypes": types }));
+        let mut catch_all = false;
+        for ep in endpoints_of(&state, &app).await? {
+            match ep.event_types {
+                Some(names) => types.extend(names),
+                None => catch_all = true,
+            }
+        }
+        out.push(json!({
+            "appId": app.id.as_str(),
+            "explicitlySubscribedEventTypes": types,
+            "hasCatchAllEndpoint": catch_all,
+        }));
     }
-    Ok(json!({ "apps": out }))
+    // Svix's key is `event_types`, snake case, as its SDKs document the task's result.
+    Ok(json!({ "event_types": out }))
 }
 
 /// `POST /api/v1/stats/usage/app`: 202 with the task.
@@ -164,9 +185,10 @@ async fn aggregate_event_types(state: AppState) -> ApiResult<serde_json::Value> 
     operation_id = "v1.statistics.aggregate-app-stats",
     tag = "Statistics",
     summary = "Aggregate App Stats",
-    description = "Counts the messages each application (all, or those named) got in \
-                   `[since, until)`, as the task `application.stats`; its data is \
-                   `{\"apps\": [{\"appId\", \"appUid\", \"messages\"}]}`.",
+    description = "Counts the deliveries (a message to one endpoint) that the messages each \
+                   application (all, or those named) got in `[since, until)` made, as the task \
+                   `application.stats`; its data is `{\"appStats\": [{\"messageDestinations\", \
+                   \"appId\", \"appUid\"}]}`.",
     params(AsyncParam, IdempotencyKey),
     request_body = AppUsageStatsIn,
     responses((status = 202, body = AppUsageStatsOut), BadRequest, Errors, PayloadTooLarge, Unavailable)
@@ -176,7 +198,9 @@ pub async fn aggregate_app_stats(
     query: QueryParams,
     ApiJson(input): ApiJson<AppUsageStatsIn>,
 ) -> ApiResult<(StatusCode, Json<AppUsageStatsOut>)> {
-    let in_background = input.run_async || query.bool("async", false)?;
+    // The query is read even when the body already asks for the background, so that a bad
+    // `?async=` is refused, never skipped.
+    let in_background = query.bool("async", false)? || input.run_async;
     let mut checks = Checks::default();
     if input.until <= input.since {
         checks.push(crate::error::ValidationItem::value(
@@ -225,7 +249,7 @@ pub async fn aggregate_app_stats(
         before: Some(input.until),
         ..MessageFilter::default()
     };
-    let work = count_messages(state.clone(), apps, filter);
+    let work = count_destinations(state.clone(), apps, filter);
     let task = background_task::run(&state, APP_STATS_TASK, in_background, work).await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -247,9 +271,10 @@ pub async fn aggregate_app_stats(
     operation_id = "v1.statistics.aggregate-event-types",
     tag = "Statistics",
     summary = "Aggregate Event Types",
-    description = "Lists, per application, the event types its messages used, as the task \
-                   `event-type.aggregate`; its data is \
-                   `{\"apps\": [{\"appId\", \"appUid\", \"eventTypes\"}]}`.",
+    description = "Lists, per application, the event types its endpoints subscribe to by \
+                   name and whether one takes every type, as the task `event-type.aggregate`; \
+                   its data is `{\"event_types\": [{\"appId\", \
+                   \"explicitlySubscribedEventTypes\", \"hasCatchAllEndpoint\"}]}`",
     params(AsyncParam, IdempotencyKey),
     responses((status = 202, body = BackgroundTaskOut), BadRequest, Errors, Unavailable)
 )]

@@ -106,6 +106,31 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
     }
 }
 
+/// A PATCH field holding a whole number, read as JSON Schema reads integers (`3.0` is 3; see
+/// `hookd_core::integral`). Pair it with `#[serde(default)]`, which gives `Absent`.
+pub fn patch_integral<'de, D, T>(d: D) -> Result<Patch<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<u64> + TryFrom<i64>,
+{
+    Ok(match hookd_core::integral::optional(d)? {
+        Some(v) => Patch::Value(v),
+        None => Patch::Null,
+    })
+}
+
+/// A PATCH field holding a list of whole numbers, as [`patch_integral`].
+pub fn patch_integral_vec<'de, D, T>(d: D) -> Result<Patch<Vec<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<u64> + TryFrom<i64>,
+{
+    Ok(match hookd_core::integral::optional_vec(d)? {
+        Some(v) => Patch::Value(v),
+        None => Patch::Null,
+    })
+}
+
 /// Collects every violation of one request, so the caller learns about all of them at once
 /// (as Svix reports them).
 #[derive(Debug, Default)]

@@ -138,7 +138,14 @@ fn request_objects(
             request_objects(doc, s, &format!("{at}/{key}/{i}"), refs, out);
         }
     }
-    if let Some(props) = schema["properties"].as_object() {
+    // An object that a wire type declares says `"type": "object"`; a schema with `properties`
+    // but no type is one of the document's rules between fields (`api::doc_rules`), which
+    // constrains the object around it and must stay open.
+    let declares_object = schema["type"] == json!("object")
+        || schema["type"]
+            .as_array()
+            .is_some_and(|t| t.contains(&json!("object")));
+    if let Some(props) = schema["properties"].as_object().filter(|_| declares_object) {
         out.push((at.to_owned(), schema.clone()));
         for (name, s) in props {
             request_objects(doc, s, &format!("{at}.{name}"), refs, out);

@@ -81,6 +81,15 @@ pub async fn step(svix: &Svix, app_id: &str, r: &mut Report) -> Result<(), Strin
             && task.task == BackgroundTaskType::ApplicationStats,
         &task,
     );
+    let rows = rows_of(&task.data, "appStats", app_id);
+    r.check(
+        "its data is the SDK's documented shape: appStats with messageDestinations",
+        rows.len() == 1
+            && rows[0].as_object().map(|o| o.len()) == Some(3)
+            && rows[0]["messageDestinations"].is_u64()
+            && rows[0].get("appUid").is_some(),
+        &task.data,
+    );
     let aggregate = svix.statistics().aggregate_event_types().await.map_err(e)?;
     let task = finished(svix, &aggregate.id).await?;
     r.check(
@@ -89,8 +98,14 @@ pub async fn step(svix: &Svix, app_id: &str, r: &mut Report) -> Result<(), Strin
             && task.status == BackgroundTaskStatus::Finished,
         &task,
     );
-    // The tasks' data is not asserted: hookd's shapes differ from the ones the SDK documents
-    // (see the flow's report).
+    let rows = rows_of(&task.data, "event_types", app_id);
+    r.check(
+        "its data is the SDK's documented shape: event_types per application",
+        rows.len() == 1
+            && rows[0]["explicitlySubscribedEventTypes"].is_array()
+            && rows[0]["hasCatchAllEndpoint"].is_boolean(),
+        &task.data,
+    );
 
     // bulk-expunge by id and by eventId; an unknown id is reported, not an error.
     let ids = [msgs[0].id.clone(), "fam-1".into(), "msg_not_here".into()];
@@ -150,4 +165,14 @@ pub async fn step(svix: &Svix, app_id: &str, r: &mut Report) -> Result<(), Strin
     let last = payload_of(msgs[2].id.clone()).await.map_err(e)?;
     r.check("and that payload is gone too", last != payloads[2], &last);
     Ok(())
+}
+
+/// The rows of a statistics task's `data[key]` that belong to application `app_id`.
+fn rows_of<'a>(data: &'a serde_json::Value, key: &str, app_id: &str) -> Vec<&'a serde_json::Value> {
+    data[key]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|row| row["appId"] == app_id)
+        .collect()
 }

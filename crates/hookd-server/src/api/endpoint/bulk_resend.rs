@@ -29,7 +29,7 @@ use crate::{
         extract::{ApiJson, ApiPath, QueryParams},
         load_app, load_endpoint,
         schema::{
-            AppPath, AsyncParam, BadRequest, EndpointPath, Errors, IdempotencyKey,
+            AppPath, AsyncParam, BadRequest, EndpointPath, Errors, IdOrUid, IdempotencyKey,
             MessageStatus as MessageStatusSchema, PayloadTooLarge, Unavailable,
         },
         wire::Checks,
@@ -52,7 +52,7 @@ const MAX_MSG_IDS: usize = 1000;
 pub struct BulkResendIn {
     /// The messages to resend (1–1000 ids or `eventId`s).
     #[serde(default)]
-    #[schema(min_items = 1, max_items = 1000)]
+    #[schema(value_type = Option<Vec<IdOrUid>>, min_items = 1, max_items = 1000)]
     msg_ids: Option<Vec<String>>,
     /// Resend every message sent to the endpoint from this time on.
     #[serde(default)]
@@ -63,7 +63,7 @@ pub struct BulkResendIn {
     #[schema(value_type = Option<String>, format = DateTime)]
     until: Option<DateTime<Utc>>,
     /// … whose delivery has this status.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "hookd_core::integral::optional")]
     #[schema(value_type = Option<MessageStatusSchema>)]
     status: Option<i64>,
     /// Answer at once (202) and report the end by operational webhook.
@@ -240,7 +240,9 @@ pub async fn bulk_resend(
     query: QueryParams,
     ApiJson(input): ApiJson<BulkResendIn>,
 ) -> ApiResult<(StatusCode, Json<BackgroundTaskOut>)> {
-    let in_background = input.run_async || query.bool("async", false)?;
+    // The query is read even when the body already asks for the background, so that a bad
+    // `?async=` is refused, never skipped.
+    let in_background = query.bool("async", false)? || input.run_async;
     let selection = input.selection()?;
     let app = load_app(&state, &app_id).await?;
     let ep = load_endpoint(&state, &app, &endpoint_id).await?;

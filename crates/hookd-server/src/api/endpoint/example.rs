@@ -55,7 +55,7 @@ pub struct EventExampleIn {
     )]
     event_type: String,
     /// Which of the schema's examples to send, from 0 (the default).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "hookd_core::integral::optional")]
     #[schema(minimum = 0, default = 0)]
     example_index: Option<u64>,
 }

@@ -54,7 +54,8 @@ pub(crate) const FORBIDDEN_PREFIXES: [&str; 9] = [
     "x-amz-", "x-amzn-", "x-google", "x-goog-", "x-gfe", "x-azure-", "x-fd-", "x-svix-", "svix-",
 ];
 
-/// Svix caps a header value at 4 KiB.
+/// A header value holds at most this many characters (Svix caps it at 4 KiB; counted in
+/// characters here, so that the document can state the limit as a `maxLength`).
 pub(crate) const MAX_HEADER_VALUE_LEN: usize = 4096;
 
 /// Svix's `EndpointHeadersIn`.
@@ -62,8 +63,8 @@ pub(crate) const MAX_HEADER_VALUE_LEN: usize = 4096;
 #[serde(deny_unknown_fields)]
 pub struct EndpointHeadersIn {
     /// The custom headers deliveries carry, by name. Names must be HTTP tokens and not ones
-    /// hookd sets itself; values at most 4096 bytes, without line breaks.
-    #[schema(example = json!({"X-Example": "123", "X-Foobar": "Bar"}))]
+    /// hookd sets itself; values at most 4096 characters, without control characters.
+    #[schema(schema_with = super::header_schema::endpoint_headers)]
     headers: BTreeMap<String, String>,
 }
 
@@ -74,7 +75,7 @@ pub struct EndpointHeadersIn {
 pub struct EndpointHeadersPatchIn {
     /// The headers to set, and `null` for those to remove.
     #[serde(default)]
-    #[schema(example = json!({"X-Example": "123", "X-Foobar": null}))]
+    #[schema(schema_with = super::header_schema::endpoint_headers_patch)]
     headers: BTreeMap<String, Option<String>>,
     /// Names of headers to remove (in any case; an absent one is no change). A name may not
     /// also be given a value in `headers` (422): the request would say both.
@@ -117,10 +118,10 @@ pub(super) fn check_name(checks: &mut Checks, name: &str) {
 pub(super) fn check_value(checks: &mut Checks, name: &str, value: &str) {
     let loc = ["body", "headers", name];
     checks.check(validate::custom_header_value(&loc, value));
-    if value.len() > MAX_HEADER_VALUE_LEN {
+    if value.chars().count() > MAX_HEADER_VALUE_LEN {
         checks.push(ValidationItem::value(
             &loc,
-            format!("Maximum header length is {MAX_HEADER_VALUE_LEN} bytes"),
+            format!("Maximum header length is {MAX_HEADER_VALUE_LEN} characters"),
         ));
     }
 }

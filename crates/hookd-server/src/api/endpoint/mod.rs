@@ -16,6 +16,7 @@
 pub mod attempt_stats;
 pub mod bulk_resend;
 pub mod example;
+pub(crate) mod header_schema;
 pub mod headers;
 pub mod recovery;
 pub mod replay;
@@ -45,7 +46,8 @@ use super::{
     options::{self as wire_options, EndpointOptionsPatch},
     schema::{
         AppPath, BadRequest, ChannelName, EndpointOptionsSchema, EndpointPath, Errors,
-        EventTypeName, IdempotencyKey, OrderParam, Pagination, PayloadTooLarge, Unavailable,
+        EventTypeName, IdempotencyKey, OrderParam, Pagination, PayloadTooLarge, SecretText,
+        Unavailable,
     },
     wire::{self, ts, Checks, ListResponse, Metadata, Patch},
 };
@@ -65,14 +67,14 @@ const ENDPOINT_VERSION: u16 = 1;
 pub struct EndpointIn {
     /// An optional description of the endpoint (no control characters 0x00–0x08).
     #[serde(default)]
-    #[schema(example = "An example endpoint name")]
+    #[schema(pattern = r"^[^\x00-\x08]*$", example = "An example endpoint name")]
     description: String,
     /// Maximum messages per second to send to this endpoint.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "hookd_core::integral::optional")]
     #[schema(minimum = 1, maximum = 65535)]
     throttle_rate: Option<u16>,
     /// The older name of `throttleRate`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "hookd_core::integral::optional")]
     #[schema(minimum = 1, maximum = 65535, deprecated)]
     rate_limit: Option<u16>,
     /// Optional unique identifier for the endpoint; it may not start with `ep_`.
@@ -93,8 +95,7 @@ pub struct EndpointIn {
     )]
     url: String,
     /// Deprecated in Svix and without effect; accepted so that old clients keep working.
-    #[serde(default)]
-    #[allow(dead_code)]
+    #[serde(default, deserialize_with = "hookd_core::integral::optional")]
     #[schema(deprecated, minimum = 1, maximum = 65535)]
     version: Option<u16>,
     /// Whether deliveries to it are paused.
@@ -118,10 +119,7 @@ pub struct EndpointIn {
     /// `whsec_` (HMAC-SHA256, `v1,` signatures), or `whsk_` and the base64 of an ed25519
     /// secret key (the 32-byte seed, then its 32-byte public key; `v1a,` signatures).
     #[serde(default)]
-    #[schema(
-        pattern = r"^(whsec_|whsk_)?[a-zA-Z0-9+/=]{32,100}$",
-        example = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
-    )]
+    #[schema(value_type = Option<SecretText>)]
     secret: Option<String>,
     /// Free-form metadata.
     #[serde(default)]
@@ -130,7 +128,7 @@ pub struct EndpointIn {
     /// Custom headers sent with every delivery, as the headers routes set them. Newer Svix
     /// SDKs send this on create; `PUT` refuses it (the headers routes change them).
     #[serde(default)]
-    #[schema(value_type = BTreeMap<String, String>, example = json!({"X-Example": "123"}))]
+    #[schema(schema_with = header_schema::endpoint_headers)]
     headers: BTreeMap<String, String>,
     /// hookd's extensions (see `docs/extensions.md`).
     #[serde(default)]
@@ -147,14 +145,14 @@ pub struct EndpointIn {
 pub struct EndpointUpdate {
     /// An optional description of the endpoint (no control characters 0x00–0x08).
     #[serde(default)]
-    #[schema(example = "An example endpoint name")]
+    #[schema(pattern = r"^[^\x00-\x08]*$", example = "An example endpoint name")]
     description: String,
     /// Maximum messages per second to send to this endpoint.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "hookd_core::integral::optional")]
     #[schema(minimum = 1, maximum = 65535)]
     throttle_rate: Option<u16>,
     /// The older name of `throttleRate`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "hookd_core::integral::optional")]
     #[schema(minimum = 1, maximum = 65535, deprecated)]
     rate_limit: Option<u16>,
     /// Optional unique identifier for the endpoint; it may not start with `ep_`.
@@ -175,7 +173,7 @@ pub struct EndpointUpdate {
     )]
     url: String,
     /// Deprecated in Svix and without effect; accepted so that old clients keep working.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "hookd_core::integral::optional")]
     #[allow(dead_code)]
     #[schema(deprecated, minimum = 1, maximum = 65535)]
     version: Option<u16>,
@@ -211,13 +209,14 @@ pub struct EndpointUpdate {
 pub struct EndpointPatch {
     /// An optional description of the endpoint.
     #[serde(default)]
+    #[schema(pattern = r"^[^\x00-\x08]*$")]
     description: Option<String>,
     /// Maximum messages per second to send to this endpoint.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::wire::patch_integral")]
     #[schema(value_type = Option<u16>, minimum = 1, maximum = 65535)]
     throttle_rate: Patch<u16>,
     /// The older name of `throttleRate`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::wire::patch_integral")]
     #[schema(value_type = Option<u16>, minimum = 1, maximum = 65535, deprecated)]
     rate_limit: Patch<u16>,
     /// Optional unique identifier for the endpoint.
@@ -391,6 +390,8 @@ impl EndpointIn {
         wire::no_control_chars(checks, &["body", "description"], &self.description);
         wire::rate(checks, &["body", "throttleRate"], self.throttle_rate);
         wire::rate(checks, &["body", "rateLimit"], self.rate_limit);
+        // Without effect, but the document gives it a minimum of 1, as Svix's does.
+        wire::rate(checks, &["body", "version"], self.version);
         if let Some(uid) = &self.uid {
             wire::uid(checks, &["body", "uid"], uid, EndpointId::PREFIX);
         }

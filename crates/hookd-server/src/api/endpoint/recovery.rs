@@ -79,7 +79,9 @@ pub async fn recover(
     query: QueryParams,
     ApiJson(input): ApiJson<RecoverIn>,
 ) -> ApiResult<(StatusCode, Json<BackgroundTaskOut>)> {
-    let in_background = input.run_async || query.bool("async", false)?;
+    // The query is read even when the body already asks for the background, so that a bad
+    // `?async=` is refused, never skipped.
+    let in_background = query.bool("async", false)? || input.run_async;
     let now = state.clock.now();
     let until = input.until.unwrap_or(now);
     if input.since < until - max_window() {

@@ -35,9 +35,9 @@ use crate::{
         extract::{ApiJson, ApiPath, QueryParams},
         load_app, load_endpoint,
         schema::{
-            AppPath, AsyncParam, BadRequest, EndpointPath, Errors, IdempotencyKey,
-            MessageStatus as MessageStatusSchema, PayloadTooLarge,
-            StatusCodeClass as StatusCodeClassSchema, Unavailable,
+            AppPath, AsyncParam, BadRequest, ChannelName, EndpointPath, Errors, EventTypeName,
+            IdempotencyKey, MessageStatus as MessageStatusSchema, PayloadTooLarge,
+            StatusCodeClass as StatusCodeClassSchema, TagName, Unavailable,
         },
         wire::Checks,
     },
@@ -79,19 +79,22 @@ pub struct BulkReplayIn {
     until: Option<DateTime<Utc>>,
     /// … of one of these event types.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<EventTypeName>>, min_items = 1)]
     event_types: Option<Vec<String>>,
     /// … in this channel.
     #[serde(default)]
+    #[schema(value_type = Option<ChannelName>)]
     channel: Option<String>,
     /// … carrying this tag.
     #[serde(default)]
+    #[schema(value_type = Option<TagName>)]
     tag: Option<String>,
     /// … whose delivery to the endpoint has this status.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "hookd_core::integral::optional")]
     #[schema(value_type = Option<MessageStatusSchema>)]
     status: Option<i64>,
     /// … that had an attempt to the endpoint answered with a status code of this class.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "hookd_core::integral::optional")]
     #[schema(value_type = Option<StatusCodeClassSchema>)]
     status_code_class: Option<u16>,
     /// hookd's extension: answer at once, `running`.
@@ -112,7 +115,9 @@ impl BulkReplayIn {
             checks.check(validate::tag(&["body", "tag"], tag));
         }
         if let Some(types) = &self.event_types {
-            checks.check(validate::event_types(&["body", "eventTypes"], types));
+            // A set, as Svix's lists are: a repeated type is one type.
+            let types = crate::api::wire::dedupe(types.clone());
+            checks.check(validate::event_types(&["body", "eventTypes"], &types));
         }
         if let Some(channel) = &self.channel {
             checks.check(validate::key(
@@ -341,7 +346,9 @@ pub async fn bulk_replay(
     query: QueryParams,
     ApiJson(input): ApiJson<BulkReplayIn>,
 ) -> ApiResult<(StatusCode, Json<BackgroundTaskOut>)> {
-    let in_background = input.run_async || query.bool("async", false)?;
+    // The query is read even when the body already asks for the background, so that a bad
+    // `?async=` is refused, never skipped.
+    let in_background = query.bool("async", false)? || input.run_async;
     let selection = input.selection()?;
     let app = load_app(&state, &app_id).await?;
     let ep = load_endpoint(&state, &app, &endpoint_id).await?;
@@ -371,7 +378,9 @@ pub async fn replay_missing(
     query: QueryParams,
     ApiJson(input): ApiJson<ReplayIn>,
 ) -> ApiResult<(StatusCode, Json<BackgroundTaskOut>)> {
-    let in_background = input.run_async || query.bool("async", false)?;
+    // The query is read even when the body already asks for the background, so that a bad
+    // `?async=` is refused, never skipped.
+    let in_background = query.bool("async", false)? || input.run_async;
     let app = load_app(&state, &app_id).await?;
     let ep = load_endpoint(&state, &app, &endpoint_id).await?;
     let filter = window(input.since, input.until, None, None, None);

@@ -42,7 +42,8 @@ use crate::{
         extract::{ApiJsonOrEmpty, ApiPath},
         load_app, load_endpoint,
         schema::{
-            AppPath, BadRequest, EndpointPath, Errors, IdempotencyKey, PayloadTooLarge, Unavailable,
+            AppPath, BadRequest, EndpointPath, Errors, IdempotencyKey, PayloadTooLarge, SecretText,
+            Unavailable,
         },
         wire::Checks,
     },
@@ -70,14 +71,11 @@ pub struct EndpointSecretRotateIn {
     /// optionally prefixed with `whsec_` (HMAC), or `whsk_` and the base64 of a 64-byte
     /// ed25519 secret key (seed, then public key).
     #[serde(default)]
-    #[schema(
-        pattern = r"^(whsec_|whsk_)?[a-zA-Z0-9+/=]{32,100}$",
-        example = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
-    )]
+    #[schema(value_type = Option<SecretText>)]
     key: Option<String>,
     /// How long the old secret keeps signing, in seconds: 0 (immediate expiry) to 7 days. The
     /// default is 24 hours.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "hookd_core::integral::optional")]
     #[schema(minimum = 0, maximum = 604800, default = 86400)]
     grace_period_seconds: Option<u32>,
 }
@@ -149,7 +147,9 @@ fn shown(stored: &str) -> ApiResult<String> {
                    beside the new one for the grace period. Answers 204 (Svix's answer), or \
                    200 with the new secret to Svix SDKs of major version 2 or later \
                    (`User-Agent: svix-libs/2…`) and to callers sending \
-                   `Prefer: return=representation`. The body may be empty.",
+                   `Prefer: return=representation`. The body may be empty. At most 10 \
+                   secrets may be in their grace period at once: another rotation is a 400 \
+                   `limit_reached` until the oldest expires.",
     params(AppPath, EndpointPath, IdempotencyKey),
     request_body(content = EndpointSecretRotateIn, description = "May be empty, which counts as `{}`."),
     responses(

@@ -232,13 +232,29 @@ async fn environment_export_imports_into_another_server() {
     }
 }
 
-/// The statistics tasks count what the store holds, per application.
+/// The statistics tasks answer in the shapes Svix's SDKs document: deliveries made
+/// (`messageDestinations`) per application, and the event types endpoints subscribe to.
 #[tokio::test]
-async fn usage_statistics_are_tasks_over_the_messages() {
+async fn usage_statistics_are_tasks_in_svix_shapes() {
     let h = Harness::new().await;
+    h.event_type("x.y").await;
+    h.event_type("x.z").await;
     let a = h.app("a").await;
-    h.app("b").await;
+    let b = h.app("b").await;
+    h.endpoint(
+        "a",
+        json!({"url": "https://one.example.com", "eventTypes": ["x.y"]}),
+    )
+    .await;
+    h.endpoint("a", json!({"url": "https://all.example.com"}))
+        .await;
+    h.endpoint(
+        "b",
+        json!({"url": "https://b.example.com", "eventTypes": ["x.z"]}),
+    )
+    .await;
     let since = hookd_server::api::wire::ts(h.clock.now());
+    // x.y reaches both of a's endpoints, x.z only the catch-all: three destinations.
     h.message("a", json!({"eventType": "x.y", "payload": {}}))
         .await;
     h.message("a", json!({"eventType": "x.z", "payload": {}}))
@@ -258,7 +274,7 @@ async fn usage_statistics_are_tasks_over_the_messages() {
     assert_eq!(r.json["unresolvedAppIds"], json!(["ghost"]));
     assert_eq!(
         r.json["data"],
-        json!({"apps": [{"appId": a, "appUid": "a", "messages": 2}]})
+        json!({"appStats": [{"messageDestinations": 3, "appId": a, "appUid": "a"}]})
     );
     let all = h
         .post(
@@ -267,7 +283,7 @@ async fn usage_statistics_are_tasks_over_the_messages() {
         )
         .await
         .expect(202);
-    assert_eq!(all.json["data"]["apps"].as_array().unwrap().len(), 2);
+    assert_eq!(all.json["data"]["appStats"].as_array().unwrap().len(), 2);
     let r = h
         .post(
             "/api/v1/stats/usage/app",
@@ -287,15 +303,21 @@ async fn usage_statistics_are_tasks_over_the_messages() {
         .await
         .expect(202);
     assert_eq!(r.json["task"], "event-type.aggregate");
-    let types = |uid: &str| {
-        r.json["data"]["apps"]
+    let of = |id: &str| {
+        r.json["data"]["event_types"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|app| app["appUid"] == uid)
-            .expect("every application is listed")["eventTypes"]
+            .find(|app| app["appId"] == id)
+            .expect("every application is listed")
             .clone()
     };
-    assert_eq!(types("a"), json!(["x.y", "x.z"]));
-    assert_eq!(types("b"), json!([]));
+    assert_eq!(
+        of(&a),
+        json!({"appId": a, "explicitlySubscribedEventTypes": ["x.y"], "hasCatchAllEndpoint": true})
+    );
+    assert_eq!(
+        of(&b),
+        json!({"appId": b, "explicitlySubscribedEventTypes": ["x.z"], "hasCatchAllEndpoint": false})
+    );
 }

@@ -6,6 +6,7 @@ mod application;
 mod attempt;
 mod auth;
 mod background_task;
+mod document_limits;
 mod ed25519;
 mod endpoint;
 mod event_type;
