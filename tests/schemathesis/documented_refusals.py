@@ -1,4 +1,5 @@
-"""Schemathesis's positive-data check, with the refusals that no JSON Schema can state.
+"""Schemathesis's positive-data check, with the refusals that no JSON Schema can state (and
+its resource-availability check, aware of idempotent replays: see the end of this file).
 
 `positive_data_acceptance` holds a server to accepting every request its document allows.
 hookd's document states every limit that JSON Schema can express (lengths, patterns, ranges,
@@ -16,7 +17,7 @@ import json
 import re
 
 import schemathesis
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import ensure_resource_availability, positive_data_acceptance
 
 ENDPOINT_WRITES = r"(POST|PUT|PATCH) /api/v1/(app/\{app_id\}|operational-webhook)/endpoint(/\{endpoint_id\})?"
 
@@ -98,3 +99,19 @@ def positive_data_acceptance_documented(ctx, response, case):
     if _documented(case, response):
         return None
     return positive_data_acceptance(ctx, response, case)
+
+
+@schemathesis.check
+def ensure_resource_availability_unless_replayed(ctx, response, case):
+    """`ensure_resource_availability`, except after a replayed create.
+
+    The stateful phase may send a create again with an `Idempotency-Key` it used before; hookd
+    then answers the first answer again (`Idempotent-Replayed: true`), as Stripe and Svix do,
+    naming a resource that a later step may have deleted. A 404 for it is right, not a
+    resource that vanished."""
+    parent = ctx.internals.find_parent(case_id=case.id)
+    if parent is not None:
+        parent_response = ctx.internals.find_response(case_id=parent.id)
+        if parent_response is not None and "true" in parent_response.headers.get("idempotent-replayed", []):
+            return None
+    return ensure_resource_availability(ctx, response, case)
