@@ -409,7 +409,9 @@ impl Browser {
 
     /// Waits for an element matching `css` whose rendered text contains `text`. The page
     /// itself watches for it with a `MutationObserver`, so the wait ends on the DOM change that
-    /// makes it true.
+    /// makes it true, and hands back that very element: looking it up again by position would
+    /// race with the page re-rendering its lists (a refresh between the two finds a different
+    /// count).
     pub async fn el_text(&self, css: &str, text: &str) -> Element {
         let found = self
             .client
@@ -417,28 +419,32 @@ impl Browser {
                 r#"const [css, text, ms] = arguments;
                    const done = arguments[arguments.length - 1];
                    const find = () => Array.from(document.querySelectorAll(css))
-                     .findIndex((el) => el.innerText.includes(text));
-                   let i = find();
-                   if (i >= 0) { done(i); return; }
-                   const timer = setTimeout(() => { obs.disconnect(); done(-1); }, ms);
+                     .find((el) => el.innerText.includes(text)) || null;
+                   let el = find();
+                   if (el) { done(el); return; }
+                   const timer = setTimeout(() => { obs.disconnect(); done(null); }, ms);
                    const obs = new MutationObserver(() => {
-                     i = find();
-                     if (i >= 0) { obs.disconnect(); clearTimeout(timer); done(i); }
+                     el = find();
+                     if (el) { obs.disconnect(); clearTimeout(timer); done(el); }
                    });
                    obs.observe(document, { subtree: true, childList: true, characterData: true, attributes: true });"#,
                 vec![json!(css), json!(text), json!(WAIT.as_millis() as u64)],
             )
             .await
             .unwrap();
-        let index = found.as_i64().unwrap_or(-1);
-        if index < 0 {
-            let body = self.text("body").await;
-            panic!("no '{css}' with text '{text}' appeared; the page says:\n{body}");
+        // WebDriver returns an element as `{"element-6066-…": id}`.
+        let id = found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        match id {
+            Some(id) => Element::from_element_id(self.client.clone(), id.into()),
+            None => {
+                let body = self.text("body").await;
+                panic!("no '{css}' with text '{text}' appeared; the page says:\n{body}");
+            }
         }
-        let all = self.client.find_all(Locator::Css(css)).await.unwrap();
-        all.into_iter()
-            .nth(index as usize)
-            .unwrap_or_else(|| panic!("'{css}' with '{text}' vanished"))
     }
 
     /// The text of the first element matching `css`, or "" if there is none.
