@@ -3,7 +3,7 @@
 // 422 detail[] answers into readable ApiErrors. It must not touch the DOM, and it decides
 // nothing about access: the API alone does.
 
-// Each console keeps its own token (see configure), so that both can be open in one browser.
+// The sessionStorage key of the token; each console configures its own (see configure).
 let tokenKey = 'hookd.token';
 
 export function configure(opts) {
@@ -115,3 +115,7 @@ export function qs(params) {
 }
 
 export const enc = encodeURIComponent;
+
+// The API paths of an application and of one of its endpoints.
+export const appPath = (app) => '/api/v1/app/' + enc(app);
+export const epPath = (app, ep) => appPath(app) + '/endpoint/' + enc(ep);
