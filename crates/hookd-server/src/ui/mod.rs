@@ -10,6 +10,13 @@
 //! never reaches a log). What a token may see is enforced by the API alone; the pages must not
 //! be trusted with any access decision, and this module must not serve data.
 //!
+//! The scripts are ES modules (`<script type="module">`, which `script-src 'self'` allows like
+//! any script of hookd's own): one per concern (API client, DOM builder, forms, …), each saying
+//! at its top what it does and must not do, imported by the page's entry module. Each page also
+//! lists every module its entry imports, directly or not, as a `modulepreload`, so the browser
+//! fetches them at once instead of one import level at a time; the tests below keep those lists,
+//! the imports and the embedded files in step.
+//!
 //! Every page carries a strict `Content-Security-Policy` (see [`csp`]), which is why the assets
 //! contain no inline script or style.
 
@@ -41,38 +48,51 @@ struct Asset {
     bytes: &'static [u8],
 }
 
-/// The files under `/ui/`. Pages (`*.html`) are served under their own routes instead.
-const ASSETS: [Asset; 6] = [
-    Asset {
-        name: "hookd.css",
-        content_type: "text/css; charset=utf-8",
-        bytes: include_bytes!("assets/hookd.css"),
-    },
-    Asset {
-        name: "common.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("assets/common.js"),
-    },
-    Asset {
-        name: "charts.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("assets/charts.js"),
-    },
-    Asset {
-        name: "dashboard.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("assets/dashboard.js"),
-    },
-    Asset {
-        name: "portal.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("assets/portal.js"),
-    },
-    Asset {
-        name: "favicon.svg",
-        content_type: "image/svg+xml",
-        bytes: include_bytes!("assets/favicon.svg"),
-    },
+/// Scripts are ES modules, which browsers load only with a JavaScript content type (and
+/// `nosniff` makes them check it).
+const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
+
+/// An embedded file of `assets/`, served as `/ui/{name}`.
+macro_rules! asset {
+    ($name:literal, $content_type:expr) => {
+        Asset {
+            name: $name,
+            content_type: $content_type,
+            bytes: include_bytes!(concat!("assets/", $name)),
+        }
+    };
+}
+
+/// The files under `/ui/`. Pages (`*.html`) are served under their own routes instead. The
+/// scripts are ES modules: each page loads one entry module (`dashboard.js`, `portal.js`) that
+/// imports the shared ones by relative path, which resolves under `/ui/` as well.
+const ASSETS: &[Asset] = &[
+    asset!("hookd.css", "text/css; charset=utf-8"),
+    asset!("favicon.svg", "image/svg+xml"),
+    // The pages' entry modules.
+    asset!("dashboard.js", JAVASCRIPT),
+    asset!("portal.js", JAVASCRIPT),
+    // The dashboard's views.
+    asset!("dashboard-app.js", JAVASCRIPT),
+    asset!("dashboard-charts.js", JAVASCRIPT),
+    asset!("dashboard-endpoint.js", JAVASCRIPT),
+    asset!("dashboard-event-types.js", JAVASCRIPT),
+    asset!("dashboard-messages.js", JAVASCRIPT),
+    // The modules they share.
+    asset!("api.js", JAVASCRIPT),
+    asset!("attempts.js", JAVASCRIPT),
+    asset!("catalogue.js", JAVASCRIPT),
+    asset!("charts.js", JAVASCRIPT),
+    asset!("checks.js", JAVASCRIPT),
+    asset!("common.js", JAVASCRIPT),
+    asset!("dom.js", JAVASCRIPT),
+    asset!("feedback.js", JAVASCRIPT),
+    asset!("format.js", JAVASCRIPT),
+    asset!("forms.js", JAVASCRIPT),
+    asset!("options.js", JAVASCRIPT),
+    asset!("paging.js", JAVASCRIPT),
+    asset!("router.js", JAVASCRIPT),
+    asset!("secrets.js", JAVASCRIPT),
 ];
 
 const DASHBOARD_HTML: &[u8] = include_bytes!("assets/dashboard.html");
@@ -170,7 +190,42 @@ async fn asset(Path(file): Path<String>, request_headers: HeaderMap) -> Response
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
+
+    fn text(name: &str) -> &'static str {
+        let asset = ASSETS
+            .iter()
+            .find(|a| a.name == name)
+            .unwrap_or_else(|| panic!("{name} is not embedded"));
+        std::str::from_utf8(asset.bytes).unwrap()
+    }
+
+    /// The modules a script imports (`import … from './x.js';`, one statement a line).
+    fn imports(name: &str) -> Vec<String> {
+        text(name)
+            .lines()
+            .filter(|l| l.starts_with("import "))
+            .map(|l| {
+                let from = l.rsplit_once(" from ").map_or("", |(_, f)| f);
+                let path = from.trim_end_matches(';').trim_matches('\'');
+                path.strip_prefix("./")
+                    .unwrap_or_else(|| panic!("{name}: '{l}' is not a relative import"))
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    /// The values of `attr="…"` in the tags of `page` that contain `marker`.
+    fn tag_values(page: &str, marker: &str, attr: &str) -> BTreeSet<String> {
+        page.split('<')
+            .filter(|tag| tag.contains(marker))
+            .filter_map(|tag| tag.split(&format!("{attr}=\"")).nth(1))
+            .filter_map(|rest| rest.split('"').next())
+            .map(|v| v.trim_start_matches("/ui/").to_owned())
+            .collect()
+    }
 
     #[test]
     fn pages_reference_only_embedded_assets() {
@@ -191,6 +246,65 @@ mod tests {
             assert!(!text.contains("<style"), "inline style");
             assert!(!text.contains(" style="), "inline style attribute");
             assert!(!text.contains(" onclick="), "inline handler");
+        }
+    }
+
+    #[test]
+    fn every_file_in_assets_is_embedded() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ui/assets");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name.ends_with(".html") {
+                continue;
+            }
+            assert!(
+                ASSETS.iter().any(|a| a.name == name),
+                "assets/{name} is not served: add it to ASSETS"
+            );
+        }
+    }
+
+    #[test]
+    fn each_page_preloads_exactly_the_modules_its_entry_imports() {
+        for (page, entry) in [(DASHBOARD_HTML, "dashboard.js"), (PORTAL_HTML, "portal.js")] {
+            let page = std::str::from_utf8(page).unwrap();
+            assert_eq!(
+                tag_values(page, "type=\"module\"", "src"),
+                BTreeSet::from([entry.to_owned()]),
+                "one entry module per page"
+            );
+            let mut reached = BTreeSet::new();
+            let mut todo = imports(entry);
+            while let Some(module) = todo.pop() {
+                if reached.insert(module.clone()) {
+                    todo.extend(imports(&module));
+                }
+            }
+            assert_eq!(
+                tag_values(page, "rel=\"modulepreload\"", "href"),
+                reached,
+                "{entry}: the page's modulepreload links"
+            );
+        }
+    }
+
+    /// Past this, a module holds more than one concern: split it by concern.
+    const MODULE_MAX_LINES: usize = 300;
+
+    #[test]
+    fn modules_are_small_and_say_what_they_are_for() {
+        for asset in ASSETS.iter().filter(|a| a.name.ends_with(".js")) {
+            let text = text(asset.name);
+            assert!(
+                text.starts_with("// "),
+                "{} opens without its comment",
+                asset.name
+            );
+            assert!(
+                text.lines().count() <= MODULE_MAX_LINES,
+                "{} has more than {MODULE_MAX_LINES} lines",
+                asset.name
+            );
         }
     }
 }
