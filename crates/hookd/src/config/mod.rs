@@ -148,7 +148,8 @@ impl Settings {
     /// The key of every setting (sorted), read off the defaults layer: figment's serializer
     /// writes one entry per field of `Settings`, an absent value included (as an empty one), so
     /// the struct above is the only list of settings there is, and the environment variables
-    /// that may set them follow from it.
+    /// that may set them follow from it. (A field kept out of serialization would lose its
+    /// variable; `ties.rs` fails then.)
     pub fn keys() -> anyhow::Result<Vec<String>> {
         let mut data = Serialized::defaults(Settings::default())
             .data()
