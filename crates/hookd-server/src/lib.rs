@@ -1,6 +1,7 @@
 //! `hookd-server` runs hookd's network-facing parts: the Svix-compatible HTTP API (in [`api`]),
-//! authentication, idempotency, and the delivery workers (in [`worker`]) that move messages
-//! from the store's queue to receivers.
+//! authentication, idempotency, and the delivery engine (in [`worker`]) that writes messages
+//! and moves them from the store's queue to receivers. The API uses the engine through its
+//! handle ([`worker::Engine`]); the engine knows nothing of the API.
 //!
 //! It is handed a [`hookd_core::store::Store`] and a [`hookd_core::clock::Clock`] and must not
 //! know which database is behind the store, nor read configuration files or the environment
@@ -12,11 +13,9 @@ pub mod auth;
 pub mod cache;
 pub mod clock;
 pub mod config;
-mod dedicated;
 pub mod error;
 pub mod idempotency;
 pub mod maintenance;
-pub mod publish;
 pub mod ratelimit;
 pub mod ui;
 pub mod worker;
@@ -24,7 +23,6 @@ pub mod worker;
 use std::sync::Arc;
 
 use hookd_core::{clock::Clock, store::Store};
-use tokio::sync::Notify;
 
 /// Everything a request handler or worker needs, cheap to clone.
 #[derive(Clone, Debug)]
@@ -39,19 +37,22 @@ pub struct AppState {
     pub lookups: Arc<cache::LookupCache>,
     /// The API's rate limits (per token, per application, failed authentication).
     pub limits: Arc<ratelimit::ApiLimits>,
-    /// Group-commit writer of publishes.
-    pub publisher: publish::Publisher,
-    /// Wakes the delivery workers in this process when new work becomes due now (a message
-    /// published, a resend, a recover), so they do not wait for their next poll.
-    pub wake: Arc<Notify>,
+    /// The delivery engine: every publish goes through it, and it is woken when new work
+    /// becomes due now (a resend, a recover), so its workers do not wait for their next poll.
+    pub engine: worker::Engine,
 }
 
 impl AppState {
-    /// A state over `store` with `clock` and `config`.
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: config::ServerConfig) -> Self {
-        let wake = Arc::new(Notify::new());
+    /// A state over the store, clock and settings `engine` was started with, publishing
+    /// through it. Starts nothing.
+    pub fn new(engine: worker::Engine) -> Self {
+        let worker::EngineContext {
+            store,
+            clock,
+            config,
+        } = engine.context().clone();
         Self {
-            publisher: publish::Publisher::spawn(store.clone(), wake.clone()),
+            engine,
             lookups: Arc::default(),
             limits: Arc::new(ratelimit::ApiLimits::new(
                 config.api_rate_limit_per_token,
@@ -60,8 +61,7 @@ impl AppState {
             )),
             store,
             clock,
-            config: Arc::new(config),
-            wake,
+            config,
         }
     }
 }

@@ -18,7 +18,11 @@ use hookd_core::{
     store::Store,
     token,
 };
-use hookd_server::{clock::SystemClock, AppState};
+use hookd_server::{
+    clock::SystemClock,
+    worker::{Engine, EngineContext},
+    AppState,
+};
 use hookd_store_postgres::PgStore;
 use hookd_store_sqlite::SqliteStore;
 
@@ -299,8 +303,13 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("binding {}", settings.listen))?;
-    let state = AppState::new(store, clock, config);
-    let workers = hookd_server::worker::spawn(state.clone())?;
+    // The delivery engine starts once, before anything can publish; the API gets its handle.
+    let engine = Engine::start(EngineContext {
+        store,
+        clock,
+        config: Arc::new(config),
+    })?;
+    let state = AppState::new(engine.clone());
     let maintenance = hookd_server::maintenance::spawn(state.clone());
     tracing::info!(listen = %settings.listen, "hookd is serving");
     println!(
@@ -311,7 +320,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     hookd_server::api::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("API stopped; finishing in-flight deliveries");
     maintenance.abort();
-    workers.shutdown().await;
+    engine.shutdown().await;
     Ok(())
 }
 

@@ -610,7 +610,7 @@ pub async fn resend(
         .store
         .resend(&app.id, &msg.id, &ep.id, state.clock.now())
         .await?;
-    state.wake.notify_one();
+    state.engine.wake();
     Ok((StatusCode::ACCEPTED, Json(serde_json::json!({}))))
 }
 

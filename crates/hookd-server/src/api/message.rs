@@ -362,8 +362,8 @@ pub async fn create(
     };
     // The publisher wakes the workers for any delivery it did not start itself.
     state
-        .publisher
-        .publish(state.store.as_ref(), msg.clone())
+        .engine
+        .publish(msg.clone())
         .await
         .map_err(|e| match e {
             StoreError::Conflict(_) => {

@@ -27,7 +27,6 @@ use crate::{
             EndpointIn, EndpointOut, EndpointUpdate,
         },
         extract::{ApiJson, ApiJsonOrEmpty, ApiPath, QueryParams},
-        operational::OPERATIONAL_APP_UID,
         schema::{
             BadRequest, EndpointPath, Errors, IdempotencyKey, OrderParam, Pagination,
             PayloadTooLarge, Unavailable,
@@ -36,6 +35,7 @@ use crate::{
     },
     auth::Caller,
     error::ApiResult,
+    worker::operational::OPERATIONAL_APP_UID,
     AppState,
 };
 

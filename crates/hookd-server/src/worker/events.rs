@@ -10,7 +10,7 @@
 //! guarded transition ([`hookd_core::store::Store::disable_failing_endpoint`]), so when several
 //! workers or processes see the same endpoint fail, exactly one disables it and reports it.
 //!
-//! This module must not format events (that is `api::operational`'s job) nor fail the
+//! This module must not format events (that is [`super::operational`]'s job) nor fail the
 //! completer: a report that cannot be published is logged and dropped, the delivery outcome
 //! it describes is already recorded.
 
@@ -24,9 +24,9 @@ use hookd_core::{
     Timestamp,
 };
 
-use crate::{
-    api::operational::{self, AttemptEvent},
-    AppState,
+use super::{
+    operational::{self, AttemptEvent},
+    Publisher,
 };
 
 /// Svix sends `message.attempt.failing` after the fourth failed attempt of a message to an
@@ -146,7 +146,8 @@ pub fn plan(
 
 /// Carries out `events`: disables endpoints and publishes the reports. Applications are read
 /// once per call (for their uids, and to leave the operational application out).
-pub async fn apply(state: &AppState, events: Vec<Event>) {
+pub async fn apply(publisher: &Publisher, events: Vec<Event>) {
+    let state = publisher.context();
     let mut apps: HashMap<AppId, Option<Application>> = HashMap::new();
     for event in events {
         let app_id = match &event {
@@ -174,7 +175,7 @@ pub async fn apply(state: &AppState, events: Vec<Event>) {
                 ..
             } => {
                 if let Err(err) =
-                    operational::publish_attempt_event(state, event_type, &app, &attempt).await
+                    operational::publish_attempt_event(publisher, event_type, &app, &attempt).await
                 {
                     tracing::warn!(error = %err, event_type, "publishing an operational event failed");
                 }
@@ -184,7 +185,7 @@ pub async fn apply(state: &AppState, events: Vec<Event>) {
                 endpoint_uid,
                 failing_before,
                 ..
-            } => disable(state, &app, &endpoint_id, endpoint_uid, failing_before).await,
+            } => disable(publisher, &app, &endpoint_id, endpoint_uid, failing_before).await,
         }
     }
 }
@@ -192,12 +193,13 @@ pub async fn apply(state: &AppState, events: Vec<Event>) {
 /// Disables an endpoint that has failed for too long, if this call is the one that does it,
 /// and reports it.
 async fn disable(
-    state: &AppState,
+    publisher: &Publisher,
     app: &Application,
     endpoint_id: &EndpointId,
     endpoint_uid: Option<String>,
     failing_before: Timestamp,
 ) {
+    let state = publisher.context();
     let now = state.clock.now();
     let since = match state
         .store
@@ -215,7 +217,7 @@ async fn disable(
     };
     tracing::warn!(app = %app.id, endpoint = %endpoint_id, failing_since = %since, "endpoint disabled: every attempt failed since then");
     if let Err(err) = operational::publish_endpoint_disabled(
-        state,
+        publisher,
         app,
         endpoint_id,
         endpoint_uid.as_deref(),

@@ -193,7 +193,7 @@ async fn resend_all(
                     resent += 1;
                 }
                 if resent > 0 {
-                    state.wake.notify_one();
+                    state.engine.wake();
                 }
                 match (page.done, page.iterator) {
                     (false, Some(next)) => {
@@ -209,7 +209,7 @@ async fn resend_all(
         }
     }
     if resent > 0 {
-        state.wake.notify_one();
+        state.engine.wake();
     }
     tracing::info!(endpoint = %ep.id, resent, skipped, "bulk resend");
     Ok(serde_json::json!({ "resent": resent, "skipped": skipped }))

@@ -175,10 +175,7 @@ pub async fn send_example(
         created_at: now,
         extras: Default::default(),
     };
-    let deliveries = state.store.create_message(&msg, Some(&ep.id)).await?;
-    if deliveries > 0 {
-        state.wake.notify_one();
-    }
+    state.engine.publish_to(&msg, &ep.id).await?;
     let status = if svix_sdk_major(&headers).is_some() {
         StatusCode::ACCEPTED
     } else {

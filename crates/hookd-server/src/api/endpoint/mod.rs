@@ -42,7 +42,7 @@ use utoipa::ToSchema;
 
 use super::{
     extract::{path_key, ApiJson, ApiPath, QueryParams},
-    load_app, load_endpoint, operational,
+    load_app, load_endpoint,
     options::{self as wire_options, EndpointOptionsPatch},
     schema::{
         AppPath, BadRequest, ChannelName, EndpointOptionsSchema, EndpointPath, Errors,
@@ -54,6 +54,7 @@ use super::{
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult, ValidationItem},
+    worker::operational,
     AppState,
 };
 
@@ -564,7 +565,13 @@ pub async fn create(
     );
     settle_options(&state, &app, None, &mut ep.options, &ep.url).await?;
     state.store.create_endpoint(&ep).await?;
-    operational::endpoint_changed(&state, operational::ENDPOINT_CREATED, &app, &ep).await;
+    operational::endpoint_changed(
+        state.engine.publisher(),
+        operational::ENDPOINT_CREATED,
+        &app,
+        &ep,
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(ep.into())))
 }
 
@@ -648,7 +655,13 @@ pub async fn upsert(
             ep.metadata = fields.metadata;
             ep.updated_at = now;
             state.store.update_endpoint(&ep).await?;
-            operational::endpoint_changed(&state, operational::ENDPOINT_UPDATED, &app, &ep).await;
+            operational::endpoint_changed(
+                state.engine.publisher(),
+                operational::ENDPOINT_UPDATED,
+                &app,
+                &ep,
+            )
+            .await;
             Ok((StatusCode::OK, Json(ep.into())))
         }
         None => {
@@ -659,7 +672,13 @@ pub async fn upsert(
             let mut ep = new_endpoint(&app, fields, secret, now);
             settle_options(&state, &app, None, &mut ep.options, &ep.url).await?;
             state.store.create_endpoint(&ep).await?;
-            operational::endpoint_changed(&state, operational::ENDPOINT_CREATED, &app, &ep).await;
+            operational::endpoint_changed(
+                state.engine.publisher(),
+                operational::ENDPOINT_CREATED,
+                &app,
+                &ep,
+            )
+            .await;
             Ok((StatusCode::CREATED, Json(ep.into())))
         }
     }
@@ -774,7 +793,13 @@ pub async fn patch(
     }
     ep.updated_at = state.clock.now();
     state.store.update_endpoint(&ep).await?;
-    operational::endpoint_changed(&state, operational::ENDPOINT_UPDATED, &app, &ep).await;
+    operational::endpoint_changed(
+        state.engine.publisher(),
+        operational::ENDPOINT_UPDATED,
+        &app,
+        &ep,
+    )
+    .await;
     Ok(Json(ep.into()))
 }
 
@@ -796,7 +821,13 @@ pub async fn delete(
     let app = load_app(&state, &app_id).await?;
     let ep = load_endpoint(&state, &app, &endpoint_id).await?;
     if state.store.delete_endpoint(&app.id, &ep.id).await? {
-        operational::endpoint_changed(&state, operational::ENDPOINT_DELETED, &app, &ep).await;
+        operational::endpoint_changed(
+            state.engine.publisher(),
+            operational::ENDPOINT_DELETED,
+            &app,
+            &ep,
+        )
+        .await;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found())

@@ -103,7 +103,7 @@ pub async fn recover(
                 .recover(&app.id, &ep.id, input.since, input.until, now)
                 .await?;
             if recovered > 0 {
-                state.wake.notify_one();
+                state.engine.wake();
             }
             tracing::info!(endpoint = %ep.id, recovered, "recovered failed deliveries");
             Ok(serde_json::json!({ "recovered": recovered }))

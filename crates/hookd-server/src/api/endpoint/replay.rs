@@ -218,7 +218,7 @@ fn finish(
     (replayed, skipped): (u64, u64),
 ) -> serde_json::Value {
     if replayed > 0 {
-        state.wake.notify_one();
+        state.engine.wake();
     }
     tracing::info!(endpoint = %ep.id, replayed, skipped, what, "replay");
     serde_json::json!({ "replayed": replayed, "skipped": skipped })

@@ -40,7 +40,12 @@ use hookd_core::{
     model::{Token, TokenScope},
     token::{generate_text, hash_text, ADMIN_TOKEN_PREFIX},
 };
-use hookd_server::{clock::SystemClock, config::ServerConfig, worker, AppState};
+use hookd_server::{
+    clock::SystemClock,
+    config::ServerConfig,
+    worker::{Engine, EngineContext},
+    AppState,
+};
 use hookd_store_sqlite::SqliteStore;
 use serde_json::{json, Value};
 use tokio::{
@@ -158,7 +163,7 @@ pub struct Site {
     /// Another origin that serves the embedding page but is not allowed to frame the portal.
     pub stranger: Receiver,
     pub http: reqwest::Client,
-    _workers: worker::WorkerHandle,
+    _workers: Engine,
     _shutdown: oneshot::Sender<()>,
     _dir: tempfile::TempDir,
 }
@@ -184,9 +189,15 @@ impl Site {
             portal_frame_ancestors: vec![receiver.origin()],
             ..ServerConfig::default()
         };
-        let state = AppState::new(Arc::new(store), Arc::new(SystemClock), config);
+        let engine = Engine::start(EngineContext {
+            store: Arc::new(store),
+            clock: Arc::new(SystemClock),
+            config: Arc::new(config),
+        })
+        .unwrap();
+        let state = AppState::new(engine.clone());
         let admin = insert_admin(&state).await;
-        let workers = worker::spawn(state.clone()).unwrap();
+        let workers = engine;
         let (shutdown, rx) = oneshot::channel::<()>();
         let serve_state = state.clone();
         tokio::spawn(async move {

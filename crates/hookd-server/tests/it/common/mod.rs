@@ -32,7 +32,11 @@ use hookd_core::{
     token::{generate_text, hash_text, ADMIN_TOKEN_PREFIX},
     Timestamp,
 };
-use hookd_server::{config::ServerConfig, AppState};
+use hookd_server::{
+    config::ServerConfig,
+    worker::{Engine, EngineContext},
+    AppState,
+};
 use hookd_store_sqlite::SqliteStore;
 use serde_json::Value;
 use tempfile::TempDir;
@@ -131,7 +135,7 @@ impl Harness {
             .await
             .expect("open store");
         let clock = Arc::new(ManualClock::at_epoch());
-        let state = AppState::new(wrap(Arc::new(store)), clock.clone(), config);
+        let state = idle_state(wrap(Arc::new(store)), clock.clone(), config);
         let harness = Self {
             _dir: dir,
             clock,
@@ -156,13 +160,21 @@ impl Harness {
         let store = SqliteStore::open(&_dir.path().join("hookd.db"))
             .await
             .expect("reopen store");
-        let state = AppState::new(Arc::new(store), clock.clone(), config);
+        let state = idle_state(Arc::new(store), clock.clone(), config);
         Self {
             _dir,
             clock,
             state,
             admin,
         }
+    }
+
+    /// Starts the delivery engine over this harness's store, clock and settings: from now on
+    /// the API publishes through it and its workers send. Returns its handle.
+    pub fn start_engine(&mut self) -> Engine {
+        let engine = Engine::start(self.state.engine.context().clone()).expect("engine starts");
+        self.state.engine = engine.clone();
+        engine
     }
 
     /// The store behind the API.
@@ -869,4 +881,14 @@ impl Store for FlakyStore {
         self.check()?;
         self.inner.attempt_buckets(query).await
     }
+}
+
+/// A server state whose engine writes publishes but runs no workers, as the API tests want
+/// (their deliveries stay pending); [`Harness::start_engine`] starts a real one.
+fn idle_state(store: Arc<dyn Store>, clock: Arc<ManualClock>, config: ServerConfig) -> AppState {
+    AppState::new(Engine::without_workers(EngineContext {
+        store,
+        clock,
+        config: Arc::new(config),
+    }))
 }

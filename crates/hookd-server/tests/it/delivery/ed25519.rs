@@ -65,7 +65,7 @@ fn schemes(seen: &receiver::Seen) -> Vec<&str> {
 async fn deliver(
     h: &crate::common::Harness,
     rx: &mut Receiver,
-    workers: &mut worker::WorkerHandle,
+    workers: &Engine,
     app: &str,
     n: usize,
 ) -> receiver::Seen {
@@ -83,7 +83,7 @@ async fn deliver(
 
 #[tokio::test]
 async fn a_whsk_endpoint_signs_v1a_that_its_whpk_key_verifies_through_rotations() {
-    let (h, _store, mut workers) = api_world(|_| {}).await;
+    let (h, _store, workers) = api_world(|_| {}).await;
     let mut rx = Receiver::start(&[]).await;
     let app = h.app("ed").await;
     let ep = h
@@ -107,7 +107,7 @@ async fn a_whsk_endpoint_signs_v1a_that_its_whpk_key_verifies_through_rotations(
         "GET …/secret is the public key"
     );
 
-    let first = deliver(&h, &mut rx, &mut workers, &app, 1).await;
+    let first = deliver(&h, &mut rx, &workers, &app, 1).await;
     assert_eq!(schemes(&first), ["v1a"]);
     assert!(verifies(&first, &rfc8032_public()));
     assert_eq!(
@@ -127,7 +127,7 @@ async fn a_whsk_endpoint_signs_v1a_that_its_whpk_key_verifies_through_rotations(
         .await
         .expect(200);
     assert_eq!(rotated.json["key"], SECRET);
-    let second = deliver(&h, &mut rx, &mut workers, &app, 2).await;
+    let second = deliver(&h, &mut rx, &workers, &app, 2).await;
     assert_eq!(schemes(&second), ["v1", "v1a"]);
     assert!(verify(&second, SECRET));
     assert!(verifies(&second, &rfc8032_public()));
@@ -148,7 +148,7 @@ async fn a_whsk_endpoint_signs_v1a_that_its_whpk_key_verifies_through_rotations(
         .as_str()
         .unwrap()
         .to_owned();
-    let third = deliver(&h, &mut rx, &mut workers, &app, 3).await;
+    let third = deliver(&h, &mut rx, &workers, &app, 3).await;
     assert_eq!(schemes(&third), ["v1", "v1a", "v1a"]);
     assert!(verifies(&third, &public_key(&new_public)));
     assert!(verifies(&third, &rfc8032_public()));
@@ -156,7 +156,7 @@ async fn a_whsk_endpoint_signs_v1a_that_its_whpk_key_verifies_through_rotations(
 
     // After the grace period only the current key signs.
     h.clock.advance(ChronoDuration::hours(25));
-    let fourth = deliver(&h, &mut rx, &mut workers, &app, 4).await;
+    let fourth = deliver(&h, &mut rx, &workers, &app, 4).await;
     assert_eq!(schemes(&fourth), ["v1a"]);
     assert!(verifies(&fourth, &public_key(&new_public)));
     assert!(!verifies(&fourth, &rfc8032_public()));
@@ -167,7 +167,7 @@ async fn a_whsk_endpoint_signs_v1a_that_its_whpk_key_verifies_through_rotations(
 /// generated ed25519 key: its secret reads as `whpk_`, and its deliveries verify under it.
 #[tokio::test]
 async fn the_default_signature_type_decides_what_a_new_endpoint_gets() {
-    let (h, _store, mut workers) =
+    let (h, _store, workers) =
         api_world(|c| c.default_signature_type = SignatureType::Ed25519).await;
     let mut rx = Receiver::start(&[]).await;
     let app = h.app("ed-default").await;
@@ -182,7 +182,7 @@ async fn the_default_signature_type_decides_what_a_new_endpoint_gets() {
         .unwrap()
         .to_owned();
     assert!(shown.starts_with("whpk_"), "{shown}");
-    let seen = deliver(&h, &mut rx, &mut workers, &app, 1).await;
+    let seen = deliver(&h, &mut rx, &workers, &app, 1).await;
     assert_eq!(schemes(&seen), ["v1a"]);
     assert!(verifies(&seen, &public_key(&shown)));
     // A secret given explicitly still decides: HMAC here.

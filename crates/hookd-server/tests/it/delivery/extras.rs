@@ -17,7 +17,7 @@ const FORM: &str = "name=Ad%C3%A1+Lovelace&plan=pro&note=a%0D%0Ab&empty=&x=1 ";
 
 #[tokio::test]
 async fn a_raw_form_body_arrives_byte_for_byte_signed_with_the_message_headers() {
-    let (h, _store, mut workers) = api_world(|_| {}).await;
+    let (h, _store, workers) = api_world(|_| {}).await;
     let mut rx = Receiver::start(&[]).await;
     let app = h.app("raw").await;
     let ep = h
@@ -96,7 +96,7 @@ async fn a_raw_form_body_arrives_byte_for_byte_signed_with_the_message_headers()
 
 #[tokio::test]
 async fn a_scheduled_message_waits_for_its_deliver_at() {
-    let (h, store, mut workers) = api_world(|_| {}).await;
+    let (h, store, workers) = api_world(|_| {}).await;
     let mut rx = Receiver::with_clock(&[], h.clock.clone()).await;
     let app = h.app("later").await;
     h.endpoint(&app, json!({"url": rx.url("/hook")})).await;
@@ -127,7 +127,7 @@ async fn a_scheduled_message_waits_for_its_deliver_at() {
     assert_eq!(dests.json["data"][0]["nextAttempt"], at_text);
 
     h.advance_ms(ChronoDuration::hours(1).num_milliseconds());
-    h.state.wake.notify_one();
+    h.state.engine.wake();
     let seen = rx.wait_requests(2).await;
     tokio::time::timeout(Duration::from_secs(20), workers.wait_completed(2))
         .await

@@ -18,7 +18,11 @@ use hookd_core::{
     signing::{self, EndpointSecret},
     store::{AttemptFilter, ClaimRequest, Completion, Outcome, Store},
 };
-use hookd_server::{config::ServerConfig, worker, AppState};
+use hookd_server::{
+    config::ServerConfig,
+    worker::{Engine, EngineContext},
+    AppState,
+};
 use hookd_store_sqlite::SqliteStore;
 
 mod extras;
@@ -28,7 +32,7 @@ const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 struct World {
     state: AppState,
     clock: Arc<ManualClock>,
-    workers: Option<worker::WorkerHandle>,
+    workers: Option<Engine>,
     app: Application,
     _dir: tempfile::TempDir,
 }
@@ -49,7 +53,13 @@ async fn world(adjust: impl FnOnce(&mut ServerConfig)) -> World {
         ..ServerConfig::default()
     };
     adjust(&mut config);
-    let state = AppState::new(Arc::new(store), clock.clone(), config);
+    let engine = Engine::start(EngineContext {
+        store: Arc::new(store),
+        clock: clock.clone(),
+        config: Arc::new(config),
+    })
+    .unwrap();
+    let state = AppState::new(engine.clone());
     let now = clock.now();
     let app = Application {
         id: AppId::generate(now, &mut rng()),
@@ -61,7 +71,7 @@ async fn world(adjust: impl FnOnce(&mut ServerConfig)) -> World {
         updated_at: now,
     };
     state.store.create_app(&app).await.unwrap();
-    let workers = Some(worker::spawn(state.clone()).unwrap());
+    let workers = Some(engine);
     World {
         state,
         clock,
@@ -116,14 +126,14 @@ impl World {
             extras: Default::default(),
         };
         self.store().create_message(&msg, None).await.unwrap();
-        self.state.wake.notify_one();
+        self.state.engine.wake();
         msg
     }
 
     /// Moves the clock and tells the workers to look again, as a poll tick would.
     fn advance(&self, by: ChronoDuration) {
         self.clock.advance(by);
-        self.state.wake.notify_one();
+        self.state.engine.wake();
     }
 
     async fn stop_workers(&mut self) {
@@ -134,7 +144,9 @@ impl World {
 
     /// Starts fresh workers (their completion count starts at zero).
     fn start_workers(&mut self) {
-        self.workers = Some(worker::spawn(self.state.clone()).unwrap());
+        let engine = Engine::start(self.state.engine.context().clone()).unwrap();
+        self.state.engine = engine.clone();
+        self.workers = Some(engine);
     }
 
     async fn wait_completed(&mut self, n: u64) {
@@ -309,7 +321,7 @@ async fn exhausting_the_schedule_ends_in_exhausted() {
                 .next_attempt_at
                 .expect("a retry is scheduled");
             w.clock.set(due);
-            w.state.wake.notify_one();
+            w.state.engine.wake();
         }
     }
     let d = w.delivery(&msg.id).await;
@@ -735,15 +747,15 @@ async fn api_world(
 ) -> (
     crate::common::Harness,
     Arc<crate::common::FlakyStore>,
-    worker::WorkerHandle,
+    Engine,
 ) {
     let mut config = ServerConfig {
         allowed_networks: vec!["127.0.0.0/8".parse().unwrap()],
         ..ServerConfig::default()
     };
     adjust(&mut config);
-    let (h, store) = crate::common::Harness::with_flaky_store_and(config).await;
-    let workers = worker::spawn(h.state.clone()).unwrap();
+    let (mut h, store) = crate::common::Harness::with_flaky_store_and(config).await;
+    let workers = h.start_engine();
     (h, store, workers)
 }
 
@@ -752,7 +764,7 @@ async fn api_world(
 /// and nothing left to wake it for, never runs one here).
 #[tokio::test]
 async fn published_deliveries_start_without_a_claim_when_slots_are_free() {
-    let (h, store, mut workers) = api_world(|c| c.poll_interval = Duration::from_secs(3600)).await;
+    let (h, store, workers) = api_world(|c| c.poll_interval = Duration::from_secs(3600)).await;
     let mut rx = Receiver::start(&[]).await;
     let app = h.app("direct").await;
     h.endpoint(&app, serde_json::json!({"url": rx.url("/a")}))
@@ -783,7 +795,7 @@ async fn published_deliveries_start_without_a_claim_when_slots_are_free() {
 /// claim, and the dispatcher is woken for them.
 #[tokio::test]
 async fn published_deliveries_wait_for_a_claim_when_no_slot_is_free() {
-    let (h, store, mut workers) = api_world(|c| {
+    let (h, store, workers) = api_world(|c| {
         c.poll_interval = Duration::from_secs(3600);
         c.worker_concurrency = 1;
         c.request_timeout = Duration::from_secs(60);
@@ -822,7 +834,7 @@ async fn published_deliveries_wait_for_a_claim_when_no_slot_is_free() {
 /// lease nobody will complete, are released and sent.
 #[tokio::test]
 async fn a_publish_whose_commit_answer_was_lost_is_accepted_and_delivered() {
-    let (h, store, mut workers) = api_world(|_| {}).await;
+    let (h, store, workers) = api_world(|_| {}).await;
     let mut rx = Receiver::start(&[]).await;
     let app = h.app("lost-answer").await;
     h.endpoint(&app, serde_json::json!({"url": rx.url("/a")}))

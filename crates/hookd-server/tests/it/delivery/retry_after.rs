@@ -27,7 +27,7 @@ fn parse_ts(v: &serde_json::Value) -> hookd_core::Timestamp {
 /// the time, and the retry comes exactly then.
 #[tokio::test]
 async fn a_429_with_retry_after_moves_the_next_attempt_and_the_attempt_shows_it() {
-    let (h, _store, mut workers) = api_world(|_| {}).await;
+    let (h, _store, workers) = api_world(|_| {}).await;
     let mut rx = Receiver::start(&[Answer::RetryAfter(429, "9")]).await;
     let app = h.app("slow-down").await;
     h.endpoint(&app, json!({"url": rx.url("/a")})).await;
@@ -79,7 +79,7 @@ async fn a_429_with_retry_after_moves_the_next_attempt_and_the_attempt_shows_it(
     };
     assert!(h.store().claim_due(&probe).await.unwrap().is_empty());
     h.clock.advance(ChronoDuration::seconds(9));
-    h.state.wake.notify_one();
+    h.state.engine.wake();
     rx.wait_requests(2).await;
     tokio::time::timeout(Duration::from_secs(20), workers.wait_completed(2))
         .await

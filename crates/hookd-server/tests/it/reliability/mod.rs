@@ -24,7 +24,11 @@ use hookd_core::{
     page::{ListQuery, Order},
     store::{AttemptFilter, MessageFilter, Store},
 };
-use hookd_server::{api::operational::OPERATIONAL_APP_UID, config::ServerConfig, worker, AppState};
+use hookd_server::{
+    config::ServerConfig,
+    worker::{operational::OPERATIONAL_APP_UID, Engine, EngineContext},
+    AppState,
+};
 use hookd_store_postgres::{testing::TestDatabase, PgStore};
 use hookd_store_sqlite::SqliteStore;
 
@@ -67,7 +71,7 @@ pub(crate) use on_both_stores;
 pub struct World {
     pub state: AppState,
     pub clock: Arc<ManualClock>,
-    pub workers: Option<worker::WorkerHandle>,
+    pub workers: Option<Engine>,
     pub app: Application,
     _keep: Box<dyn Any + Send>,
 }
@@ -105,9 +109,15 @@ pub async fn world(backend: Backend, adjust: impl FnOnce(&mut ServerConfig)) -> 
         ..ServerConfig::default()
     };
     adjust(&mut config);
-    let state = AppState::new(store, clock.clone(), config);
+    let engine = Engine::start(EngineContext {
+        store,
+        clock: clock.clone(),
+        config: Arc::new(config),
+    })
+    .unwrap();
+    let state = AppState::new(engine.clone());
     let app = create_app(&state, &clock, Some("tenant")).await;
-    let workers = Some(worker::spawn(state.clone()).unwrap());
+    let workers = Some(engine);
     World {
         state,
         clock,
@@ -204,14 +214,14 @@ impl World {
         };
         adjust(&mut msg);
         self.store().create_message(&msg, None).await.unwrap();
-        self.state.wake.notify_one();
+        self.state.engine.wake();
         msg
     }
 
     /// Moves the clock and tells the workers to look again, as a poll tick would.
     pub fn advance(&self, by: ChronoDuration) {
         self.clock.advance(by);
-        self.state.wake.notify_one();
+        self.state.engine.wake();
     }
 
     /// Waits until the workers have written `n` completions.

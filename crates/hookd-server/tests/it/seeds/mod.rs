@@ -17,7 +17,7 @@ use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use hookd_core::{clock::Clock, store::ClaimRequest};
-use hookd_server::{config::ServerConfig, worker};
+use hookd_server::{config::ServerConfig, worker::Engine};
 use serde_json::{json, Value};
 
 use crate::common::{
@@ -28,7 +28,7 @@ use crate::common::{
 /// One scenario's server: the API harness plus running workers.
 pub struct World {
     pub h: Harness,
-    workers: worker::WorkerHandle,
+    workers: Engine,
 }
 
 impl World {
@@ -45,9 +45,9 @@ impl World {
             ..ServerConfig::default()
         };
         adjust(&mut config);
-        let h = Harness::with_config(config).await;
+        let mut h = Harness::with_config(config).await;
         h.clock.set(ts(at));
-        let workers = worker::spawn(h.state.clone()).expect("workers start");
+        let workers = h.start_engine();
         Self { h, workers }
     }
 
@@ -71,7 +71,7 @@ impl World {
     /// Sets the clock and wakes the workers, as their poll would.
     pub fn set_clock(&self, to: DateTime<Utc>) {
         self.h.clock.set(to);
-        self.h.state.wake.notify_one();
+        self.h.state.engine.wake();
     }
 
     /// The delivery of `msg` to its (one) endpoint, as the API shows it.

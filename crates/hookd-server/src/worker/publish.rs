@@ -5,17 +5,23 @@
 //! load the cost of a commit is shared by everything that arrived during the previous one.
 //!
 //! Every request still gets its 202 only after its own message and deliveries are committed.
-//! This module must not decide anything about a message; it only groups writes.
+//! This module must not decide anything about a message; it only groups writes. It is the
+//! engine's one way in: every message (the API's, `send-example`'s, the operational events)
+//! is written here.
 
 use std::sync::Arc;
 
 use hookd_core::{
+    id::EndpointId,
     model::Message,
     store::{Store, StoreError, StoreResult},
 };
 use tokio::sync::{mpsc, oneshot, Mutex, Notify};
 
-use crate::worker::Inbox;
+use super::{
+    inbox::{Inbox, INBOX_PER_MESSAGE},
+    EngineContext,
+};
 
 /// The most messages written in one transaction. Large enough that a burst of thousands of
 /// concurrent publishes needs only a few commits, small enough that one transaction stays
@@ -37,28 +43,25 @@ pub struct Publisher {
 /// What the writer tasks share.
 #[derive(Debug)]
 struct Writers {
-    store: Arc<dyn Store>,
+    ctx: EngineContext,
     /// Wakes this process's dispatcher for deliveries the publish did not claim itself.
     wake: Arc<Notify>,
-    /// This process's workers, once they run: a batch's deliveries are claimed for them as
+    /// This process's workers, if it runs any: a batch's deliveries are claimed for them as
     /// they are written, as far as they have free slots.
-    inbox: std::sync::RwLock<Option<Inbox>>,
+    inbox: Option<Inbox>,
 }
 
 impl Publisher {
-    /// Starts `store.write_parallelism()` writer tasks over `store`.
-    pub fn spawn(store: Arc<dyn Store>, wake: Arc<Notify>) -> Self {
+    /// Starts `store.write_parallelism()` writer tasks over the context's store, handing
+    /// what they claim to `inbox`.
+    pub(super) fn spawn(ctx: EngineContext, wake: Arc<Notify>, inbox: Option<Inbox>) -> Self {
         let (jobs, rx) = mpsc::channel::<Job>(QUEUE);
         let rx = Arc::new(Mutex::new(rx));
-        let writers = Arc::new(Writers {
-            store,
-            wake,
-            inbox: std::sync::RwLock::default(),
-        });
-        let parallelism = writers.store.write_parallelism().max(1);
+        let writers = Arc::new(Writers { ctx, wake, inbox });
+        let parallelism = writers.ctx.store.write_parallelism().max(1);
         for _ in 0..parallelism {
             // A single-writer store's one writer gets a thread of its own (see `dedicated`).
-            crate::dedicated::spawn(
+            super::dedicated::spawn(
                 "hookd-publisher",
                 parallelism == 1,
                 write_loop(writers.clone(), rx.clone()),
@@ -67,42 +70,53 @@ impl Publisher {
         Self { jobs, writers }
     }
 
-    /// Lets publishes claim deliveries for these workers (replacing earlier ones).
-    pub fn attach(&self, inbox: Inbox) {
-        *self
-            .writers
-            .inbox
-            .write()
-            .unwrap_or_else(|p| p.into_inner()) = Some(inbox);
+    /// What the engine was started with.
+    pub(super) fn context(&self) -> &EngineContext {
+        &self.writers.ctx
+    }
+
+    /// Wakes this process's dispatcher.
+    pub(super) fn wake(&self) {
+        self.writers.wake.notify_one();
     }
 
     /// Writes `msg` and its deliveries (committed when this returns `Ok`) and returns how many
     /// deliveries it got (0 also when its batch's answer was lost and the message was then
     /// found already written, deliveries and all).
-    pub async fn publish(&self, store: &dyn Store, msg: Message) -> StoreResult<u32> {
+    pub async fn publish(&self, msg: Message) -> StoreResult<u32> {
         let (reply, answer) = oneshot::channel();
         let fallback = msg.clone();
         if self.jobs.send((msg, reply)).await.is_err() {
             // The writers are gone (the runtime is shutting down): write it directly.
-            return self.direct(store, &fallback).await;
+            return self.direct(&fallback, None).await;
         }
         match answer.await {
             Ok(result) => result,
-            Err(_) => self.direct(store, &fallback).await,
+            Err(_) => self.direct(&fallback, None).await,
         }
     }
 
-    async fn direct(&self, store: &dyn Store, msg: &Message) -> StoreResult<u32> {
-        let n = store.create_message(msg, None).await?;
+    /// Writes `msg` with a delivery to `endpoint` alone, in a transaction of its own: a
+    /// manual send, rare enough that grouping it buys nothing.
+    pub(super) async fn publish_to(
+        &self,
+        msg: &Message,
+        endpoint: &EndpointId,
+    ) -> StoreResult<u32> {
+        self.direct(msg, Some(endpoint)).await
+    }
+
+    async fn direct(&self, msg: &Message, only: Option<&EndpointId>) -> StoreResult<u32> {
+        let n = self.writers.ctx.store.create_message(msg, only).await?;
         if n > 0 {
-            self.writers.wake.notify_one();
+            self.wake();
         }
         Ok(n)
     }
 }
 
 async fn write_loop(writers: Arc<Writers>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
-    let store = writers.store.as_ref();
+    let store = writers.ctx.store.as_ref();
     loop {
         let mut batch = Vec::new();
         {
@@ -120,14 +134,8 @@ async fn write_loop(writers: Arc<Writers>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) 
             }
         }
         let (msgs, replies): (Vec<Message>, Vec<_>) = batch.into_iter().unzip();
-        let inbox = writers
-            .inbox
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let reservation = inbox
-            .as_ref()
-            .and_then(|inbox| inbox.reserve(msgs.len() * crate::worker::INBOX_PER_MESSAGE));
+        let inbox = writers.inbox.as_ref();
+        let reservation = inbox.and_then(|inbox| inbox.reserve(msgs.len() * INBOX_PER_MESSAGE));
         let claim = reservation.as_ref().map(|r| r.claim());
         match store.create_messages(&msgs, claim.as_ref()).await {
             Ok(created) => {
@@ -137,7 +145,7 @@ async fn write_loop(writers: Arc<Writers>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) 
                     .map(|r| r.as_ref().map_or(0, |n| u64::from(*n)))
                     .sum();
                 let claimed = created.claimed.len() as u64;
-                if let (Some(inbox), Some(reservation)) = (&inbox, reservation) {
+                if let (Some(inbox), Some(reservation)) = (inbox, reservation) {
                     inbox.start(created.claimed, reservation);
                 }
                 if deliveries > claimed {
@@ -148,7 +156,7 @@ async fn write_loop(writers: Arc<Writers>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) 
                 }
             }
             Err(err) => {
-                if let (Some(inbox), Some(reservation)) = (&inbox, reservation) {
+                if let (Some(inbox), Some(reservation)) = (inbox, reservation) {
                     inbox.lost(reservation);
                 }
                 // The batch as a whole failed. Usually nothing was written, and each message is
