@@ -4,18 +4,17 @@
 //! A claim is one statement: it picks due rows with `FOR UPDATE SKIP LOCKED` (so concurrent
 //! claimers pass over each other's rows instead of queueing behind them), moves them to
 //! `claimed` under the new lease and returns them joined with their messages and endpoints. A
-//! completion batch is one short transaction of at most three statements whatever its size,
-//! each guarded by the lease token, so a worker whose lease was taken over cannot overwrite
-//! its successor's result.
+//! completion batch is one short transaction of a handful of statements whatever its size
+//! (as [`hookd_core::plan::completions`] plans it), its state changes guarded by the lease
+//! token, so a worker whose lease was taken over cannot overwrite its successor's result.
 //!
 //! This module must not decide where a delivery goes after an attempt: the worker computes the
 //! [`hookd_core::delivery::Transition`] and this module only applies it under the guard.
 
-use std::collections::HashSet;
-
 use hookd_core::{
     delivery::{DeliveryState, TriggerType},
     id::{AppId, EndpointId, MsgId},
+    plan::{completions, CompletionPlan, StateChange},
     store::{health_changes, ClaimRequest, Claimed, Completion, Outcome, StoreError, StoreResult},
     Timestamp,
 };
@@ -229,81 +228,69 @@ struct Attempts {
     retry_after: Vec<Option<String>>,
 }
 
-/// Splits a batch into its state changes and its attempts.
-///
-/// A batch may repeat a completion. Only its first report of a lease goes to the update: once
-/// that applies, the lease is cleared and a repeat could not hold it anyway, exactly as if
-/// they had been applied one after the other. Likewise each attempt id is recorded once.
-/// State changes are sorted by delivery, so that two batches touching the same deliveries
-/// (a stale holder's and its successor's) lock them in the same order.
-fn split(batch: &[Completion]) -> (Transitions, Attempts) {
-    let mut leases = HashSet::new();
-    let mut attempt_ids = HashSet::new();
-    let mut order: Vec<usize> = (0..batch.len()).collect();
-    order.sort_by(|&a, &b| {
-        (&batch[a].msg_id, &batch[a].endpoint_id).cmp(&(&batch[b].msg_id, &batch[b].endpoint_id))
-    });
-    let mut t = Transitions::default();
-    let mut a = Attempts::default();
-    for i in order {
-        let c = &batch[i];
-        let (state, next, attempted) = match &c.outcome {
-            Outcome::Attempted {
-                attempt,
-                transition,
-            } => {
-                if attempt_ids.insert(attempt.id.as_str()) {
-                    a.id.push(attempt.id.to_string());
-                    a.msg_id.push(attempt.msg_id.to_string());
-                    a.endpoint_id.push(attempt.endpoint_id.to_string());
-                    a.app_id.push(attempt.app_id.to_string());
-                    a.url.push(attempt.url.clone());
-                    a.status.push(i16::from(attempt.status.code()));
-                    a.code.push(attempt.response_status_code);
-                    a.response.push(attempt.response.clone());
-                    a.duration.push(attempt.response_duration_ms);
-                    a.trigger_type.push(attempt.trigger_type.as_str());
-                    a.created_at.push(ms(attempt.created_at));
-                    a.next_attempt_at.push(attempt.next_attempt_at.map(ms));
-                    a.retry_after.push(attempt.retry_after.clone());
-                    let request = attempt.request.as_ref();
-                    // Serializing pairs of strings cannot fail.
-                    a.headers
-                        .push(request.and_then(|r| serde_json::to_string(&r.headers).ok()));
-                    a.body_kind.push(request.map(|r| r.body.kind()));
-                    a.body
-                        .push(request.and_then(|r| r.body.text().map(str::to_owned)));
-                }
-                (
-                    transition.state(),
-                    transition.next_attempt_at().map(ms),
-                    true,
-                )
-            }
-            Outcome::Deferred { until } => (DeliveryState::Pending, Some(ms(*until)), false),
-            Outcome::Canceled => (DeliveryState::Canceled, None, false),
-        };
-        if !leases.insert((&c.msg_id, &c.endpoint_id, c.lease_token.as_str())) {
-            continue;
+impl Transitions {
+    /// The state changes of one round of a [`CompletionPlan`], in its (delivery) order.
+    fn of(batch: &[Completion], round: &[usize]) -> Transitions {
+        let mut t = Transitions::default();
+        for &i in round {
+            let c = &batch[i];
+            let change = StateChange::of(&c.outcome);
+            // A slice holds far fewer than 2^63 elements, so the position always fits.
+            t.ord.push(i64::try_from(i).unwrap_or(i64::MAX));
+            t.msg_id.push(c.msg_id.to_string());
+            t.endpoint_id.push(c.endpoint_id.to_string());
+            t.lease_token.push(c.lease_token.clone());
+            t.state.push(change.state.as_str());
+            t.next_attempt_at.push(change.next_attempt_at.map(ms));
+            t.attempted.push(change.attempted);
+            t.now.push(ms(c.now));
         }
-        // A slice holds far fewer than 2^63 elements, so the position always fits.
-        t.ord.push(i64::try_from(i).unwrap_or(i64::MAX));
-        t.msg_id.push(c.msg_id.to_string());
-        t.endpoint_id.push(c.endpoint_id.to_string());
-        t.lease_token.push(c.lease_token.clone());
-        t.state.push(state.as_str());
-        t.next_attempt_at.push(next);
-        t.attempted.push(attempted);
-        t.now.push(ms(c.now));
+        t
     }
-    (t, a)
 }
 
+impl Attempts {
+    /// The attempts a [`CompletionPlan`] records.
+    fn of(batch: &[Completion], positions: &[usize]) -> Attempts {
+        let mut a = Attempts::default();
+        for &i in positions {
+            let Outcome::Attempted { attempt, .. } = &batch[i].outcome else {
+                continue;
+            };
+            a.id.push(attempt.id.to_string());
+            a.msg_id.push(attempt.msg_id.to_string());
+            a.endpoint_id.push(attempt.endpoint_id.to_string());
+            a.app_id.push(attempt.app_id.to_string());
+            a.url.push(attempt.url.clone());
+            a.status.push(i16::from(attempt.status.code()));
+            a.code.push(attempt.response_status_code);
+            a.response.push(attempt.response.clone());
+            a.duration.push(attempt.response_duration_ms);
+            a.trigger_type.push(attempt.trigger_type.as_str());
+            a.created_at.push(ms(attempt.created_at));
+            a.next_attempt_at.push(attempt.next_attempt_at.map(ms));
+            a.retry_after.push(attempt.retry_after.clone());
+            let request = attempt.request.as_ref();
+            // Serializing pairs of strings cannot fail.
+            a.headers
+                .push(request.and_then(|r| serde_json::to_string(&r.headers).ok()));
+            a.body_kind.push(request.map(|r| r.body.kind()));
+            a.body
+                .push(request.and_then(|r| r.body.text().map(str::to_owned)));
+        }
+        a
+    }
+}
+
+/// Applies a batch as [`hookd_core::plan::completions`] plans it, in one short transaction:
+/// the parents' locks, one guarded update per round (nearly always one), the attempts, the
+/// endpoints' health.
 pub(crate) async fn complete(store: &PgStore, batch: &[Completion]) -> StoreResult<Vec<bool>> {
     if batch.is_empty() {
         return Ok(Vec::new());
     }
-    let (t, a) = split(batch);
+    let plan = completions(batch);
+    let a = Attempts::of(batch, &plan.attempts);
     let mut tx = store.begin().await?;
     if !a.id.is_empty() {
         sqlx::query(LOCK_PARENTS_SQL)
@@ -313,19 +300,24 @@ pub(crate) async fn complete(store: &PgStore, batch: &[Completion]) -> StoreResu
             .await
             .map_err(error::map)?;
     }
-    let held: Vec<i64> = sqlx::query_scalar(COMPLETE_SQL)
-        .bind(&t.ord)
-        .bind(&t.msg_id)
-        .bind(&t.endpoint_id)
-        .bind(&t.lease_token)
-        .bind(&t.state)
-        .bind(&t.next_attempt_at)
-        .bind(&t.attempted)
-        .bind(&t.now)
-        .bind(TriggerType::Scheduled.as_str())
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(error::map)?;
+    let mut held = Vec::with_capacity(batch.len());
+    for round in &plan.rounds {
+        let t = Transitions::of(batch, round);
+        let changed: Vec<i64> = sqlx::query_scalar(COMPLETE_SQL)
+            .bind(&t.ord)
+            .bind(&t.msg_id)
+            .bind(&t.endpoint_id)
+            .bind(&t.lease_token)
+            .bind(&t.state)
+            .bind(&t.next_attempt_at)
+            .bind(&t.attempted)
+            .bind(&t.now)
+            .bind(TriggerType::Scheduled.as_str())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(error::map)?;
+        held.extend(changed.into_iter().filter_map(|ord| usize::try_from(ord).ok()));
+    }
     if !a.id.is_empty() {
         sqlx::query(RECORD_ATTEMPTS_SQL)
             .bind(&a.id)
@@ -348,12 +340,7 @@ pub(crate) async fn complete(store: &PgStore, batch: &[Completion]) -> StoreResu
             .await
             .map_err(error::map)?;
     }
-    let mut flags = vec![false; batch.len()];
-    for ord in held {
-        if let Some(flag) = usize::try_from(ord).ok().and_then(|i| flags.get_mut(i)) {
-            *flag = true;
-        }
-    }
+    let flags = CompletionPlan::held(batch.len(), held);
     let health = Health::of(batch, &flags);
     if !health.id.is_empty() {
         sqlx::query(HEALTH_SQL)
@@ -616,12 +603,22 @@ mod tests {
             completion("msg_b", "t1", Some("atmpt_1")),
             completion("msg_b", "t0", Some("atmpt_2")),
         ];
-        let (t, a) = split(&batch);
+        let plan = completions(&batch);
+        let rounds: Vec<Transitions> = plan
+            .rounds
+            .iter()
+            .map(|round| Transitions::of(&batch, round))
+            .collect();
+        let a = Attempts::of(&batch, &plan.attempts);
+        let column = |f: fn(&Transitions) -> Vec<String>| rounds.iter().flat_map(f).collect();
+        let ord: Vec<String> = column(|t| t.ord.iter().map(i64::to_string).collect());
+        let state: Vec<String> = column(|t| t.state.iter().map(|s| (*s).to_owned()).collect());
+        let attempted: Vec<String> = column(|t| t.attempted.iter().map(bool::to_string).collect());
         // Sorted by delivery; the repeat of position 0 is left out, the stale token is kept
         // (the guard, not this function, decides that it no longer holds).
-        assert_eq!(t.ord, vec![1, 0, 3]);
-        assert_eq!(t.state, vec!["canceled", "succeeded", "succeeded"]);
-        assert_eq!(t.attempted, vec![false, true, true]);
+        assert_eq!(ord, vec!["1", "0", "3"]);
+        assert_eq!(state, vec!["canceled", "succeeded", "succeeded"]);
+        assert_eq!(attempted, vec!["false", "true", "true"]);
         assert_eq!(a.id, vec!["atmpt_1", "atmpt_2"]);
     }
 
