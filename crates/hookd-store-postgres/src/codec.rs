@@ -12,11 +12,11 @@ use hookd_core::{
     store::StoreResult,
     Timestamp,
 };
+use hookd_store_sql::{corrupt, Columns, StoredOldSecret};
 pub(crate) use hookd_store_sql::{
     ms, ms_ceil, old_secrets_from_json, states_with_status, ts, APP_COLUMNS, ATTEMPT_COLUMNS,
     DELIVERY_COLUMNS, ENDPOINT_COLUMNS, EVENT_TYPE_COLUMNS, MESSAGE_COLUMNS, TOKEN_COLUMNS,
 };
-use hookd_store_sql::{corrupt, Columns, StoredOldSecret};
 use serde::de::DeserializeOwned;
 use sqlx::{postgres::PgRow, types::Json, Column, Row, TypeInfo};
 

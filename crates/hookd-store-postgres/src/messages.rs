@@ -281,7 +281,12 @@ pub(crate) async fn create_many(
     .map(codec::endpoint)
     .collect::<StoreResult<Vec<_>>>()?;
 
-    let plan = fan_out(msgs, |m| inserted.contains(m.id.as_str()), &endpoints, claim);
+    let plan = fan_out(
+        msgs,
+        |m| inserted.contains(m.id.as_str()),
+        &endpoints,
+        claim,
+    );
     let lease = claim.map(|c| (c, c.now + c.lease));
     let n = plan.deliveries.len();
     let (mut d_msg, mut d_ep, mut d_app, mut d_at, mut d_due, mut d_take) = (

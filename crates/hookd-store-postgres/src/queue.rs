@@ -316,7 +316,11 @@ pub(crate) async fn complete(store: &PgStore, batch: &[Completion]) -> StoreResu
             .fetch_all(&mut *tx)
             .await
             .map_err(error::map)?;
-        held.extend(changed.into_iter().filter_map(|ord| usize::try_from(ord).ok()));
+        held.extend(
+            changed
+                .into_iter()
+                .filter_map(|ord| usize::try_from(ord).ok()),
+        );
     }
     if !a.id.is_empty() {
         sqlx::query(RECORD_ATTEMPTS_SQL)

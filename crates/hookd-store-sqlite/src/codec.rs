@@ -6,18 +6,17 @@
 
 use hookd_core::{
     model::{
-        Application, Attempt, Delivery, Endpoint, EventType, Message, OldSecret, SentRequest,
-        Token,
+        Application, Attempt, Delivery, Endpoint, EventType, Message, OldSecret, SentRequest, Token,
     },
     portal::PortalScope,
     store::{StoreError, StoreResult},
     Timestamp,
 };
+use hookd_store_sql::{corrupt, Columns};
 pub(crate) use hookd_store_sql::{
     ms, ms_ceil, old_secrets_from_json, states_with_status, ts, APP_COLUMNS, ATTEMPT_COLUMNS,
     DELIVERY_COLUMNS, ENDPOINT_COLUMNS, EVENT_TYPE_COLUMNS, MESSAGE_COLUMNS, TOKEN_COLUMNS,
 };
-use hookd_store_sql::{corrupt, Columns};
 use serde::{de::DeserializeOwned, Serialize};
 use sqlx::{sqlite::SqliteRow, Row};
 

@@ -311,7 +311,12 @@ pub(crate) async fn create_many(
         .map(codec::endpoint)
         .collect::<StoreResult<Vec<_>>>()?;
 
-    let plan = fan_out(msgs, |m| inserted.contains(m.id.as_str()), &endpoints, claim);
+    let plan = fan_out(
+        msgs,
+        |m| inserted.contains(m.id.as_str()),
+        &endpoints,
+        claim,
+    );
     let lease = claim.map(|c| (c, c.now + c.lease));
     for chunk in plan.deliveries.chunks(DELIVERY_ROWS_PER_STATEMENT) {
         let mut qb = QueryBuilder::<Sqlite>::new(

@@ -238,7 +238,14 @@ pub(crate) async fn complete(store: &SqliteStore, batch: &[Completion]) -> Store
     let rounds = plan
         .rounds
         .iter()
-        .map(|round| to_json(&round.iter().map(|&i| complete_row(&batch[i])).collect::<Vec<_>>()))
+        .map(|round| {
+            to_json(
+                &round
+                    .iter()
+                    .map(|&i| complete_row(&batch[i]))
+                    .collect::<Vec<_>>(),
+            )
+        })
         .collect::<StoreResult<Vec<_>>>()?;
     let attempts = plan
         .attempts

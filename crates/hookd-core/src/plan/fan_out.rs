@@ -117,7 +117,7 @@ mod tests {
         clock::{Clock, ManualClock},
         delivery::DeliveryState,
         id::{EndpointId, MsgId},
-        model::{Metadata, MessageExtras},
+        model::{MessageExtras, Metadata},
         options::EndpointOptions,
         Timestamp,
     };
@@ -225,7 +225,10 @@ mod tests {
 
     #[test]
     fn a_claim_takes_the_first_due_deliveries_up_to_its_limit() {
-        let endpoints = [endpoint("ep_1", "app_1", None), endpoint("ep_2", "app_1", None)];
+        let endpoints = [
+            endpoint("ep_1", "app_1", None),
+            endpoint("ep_2", "app_1", None),
+        ];
         let later = now() + Duration::minutes(5);
         let msgs = [
             message("msg_1", "app_1", "a", Some(later)),
