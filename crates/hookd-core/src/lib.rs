@@ -17,6 +17,7 @@ pub mod integral;
 pub mod model;
 pub mod options;
 pub mod page;
+pub mod plan;
 pub mod portal;
 pub mod retry;
 pub mod retry_after;

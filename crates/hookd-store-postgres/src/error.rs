@@ -20,12 +20,6 @@ const TRANSIENT_CLASSES: [&str; 4] = ["08", "53", "57", "58"];
 /// read-only standby during a failover (`25006`).
 const TRANSIENT_CODES: [&str; 4] = ["40001", "40P01", "55P03", "25006"];
 
-/// A row that cannot be turned back into a domain value: the database holds something this
-/// code never writes, so it is corruption or a bug, reported as [`StoreError::Other`].
-#[derive(Debug, thiserror::Error)]
-#[error("corrupt row: {0}")]
-pub(crate) struct CorruptRow(pub(crate) String);
-
 /// Whether a SQLSTATE means the database is unavailable for now.
 fn is_transient(code: &str) -> bool {
     TRANSIENT_CODES.contains(&code)
@@ -62,10 +56,7 @@ pub(crate) fn map(err: sqlx::Error) -> StoreError {
     }
 }
 
-/// Wraps a corrupt-row description as [`StoreError::Other`].
-pub(crate) fn corrupt(what: impl Into<String>) -> StoreError {
-    StoreError::Other(Box::new(CorruptRow(what.into())))
-}
+pub(crate) use hookd_store_sql::corrupt;
 
 /// Names the key behind a unique constraint in the API's terms, with the same names as the
 /// SQLite store. The constraint names are fixed by the migrations; an unknown one is passed

@@ -33,6 +33,7 @@
 
 mod apps;
 mod codec;
+mod complete;
 mod deliveries;
 mod endpoints;
 mod error;

@@ -1,15 +1,17 @@
 //! Messages: writing a message together with its fan-out of deliveries, reading, listing and
 //! expunging them.
 //!
-//! This module must not decide which endpoints receive a message: it asks
-//! [`hookd_core::model::Endpoint::accepts`], so that every store fans out identically.
+//! This module must not decide which endpoints receive a message, nor which new deliveries a
+//! publish claims: it asks [`hookd_core::plan::fan_out`], so that every store fans out
+//! identically, and only writes the plan.
 
 use hookd_core::{
     delivery::{DeliveryState, TriggerType},
     id::{AppId, EndpointId, MsgId},
     model::Message,
     page::{ListQuery, Page},
-    store::{ClaimRequest, Claimed, Created, MessageFilter, StoreResult},
+    plan::fan_out,
+    store::{ClaimRequest, Created, MessageFilter, StoreResult},
 };
 use sqlx::{types::Json, PgConnection, Postgres, QueryBuilder};
 
@@ -134,22 +136,22 @@ pub(crate) async fn create(
         .into_iter()
         .collect(),
         None => {
-            let rows = sqlx::query(&format!(
+            let endpoints = sqlx::query(&format!(
                 "SELECT {ENDPOINT_COLUMNS} FROM endpoints e \
                  WHERE e.app_id = $1 AND NOT e.disabled FOR KEY SHARE"
             ))
             .bind(msg.app_id.as_str())
             .fetch_all(&mut *tx)
             .await
-            .map_err(error::map)?;
-            let mut targets = Vec::new();
-            for row in &rows {
-                let ep = codec::endpoint(row)?;
-                if ep.accepts(&msg.event_type, msg.channels.as_deref()) {
-                    targets.push(ep.id.to_string());
-                }
-            }
-            targets
+            .map_err(error::map)?
+            .iter()
+            .map(codec::endpoint)
+            .collect::<StoreResult<Vec<_>>>()?;
+            fan_out(std::slice::from_ref(msg), |_| true, &endpoints, None)
+                .deliveries
+                .into_iter()
+                .map(|d| d.endpoint.id.to_string())
+                .collect()
         }
     };
     if !targets.is_empty() {
@@ -245,7 +247,7 @@ pub(crate) async fn create_many(
     msgs: &[Message],
     claim: Option<&ClaimRequest<'_>>,
 ) -> StoreResult<Created> {
-    use std::collections::{HashMap, HashSet};
+    use std::collections::HashSet;
 
     let mut tx = store.begin().await?;
     let mut inserted: HashSet<String> = HashSet::with_capacity(msgs.len());
@@ -267,62 +269,41 @@ pub(crate) async fn create_many(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let mut endpoints: HashMap<String, Vec<hookd_core::model::Endpoint>> = HashMap::new();
-    let rows = sqlx::query(&format!(
+    let endpoints = sqlx::query(&format!(
         "SELECT {ENDPOINT_COLUMNS} FROM endpoints e \
          WHERE e.app_id = ANY($1) AND NOT e.disabled FOR KEY SHARE"
     ))
     .bind(&apps)
     .fetch_all(&mut *tx)
     .await
-    .map_err(error::map)?;
-    for row in &rows {
-        let ep = codec::endpoint(row)?;
-        endpoints
-            .entry(ep.app_id.as_str().to_owned())
-            .or_default()
-            .push(ep);
-    }
+    .map_err(error::map)?
+    .iter()
+    .map(codec::endpoint)
+    .collect::<StoreResult<Vec<_>>>()?;
 
-    let mut results = Vec::with_capacity(msgs.len());
-    let (mut d_msg, mut d_ep, mut d_app, mut d_at, mut d_due, mut d_take) = (
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
+    let plan = fan_out(
+        msgs,
+        |m| inserted.contains(m.id.as_str()),
+        &endpoints,
+        claim,
     );
-    // Up to `claim.limit` deliveries due at the claim's time (not a `deliverAt` still ahead)
-    // are written claimed (see `Store::create_messages`).
-    let limit = claim.map_or(0, |c| usize::try_from(c.limit).unwrap_or(usize::MAX));
     let lease = claim.map(|c| (c, c.now + c.lease));
-    let mut claimed = Vec::new();
-    for msg in msgs {
-        if !inserted.contains(msg.id.as_str()) {
-            results.push(Err(hookd_core::store::StoreError::Conflict(
-                "eventId".into(),
-            )));
-            continue;
-        }
-        let mut n = 0u32;
-        for ep in endpoints.get(msg.app_id.as_str()).into_iter().flatten() {
-            if ep.accepts(&msg.event_type, msg.channels.as_deref()) {
-                let lease =
-                    lease.filter(|(c, _)| claimed.len() < limit && msg.first_due_at() <= c.now);
-                if let Some((c, expires)) = lease {
-                    claimed.push(Claimed::at_creation(msg, ep, c, expires));
-                }
-                d_msg.push(msg.id.as_str().to_owned());
-                d_ep.push(ep.id.as_str().to_owned());
-                d_app.push(msg.app_id.as_str().to_owned());
-                d_at.push(ms(msg.created_at));
-                d_due.push(ms(msg.first_due_at()));
-                d_take.push(lease.is_some());
-                n = n.saturating_add(1);
-            }
-        }
-        results.push(Ok(n));
+    let n = plan.deliveries.len();
+    let (mut d_msg, mut d_ep, mut d_app, mut d_at, mut d_due, mut d_take) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for d in &plan.deliveries {
+        d_msg.push(d.message.id.as_str());
+        d_ep.push(d.endpoint.id.as_str());
+        d_app.push(d.message.app_id.as_str());
+        d_at.push(ms(d.message.created_at));
+        d_due.push(ms(d.message.first_due_at()));
+        d_take.push(d.claimed);
     }
     if !d_msg.is_empty() {
         // The rows marked `k` are written claimed under the lease.
@@ -353,10 +334,10 @@ pub(crate) async fn create_many(
         .await
         .map_err(error::map)?;
         // Other processes need waking only for deliveries nobody holds yet.
-        if claimed.len() < d_msg.len() {
+        if plan.claimed_count() < d_msg.len() {
             notify::work_available(&mut tx, store).await?;
         }
     }
     tx.commit().await.map_err(error::map)?;
-    Ok(Created { results, claimed })
+    Ok(plan.created(claim))
 }

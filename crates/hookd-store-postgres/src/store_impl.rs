@@ -21,8 +21,8 @@ use hookd_core::{
 };
 
 use crate::{
-    apps, deliveries, endpoints, event_types, idempotency, limits, messages, notify, queue,
-    retention, tasks, tokens, PgStore,
+    apps, complete, deliveries, endpoints, event_types, idempotency, limits, messages, notify,
+    queue, retention, tasks, tokens, PgStore,
 };
 
 impl PgStore {
@@ -258,7 +258,7 @@ impl Store for PgStore {
             .collect()
     }
     async fn complete(&self, batch: &[Completion]) -> StoreResult<Vec<bool>> {
-        queue::complete(self, batch).await
+        complete::complete(self, batch).await
     }
     async fn resend(
         &self,

@@ -13,12 +13,6 @@ use sqlx::error::ErrorKind;
 /// Extended codes carry the primary code in their low byte.
 const TRANSIENT_PRIMARY_CODES: [i64; 5] = [5, 6, 10, 13, 14];
 
-/// A row that cannot be turned back into a domain value: the database holds something this
-/// code never writes, so it is corruption or a bug, reported as [`StoreError::Other`].
-#[derive(Debug, thiserror::Error)]
-#[error("corrupt row: {0}")]
-pub(crate) struct CorruptRow(pub(crate) String);
-
 /// Maps an sqlx error to the store's error kinds.
 pub(crate) fn map(err: sqlx::Error) -> StoreError {
     match &err {
@@ -49,10 +43,7 @@ pub(crate) fn map(err: sqlx::Error) -> StoreError {
     }
 }
 
-/// Wraps a corrupt-row description as [`StoreError::Other`].
-pub(crate) fn corrupt(what: impl Into<String>) -> StoreError {
-    StoreError::Other(Box::new(CorruptRow(what.into())))
-}
+pub(crate) use hookd_store_sql::corrupt;
 
 /// Names the key behind SQLite's "UNIQUE constraint failed: table.col, table.col" message in
 /// the API's terms. The message format is stable across SQLite versions; an unknown message

@@ -1,15 +1,17 @@
 //! Messages: writing a message together with its fan-out of deliveries, reading, listing and
 //! expunging them.
 //!
-//! This module must not decide which endpoints receive a message: it asks
-//! [`hookd_core::model::Endpoint::accepts`], so that every store fans out identically.
+//! This module must not decide which endpoints receive a message, nor which new deliveries a
+//! publish claims: it asks [`hookd_core::plan::fan_out`], so that every store fans out
+//! identically, and only writes the plan.
 
 use hookd_core::{
     delivery::{DeliveryState, TriggerType},
     id::{AppId, EndpointId, MsgId},
-    model::{Endpoint, Message},
+    model::Message,
     page::{ListQuery, Page},
-    store::{ClaimRequest, Claimed, Created, MessageFilter, StoreResult},
+    plan::fan_out,
+    store::{ClaimRequest, Created, MessageFilter, StoreResult},
 };
 use sqlx::{QueryBuilder, Sqlite};
 
@@ -150,21 +152,21 @@ pub(crate) async fn create(
         .map(EndpointId::from_trusted)
         .collect(),
         None => {
-            let rows = sqlx::query(&format!(
+            let endpoints = sqlx::query(&format!(
                 "SELECT {ENDPOINT_COLUMNS} FROM endpoints e WHERE e.app_id = ? AND e.disabled = 0"
             ))
             .bind(msg.app_id.as_str())
             .fetch_all(&mut *tx)
             .await
-            .map_err(error::map)?;
-            let mut targets = Vec::new();
-            for row in &rows {
-                let ep = codec::endpoint(row)?;
-                if ep.accepts(&msg.event_type, msg.channels.as_deref()) {
-                    targets.push(ep.id);
-                }
-            }
-            targets
+            .map_err(error::map)?
+            .iter()
+            .map(codec::endpoint)
+            .collect::<StoreResult<Vec<_>>>()?;
+            fan_out(std::slice::from_ref(msg), |_| true, &endpoints, None)
+                .deliveries
+                .into_iter()
+                .map(|d| d.endpoint.id.clone())
+                .collect()
         }
     };
     for endpoint in &targets {
@@ -269,7 +271,7 @@ pub(crate) async fn create_many(
     msgs: &[Message],
     claim: Option<&ClaimRequest<'_>>,
 ) -> StoreResult<Created> {
-    use std::collections::{HashMap, HashSet};
+    use std::collections::HashSet;
 
     let mut tx = store.begin_write().await?;
     let mut inserted: HashSet<String> = HashSet::with_capacity(msgs.len());
@@ -292,7 +294,6 @@ pub(crate) async fn create_many(
     }
 
     let apps: HashSet<&str> = msgs.iter().map(|m| m.app_id.as_str()).collect();
-    let mut endpoints: HashMap<String, Vec<hookd_core::model::Endpoint>> = HashMap::new();
     let mut qb = QueryBuilder::<Sqlite>::new(format!(
         "SELECT {ENDPOINT_COLUMNS} FROM endpoints e WHERE e.disabled = 0 AND e.app_id IN ("
     ));
@@ -301,51 +302,33 @@ pub(crate) async fn create_many(
         list.push_bind(*app);
     }
     qb.push(")");
-    for row in qb.build().fetch_all(&mut *tx).await.map_err(error::map)? {
-        let ep = codec::endpoint(&row)?;
-        endpoints
-            .entry(ep.app_id.as_str().to_owned())
-            .or_default()
-            .push(ep);
-    }
+    let endpoints = qb
+        .build()
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(error::map)?
+        .iter()
+        .map(codec::endpoint)
+        .collect::<StoreResult<Vec<_>>>()?;
 
-    let mut results = Vec::with_capacity(msgs.len());
-    // Each new delivery, and whether it is written claimed.
-    let mut deliveries: Vec<(&Message, &Endpoint, bool)> = Vec::new();
-    // Only deliveries due at the claim's time may be taken (not a `deliverAt` still ahead),
-    // and at most `claim.limit` of them.
-    let mut claimable = claim.map_or(0, |c| usize::try_from(c.limit).unwrap_or(usize::MAX));
-    for msg in msgs {
-        if !inserted.contains(msg.id.as_str()) {
-            results.push(Err(hookd_core::store::StoreError::Conflict(
-                "eventId".into(),
-            )));
-            continue;
-        }
-        let mut n = 0u32;
-        for ep in endpoints.get(msg.app_id.as_str()).into_iter().flatten() {
-            if ep.accepts(&msg.event_type, msg.channels.as_deref()) {
-                let take = claimable > 0 && claim.is_some_and(|c| msg.first_due_at() <= c.now);
-                if take {
-                    claimable -= 1;
-                }
-                deliveries.push((msg, ep, take));
-                n = n.saturating_add(1);
-            }
-        }
-        results.push(Ok(n));
-    }
+    let plan = fan_out(
+        msgs,
+        |m| inserted.contains(m.id.as_str()),
+        &endpoints,
+        claim,
+    );
     let lease = claim.map(|c| (c, c.now + c.lease));
-    for chunk in deliveries.chunks(DELIVERY_ROWS_PER_STATEMENT) {
+    for chunk in plan.deliveries.chunks(DELIVERY_ROWS_PER_STATEMENT) {
         let mut qb = QueryBuilder::<Sqlite>::new(
             "INSERT INTO deliveries (msg_id, endpoint_id, app_id, state, attempts, \
              next_attempt_at, trigger_type, created_at, updated_at, lease_token, lease_owner, \
              lease_expires_at) ",
         );
-        qb.push_values(chunk.iter(), |mut row, (msg, endpoint, take)| {
+        qb.push_values(chunk.iter(), |mut row, d| {
+            let (msg, endpoint) = (d.message, d.endpoint);
             let created = ms(msg.created_at);
             let due = ms(msg.first_due_at());
-            let lease = lease.filter(|_| *take);
+            let lease = lease.filter(|_| d.claimed);
             let state = if lease.is_some() {
                 DeliveryState::Claimed
             } else {
@@ -367,13 +350,5 @@ pub(crate) async fn create_many(
         qb.build().execute(&mut *tx).await.map_err(error::map)?;
     }
     tx.commit().await.map_err(error::map)?;
-    let claimed = match lease {
-        Some((c, expires)) => deliveries
-            .iter()
-            .filter(|(_, _, take)| *take)
-            .map(|(msg, endpoint, _)| Claimed::at_creation(msg, endpoint, c, expires))
-            .collect(),
-        None => Vec::new(),
-    };
-    Ok(Created { results, claimed })
+    Ok(plan.created(claim))
 }

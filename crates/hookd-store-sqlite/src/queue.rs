@@ -6,11 +6,13 @@
 //! This module must not decide where a delivery goes after an attempt: the worker computes the
 //! [`hookd_core::delivery::Transition`] and this module only applies it under the guard.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use hookd_core::{
     delivery::{DeliveryState, TriggerType},
     id::{AppId, EndpointId, MsgId},
+    model::Attempt,
+    plan::{completions, CompletionPlan, StateChange},
     store::{health_changes, ClaimRequest, Claimed, Completion, Outcome, StoreError, StoreResult},
     Timestamp,
 };
@@ -51,10 +53,6 @@ const NEXT_DUE_SQL: &str = "\
       WHERE state IN ('pending', 'retry_scheduled') \
       UNION ALL \
       SELECT MIN(lease_expires_at) AS due FROM deliveries WHERE state = 'claimed')";
-
-/// The guard every completion carries: the delivery is still claimed under this lease.
-const LEASE_GUARD: &str =
-    "WHERE msg_id = ? AND endpoint_id = ? AND state = 'claimed' AND lease_token = ?";
 
 pub(crate) async fn claim_due(
     store: &SqliteStore,
@@ -139,109 +137,11 @@ const HEALTH_SQL: &str = "\
     WHERE e.id = h.id AND e.failing_since IS NOT \
         (CASE WHEN h.reset THEN h.since ELSE COALESCE(e.failing_since, h.since) END)";
 
-/// Applies one completion inside the batch's transaction; true if it still held its lease.
-/// Used for a delivery's second and later completions within one batch (see [`complete`]).
-async fn complete_one(tx: &mut SqliteConnection, c: &Completion) -> StoreResult<bool> {
-    let now = ms(c.now);
-    let changed = match &c.outcome {
-        Outcome::Attempted {
-            attempt,
-            transition,
-        } => {
-            let (headers, kind, body) = request_columns(attempt.request.as_ref())?;
-            let changed = sqlx::query(&format!(
-                "UPDATE deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?, \
-                 trigger_type = ?, lease_token = NULL, lease_owner = NULL, \
-                 lease_expires_at = NULL, updated_at = ? {LEASE_GUARD}"
-            ))
-            .bind(transition.state().as_str())
-            .bind(transition.next_attempt_at().map(ms))
-            .bind(TriggerType::Scheduled.as_str())
-            .bind(now)
-            .bind(c.msg_id.as_str())
-            .bind(c.endpoint_id.as_str())
-            .bind(&c.lease_token)
-            .execute(&mut *tx)
-            .await
-            .map_err(error::map)?
-            .rows_affected();
-            // The attempt is a fact about what the receiver saw, so it is recorded even when
-            // the lease was lost. It is skipped only if the delivery itself is gone (its
-            // endpoint or message was deleted meanwhile): there is nothing left to attach it
-            // to, and inserting it would break the batch on a foreign key. A worker that
-            // reports the same completion twice (it retried after an error it could not
-            // attribute) must not fail the whole batch either, so a known attempt id is
-            // ignored: the first report already recorded it. A request body to store is
-            // stored as removed if the payload went meanwhile, as in [`ATTEMPTS_SQL`].
-            sqlx::query(
-                "INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, status, \
-                 response_status_code, response, response_duration_ms, trigger_type, created_at, \
-                 request_headers, request_body_kind, request_body, next_attempt_at, \
-                 retry_after) \
-                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
-                   CASE WHEN g.gone THEN 'removed' ELSE ?13 END, \
-                   CASE WHEN g.gone THEN NULL ELSE ?14 END, ?15, ?16 \
-                 FROM (SELECT ?14 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM messages \
-                   WHERE id = ?2 AND payload IS NOT NULL) AS gone) AS g \
-                 WHERE EXISTS (SELECT 1 FROM deliveries WHERE msg_id = ?2 AND endpoint_id = ?3) \
-                 ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(attempt.id.as_str())
-            .bind(attempt.msg_id.as_str())
-            .bind(attempt.endpoint_id.as_str())
-            .bind(attempt.app_id.as_str())
-            .bind(&attempt.url)
-            .bind(i64::from(attempt.status.code()))
-            .bind(i64::from(attempt.response_status_code))
-            .bind(attempt.response.as_deref())
-            .bind(attempt.response_duration_ms)
-            .bind(attempt.trigger_type.as_str())
-            .bind(ms(attempt.created_at))
-            .bind(headers)
-            .bind(kind)
-            .bind(body)
-            .bind(attempt.next_attempt_at.map(ms))
-            .bind(attempt.retry_after.as_deref())
-            .execute(&mut *tx)
-            .await
-            .map_err(error::map)?;
-            changed
-        }
-        Outcome::Deferred { until } => sqlx::query(&format!(
-            "UPDATE deliveries SET state = ?, next_attempt_at = ?, lease_token = NULL, \
-             lease_owner = NULL, lease_expires_at = NULL, updated_at = ? {LEASE_GUARD}"
-        ))
-        .bind(DeliveryState::Pending.as_str())
-        .bind(ms(*until))
-        .bind(now)
-        .bind(c.msg_id.as_str())
-        .bind(c.endpoint_id.as_str())
-        .bind(&c.lease_token)
-        .execute(&mut *tx)
-        .await
-        .map_err(error::map)?
-        .rows_affected(),
-        Outcome::Canceled => sqlx::query(&format!(
-            "UPDATE deliveries SET state = ?, next_attempt_at = NULL, lease_token = NULL, \
-             lease_owner = NULL, lease_expires_at = NULL, updated_at = ? {LEASE_GUARD}"
-        ))
-        .bind(DeliveryState::Canceled.as_str())
-        .bind(now)
-        .bind(c.msg_id.as_str())
-        .bind(c.endpoint_id.as_str())
-        .bind(&c.lease_token)
-        .execute(&mut *tx)
-        .await
-        .map_err(error::map)?
-        .rows_affected(),
-    };
-    Ok(changed > 0)
-}
-
 /// Applies a batch's state changes in one statement, from a JSON array of
 /// `[msg id, endpoint id, lease token, state, next attempt (ms or null), attempted (0/1),
 /// now (ms)]`, each under the lease guard, and returns the deliveries it changed (whose
-/// completions held their lease). A delivery may appear only once (see [`complete`]).
+/// completions held their lease). A delivery may appear only once: the statement is run once
+/// per round of a [`CompletionPlan`].
 const COMPLETE_SQL: &str = "\
     UPDATE deliveries AS d SET state = c.state, next_attempt_at = c.next, \
         attempts = d.attempts + c.attempted, \
@@ -259,11 +159,15 @@ const COMPLETE_SQL: &str = "\
 /// `[id, msg id, endpoint id, app id, url, status, response status code, response, duration
 /// ms, trigger type, created at ms, request headers (JSON text), request body kind, request
 /// body, next attempt ms, retry-after]` (request headers, body kind and body as
-/// [`request_columns`] gives them). As in [`complete_one`]: an attempt
-/// is recorded even when its lease was lost, skipped when its delivery is gone, and a known id
-/// is ignored. A request body to store (one that was not the payload itself) is stored as
-/// removed when the message's payload is gone by now: an expunge or expiry that ran while the
-/// request was in flight could not remove it, and must not miss it.
+/// [`request_columns`] gives them). The attempt is a fact about what the receiver saw, so it is
+/// recorded even when the lease was lost. It is skipped only if the delivery itself is gone
+/// (its endpoint or message was deleted meanwhile): there is nothing left to attach it to, and
+/// inserting it would break the batch on a foreign key. A worker that reports the same
+/// completion twice (it retried after an error it could not attribute) must not fail the whole
+/// batch either, so a known attempt id is ignored: the first report already recorded it. A
+/// request body to store (one that was not the payload itself) is stored as removed when the
+/// message's payload is gone by now: an expunge or expiry that ran while the request was in
+/// flight could not remove it, and must not miss it.
 const ATTEMPTS_SQL: &str = "\
     INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, status, \
         response_status_code, response, response_duration_ms, trigger_type, created_at, \
@@ -283,75 +187,91 @@ const ATTEMPTS_SQL: &str = "\
 /// One row of [`COMPLETE_SQL`]'s JSON.
 type CompleteRow<'a> = (&'a str, &'a str, &'a str, &'a str, Option<i64>, u8, i64);
 
-/// Writes a batch of completions in one transaction. The common case, each delivery once in
-/// the batch, costs three statements whatever the batch size (state changes, attempts,
-/// health), because every statement on SQLite's one write connection is a hand-off to its
-/// thread and back, which is most of a completion's cost (ARCHITECTURE, "Where the time
-/// goes"). A delivery that appears again in the same batch (a retried report, or two claims
-/// of it) is applied after the rest, one completion at a time, in batch order, so each is
-/// judged by its own lease as if alone.
+/// One completion as a row of [`COMPLETE_SQL`]'s JSON.
+fn complete_row(c: &Completion) -> CompleteRow<'_> {
+    let change = StateChange::of(&c.outcome);
+    (
+        c.msg_id.as_str(),
+        c.endpoint_id.as_str(),
+        &c.lease_token,
+        change.state.as_str(),
+        change.next_attempt_at.map(ms),
+        u8::from(change.attempted),
+        ms(c.now),
+    )
+}
+
+/// One attempt as a row of [`ATTEMPTS_SQL`]'s JSON.
+fn attempt_row(attempt: &Attempt) -> StoreResult<serde_json::Value> {
+    let (headers, kind, body) = request_columns(attempt.request.as_ref())?;
+    Ok(serde_json::json!([
+        attempt.id.as_str(),
+        attempt.msg_id.as_str(),
+        attempt.endpoint_id.as_str(),
+        attempt.app_id.as_str(),
+        attempt.url,
+        i64::from(attempt.status.code()),
+        i64::from(attempt.response_status_code),
+        attempt.response,
+        attempt.response_duration_ms,
+        attempt.trigger_type.as_str(),
+        ms(attempt.created_at),
+        headers,
+        kind,
+        body,
+        attempt.next_attempt_at.map(ms),
+        attempt.retry_after,
+    ]))
+}
+
+/// Writes a batch of completions in one transaction, as [`hookd_core::plan::completions`]
+/// plans it. The common case, each delivery once in the batch, costs three statements
+/// whatever the batch size (state changes, attempts, health), because every statement on
+/// SQLite's one write connection is a hand-off to its thread and back, which is most of a
+/// completion's cost (ARCHITECTURE, "Where the time goes"). A delivery completed under two
+/// leases in one batch adds a statement for the second round.
 pub(crate) async fn complete(store: &SqliteStore, batch: &[Completion]) -> StoreResult<Vec<bool>> {
     if batch.is_empty() {
         return Ok(Vec::new());
     }
-    let mut first_seen = std::collections::HashSet::with_capacity(batch.len());
-    let mut rows: Vec<CompleteRow<'_>> = Vec::with_capacity(batch.len());
-    let mut attempts = Vec::new();
-    let mut in_statement = Vec::with_capacity(batch.len());
-    for c in batch {
-        let first = first_seen.insert((c.msg_id.as_str(), c.endpoint_id.as_str()));
-        in_statement.push(first);
-        if !first {
-            continue;
-        }
-        let (state, next, attempted) = match &c.outcome {
-            Outcome::Attempted {
-                attempt,
-                transition,
-            } => {
-                let (headers, kind, body) = request_columns(attempt.request.as_ref())?;
-                attempts.push(serde_json::json!([
-                    attempt.id.as_str(),
-                    attempt.msg_id.as_str(),
-                    attempt.endpoint_id.as_str(),
-                    attempt.app_id.as_str(),
-                    attempt.url,
-                    i64::from(attempt.status.code()),
-                    i64::from(attempt.response_status_code),
-                    attempt.response,
-                    attempt.response_duration_ms,
-                    attempt.trigger_type.as_str(),
-                    ms(attempt.created_at),
-                    headers,
-                    kind,
-                    body,
-                    attempt.next_attempt_at.map(ms),
-                    attempt.retry_after,
-                ]));
-                (transition.state(), transition.next_attempt_at().map(ms), 1)
-            }
-            Outcome::Deferred { until } => (DeliveryState::Pending, Some(ms(*until)), 0),
-            Outcome::Canceled => (DeliveryState::Canceled, None, 0),
-        };
-        rows.push((
-            c.msg_id.as_str(),
-            c.endpoint_id.as_str(),
-            &c.lease_token,
-            state.as_str(),
-            next,
-            attempted,
-            ms(c.now),
-        ));
-    }
+    let plan = completions(batch);
+    let rounds = plan
+        .rounds
+        .iter()
+        .map(|round| {
+            to_json(
+                &round
+                    .iter()
+                    .map(|&i| complete_row(&batch[i]))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let attempts = plan
+        .attempts
+        .iter()
+        .filter_map(|&i| match &batch[i].outcome {
+            Outcome::Attempted { attempt, .. } => Some(attempt_row(attempt)),
+            _ => None,
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
     let mut tx = store.begin_write().await?;
-    let changed: std::collections::HashSet<(String, String)> = sqlx::query_as(COMPLETE_SQL)
-        .bind(to_json(&rows)?)
-        .bind(TriggerType::Scheduled.as_str())
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(error::map)?
-        .into_iter()
-        .collect();
+    let mut changed = Vec::with_capacity(batch.len());
+    for (round, json) in plan.rounds.iter().zip(rounds) {
+        let rows: HashSet<(String, String)> = sqlx::query_as(COMPLETE_SQL)
+            .bind(json)
+            .bind(TriggerType::Scheduled.as_str())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(error::map)?
+            .into_iter()
+            .collect();
+        // A round names each delivery once, so a changed delivery is its completion's.
+        changed.extend(round.iter().copied().filter(|&i| {
+            let c = &batch[i];
+            rows.contains(&(c.msg_id.to_string(), c.endpoint_id.to_string()))
+        }));
+    }
     if !attempts.is_empty() {
         sqlx::query(ATTEMPTS_SQL)
             .bind(to_json(&attempts)?)
@@ -359,14 +279,7 @@ pub(crate) async fn complete(store: &SqliteStore, batch: &[Completion]) -> Store
             .await
             .map_err(error::map)?;
     }
-    let mut held = Vec::with_capacity(batch.len());
-    for (c, first) in batch.iter().zip(&in_statement) {
-        held.push(if *first {
-            changed.contains(&(c.msg_id.to_string(), c.endpoint_id.to_string()))
-        } else {
-            complete_one(&mut tx, c).await?
-        });
-    }
+    let held = CompletionPlan::held(batch.len(), changed);
     let changes: Vec<(String, u8, Option<i64>)> = health_changes(batch, &held)
         .into_iter()
         .map(|h| {
@@ -510,6 +423,10 @@ mod tests {
             assert_eq!(format!("'{}'", state.as_str()), text);
             assert!(PICK_DUE_SQL.contains(text) && NEXT_DUE_SQL.contains(text));
         }
-        assert!(LEASE_GUARD.contains(DeliveryState::Claimed.as_str()));
+        let guard = format!("d.state = '{}'", DeliveryState::Claimed.as_str());
+        assert!(
+            COMPLETE_SQL.contains(&guard),
+            "the completion guard's literal state"
+        );
     }
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use chrono::Duration;
 use hookd_core::{
     delivery::{DeliveryState, MessageStatus, Transition},
+    model::EndpointStats,
     store::{DeliveryFilter, MessageFilter, Outcome, Store},
 };
 
@@ -200,4 +201,113 @@ pub async fn message_deliveries_list(store: Arc<dyn Store>) {
         |(e, _)| e.id.to_string(),
     )
     .await;
+}
+
+/// Statistics count an endpoint's deliveries created in `[since, until)` by Svix status, with
+/// canceled deliveries counted on their own.
+pub async fn endpoint_stats_count_by_status(store: Arc<dyn Store>) {
+    let mut fx = Fixture::new();
+    let app = fx.create_app(&*store).await;
+    let ep = fx.create_endpoint(&*store, &app.id).await;
+    let noise = fx.create_endpoint(&*store, &app.id).await;
+    let mut msgs = Vec::new();
+    for _ in 0..7 {
+        fx.advance(Duration::minutes(1));
+        msgs.push(fx.publish(&*store, &app.id, "a").await);
+    }
+    let later = fx.now() + Duration::hours(1);
+    for c in fx.claim(&*store, CLAIM_ALL).await {
+        if c.endpoint.id == noise.id {
+            fx.attempt_and_complete(&*store, &c, 200, Transition::Succeeded)
+                .await;
+            continue;
+        }
+        let i = msgs.iter().position(|m| m.id == c.message.id).unwrap();
+        let outcome = match i {
+            0 | 1 => {
+                fx.attempt_and_complete(&*store, &c, 200, Transition::Succeeded)
+                    .await;
+                continue;
+            }
+            2 => {
+                fx.attempt_and_complete(&*store, &c, 500, Transition::Exhausted)
+                    .await;
+                continue;
+            }
+            3 => Outcome::Canceled,
+            4 => continue, // Left claimed.
+            5 => Outcome::Deferred { until: later },
+            _ => {
+                let retry = Transition::RetryAt(later);
+                fx.attempt_and_complete(&*store, &c, 500, retry).await;
+                continue;
+            }
+        };
+        assert_eq!(
+            store.complete(&[fx.completion(&c, outcome)]).await.unwrap(),
+            vec![true]
+        );
+    }
+    fx.advance(Duration::minutes(1));
+    let fresh = fx.publish(&*store, &app.id, "a").await;
+
+    let all = store
+        .endpoint_stats(&app.id, &ep.id, None, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        all,
+        EndpointStats {
+            success: 2,
+            fail: 1,
+            pending: 3,
+            sending: 1,
+            canceled: 1,
+        }
+    );
+    let window = store
+        .endpoint_stats(
+            &app.id,
+            &ep.id,
+            Some(msgs[2].created_at),
+            Some(msgs[5].created_at),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        window,
+        EndpointStats {
+            fail: 1,
+            canceled: 1,
+            sending: 1,
+            ..Default::default()
+        }
+    );
+    let since = store
+        .endpoint_stats(&app.id, &ep.id, Some(fresh.created_at), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        since,
+        EndpointStats {
+            pending: 1,
+            ..Default::default()
+        }
+    );
+    let ghost = fx.endpoint_id();
+    assert_eq!(
+        store
+            .endpoint_stats(&app.id, &ghost, None, None)
+            .await
+            .unwrap(),
+        EndpointStats::default()
+    );
+    let other = fx.create_app(&*store).await;
+    assert_eq!(
+        store
+            .endpoint_stats(&other.id, &ep.id, None, None)
+            .await
+            .unwrap(),
+        EndpointStats::default()
+    );
 }

@@ -6,6 +6,7 @@
 
 pub mod apps;
 pub mod attempts;
+pub mod completion;
 pub mod deliveries;
 pub mod endpoints;
 pub mod event_types;
@@ -15,6 +16,7 @@ pub mod health;
 pub mod idempotency;
 pub mod limits;
 pub mod messages;
+pub mod publish_claims;
 pub mod queue;
 pub mod retention;
 pub mod tasks;
