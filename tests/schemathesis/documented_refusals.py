@@ -1,5 +1,6 @@
 """Schemathesis's positive-data check, with the refusals that no JSON Schema can state (and
-its resource-availability check, aware of idempotent replays: see the end of this file).
+its resource-availability and use-after-free checks, aware of idempotent replays and of
+archived event types: see the end of this file).
 
 `positive_data_acceptance` holds a server to accepting every request its document allows.
 hookd's document states every limit that JSON Schema can express (lengths, patterns, ranges,
@@ -17,7 +18,11 @@ import json
 import re
 
 import schemathesis
-from schemathesis.specs.openapi.checks import ensure_resource_availability, positive_data_acceptance
+from schemathesis.specs.openapi.checks import (
+    ensure_resource_availability,
+    positive_data_acceptance,
+    use_after_free,
+)
 
 ENDPOINT_WRITES = r"(POST|PUT|PATCH) /api/v1/(app/\{app_id\}|operational-webhook)/endpoint(/\{endpoint_id\})?"
 
@@ -115,3 +120,19 @@ def ensure_resource_availability_unless_replayed(ctx, response, case):
         if parent_response is not None and "true" in parent_response.headers.get("idempotent-replayed", []):
             return None
     return ensure_resource_availability(ctx, response, case)
+
+
+@schemathesis.check
+def use_after_free_unless_archived(ctx, response, case):
+    """`use_after_free`, except for an event type that DELETE archived.
+
+    `DELETE /api/v1/event-type/{name}` archives the type unless `expunge=true`, as in Svix (the
+    document says so): the type still reads, with `"archived": true`. That is not a deleted
+    resource still served."""
+    if case.operation.label.startswith("GET /api/v1/event-type/"):
+        try:
+            if response.status_code == 200 and response.json().get("archived") is True:
+                return None
+        except (ValueError, AttributeError):
+            pass
+    return use_after_free(ctx, response, case)
