@@ -67,15 +67,6 @@ where
     }
 }
 
-/// A required whole number.
-pub fn required<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: TryFrom<u64> + TryFrom<i64>,
-{
-    Integral::deserialize(d).map(|Integral(v)| v)
-}
-
 /// An optional whole number (`null` is `None`); pair it with `#[serde(default)]`.
 pub fn optional<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where

@@ -10,7 +10,6 @@
 //! types.
 
 use axum::{extract::State, http::StatusCode, Json};
-use hookd_core::page::{ListQuery, Order, MAX_LIMIT};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -86,22 +85,13 @@ pub struct EnvironmentIn {
     responses((status = 200, body = EnvironmentOut), BadRequest, Errors, Unavailable)
 )]
 pub async fn export(State(state): State<AppState>) -> ApiResult<Json<EnvironmentOut>> {
-    let mut event_types = Vec::new();
-    let mut query = ListQuery::first(MAX_LIMIT, Order::Ascending);
-    loop {
-        let page = state.store.list_event_types(true, &query).await?;
-        event_types.extend(page.data.into_iter().map(EventTypeOut::from));
-        match (page.done, page.iterator) {
-            (false, Some(next)) => {
-                query = ListQuery::from_params(
-                    Some(u64::from(MAX_LIMIT)),
-                    Some(&next),
-                    Order::Ascending,
-                )
-            }
-            _ => break,
-        }
-    }
+    let state = &state;
+    let event_types: Vec<EventTypeOut> =
+        super::every(|q| async move { state.store.list_event_types(true, &q).await })
+            .await?
+            .into_iter()
+            .map(EventTypeOut::from)
+            .collect();
     Ok(Json(EnvironmentOut {
         version: EXPORT_VERSION,
         created_at: ts(state.clock.now()),

@@ -14,11 +14,7 @@
 //! module must not touch anything but event types.
 
 use axum::{extract::State, Json};
-use hookd_core::{
-    model::EventType,
-    page::{ListQuery, Order, MAX_LIMIT},
-    validate,
-};
+use hookd_core::{model::EventType, validate};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
@@ -181,22 +177,7 @@ fn event_types_of(doc: &Value) -> ApiResult<Vec<EventTypeFromOpenApi>> {
 
 /// Every event type in the catalogue, archived ones included.
 async fn all_event_types(state: &AppState) -> ApiResult<Vec<EventType>> {
-    let mut all = Vec::new();
-    let mut query = ListQuery::first(MAX_LIMIT, Order::Ascending);
-    loop {
-        let page = state.store.list_event_types(true, &query).await?;
-        all.extend(page.data);
-        match (page.done, page.iterator) {
-            (false, Some(next)) => {
-                query = ListQuery::from_params(
-                    Some(u64::from(MAX_LIMIT)),
-                    Some(&next),
-                    Order::Ascending,
-                )
-            }
-            _ => return Ok(all),
-        }
-    }
+    super::every(|q| async move { state.store.list_event_types(true, &q).await }).await
 }
 
 /// `POST /api/v1/event-type/import/openapi`.

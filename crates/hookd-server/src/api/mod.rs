@@ -69,7 +69,10 @@ use axum::{
     response::{IntoResponse, Response},
     Router,
 };
-use hookd_core::model::{Application, Endpoint, Message};
+use hookd_core::{
+    model::{Application, Endpoint, Message},
+    page::{ListQuery, Order, Page, MAX_LIMIT},
+};
 use tower::Layer as _;
 use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 use utoipa::OpenApi as _;
@@ -285,6 +288,31 @@ async fn limit_body(State(state): State<AppState>, req: Request, next: Next) -> 
                 .await
         }
         Err(_) => ApiError::PayloadTooLarge.into_response(),
+    }
+}
+
+/// Every item of a paged store listing, page after page (for the routes that work on all of
+/// them: export, import, statistics).
+pub(crate) async fn every<T, F, Fut>(mut fetch: F) -> ApiResult<Vec<T>>
+where
+    F: FnMut(ListQuery) -> Fut,
+    Fut: Future<Output = hookd_core::store::StoreResult<Page<T>>>,
+{
+    let mut all = Vec::new();
+    let mut query = ListQuery::first(MAX_LIMIT, Order::Ascending);
+    loop {
+        let page = fetch(query).await?;
+        all.extend(page.data);
+        match (page.done, page.iterator) {
+            (false, Some(next)) => {
+                query = ListQuery::from_params(
+                    Some(u64::from(MAX_LIMIT)),
+                    Some(&next),
+                    Order::Ascending,
+                )
+            }
+            _ => return Ok(all),
+        }
     }
 }
 

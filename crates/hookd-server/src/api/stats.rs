@@ -17,7 +17,6 @@ use axum::{extract::State, http::StatusCode, Json};
 use chrono::{DateTime, Duration, Utc};
 use hookd_core::{
     model::{Application, Endpoint},
-    page::{ListQuery, Order, Page, MAX_LIMIT},
     store::{AppFilter, DeliveryFilter, MessageFilter},
     validate,
 };
@@ -87,38 +86,14 @@ pub struct AppUsageStatsOut {
     unresolved_app_ids: Vec<String>,
 }
 
-/// Every item of a paged store listing, page after page.
-async fn every<T, F, Fut>(mut fetch: F) -> ApiResult<Vec<T>>
-where
-    F: FnMut(ListQuery) -> Fut,
-    Fut: std::future::Future<Output = hookd_core::store::StoreResult<Page<T>>>,
-{
-    let mut all = Vec::new();
-    let mut query = ListQuery::first(MAX_LIMIT, Order::Ascending);
-    loop {
-        let page = fetch(query).await?;
-        all.extend(page.data);
-        match (page.done, page.iterator) {
-            (false, Some(next)) => {
-                query = ListQuery::from_params(
-                    Some(u64::from(MAX_LIMIT)),
-                    Some(&next),
-                    Order::Ascending,
-                )
-            }
-            _ => return Ok(all),
-        }
-    }
-}
-
 /// Every application.
 async fn all_apps(state: &AppState) -> ApiResult<Vec<Application>> {
-    every(|q| async move { state.store.list_apps(&AppFilter::default(), &q).await }).await
+    super::every(|q| async move { state.store.list_apps(&AppFilter::default(), &q).await }).await
 }
 
 /// Every endpoint of `app`.
 async fn endpoints_of(state: &AppState, app: &Application) -> ApiResult<Vec<Endpoint>> {
-    every(|q| async move { state.store.list_endpoints(&app.id, &q).await }).await
+    super::every(|q| async move { state.store.list_endpoints(&app.id, &q).await }).await
 }
 
 /// Svix's `messageDestinations`: per application, how many deliveries (a message to one
@@ -137,7 +112,7 @@ async fn count_destinations(
         let mut destinations = 0usize;
         for ep in endpoints_of(&state, &app).await? {
             let (state, app, filter, ep) = (&state, &app, &filter, &ep);
-            destinations += every(|q| async move {
+            destinations += super::every(|q| async move {
                 state
                     .store
                     .list_endpoint_deliveries(&app.id, &ep.id, filter, &q)

@@ -13,19 +13,17 @@ pub use ordered::Json;
 
 mod ordered;
 
-/// A relation between the fields of one component schema, merged into that schema.
+/// A relation between the fields of one component schema, merged into that schema. Each entry
+/// says above it which handler check it mirrors.
 struct SchemaRule {
     schema: &'static str,
-    /// What the handler enforces, for the reader of this file.
-    #[allow(dead_code)]
-    mirrors: &'static str,
     rule: fn() -> Value,
 }
 
 const SCHEMA_RULES: &[SchemaRule] = &[
+    // Mirrors message_extras::retention: both retention fields is a 422 naming both.
     SchemaRule {
         schema: "MessageIn",
-        mirrors: "message_extras::retention: both retention fields is a 422 naming both",
         rule: || {
             json!({"not": {
                 "required": ["payloadRetentionPeriod", "payloadRetentionHours"],
@@ -36,9 +34,9 @@ const SCHEMA_RULES: &[SchemaRule] = &[
             }})
         },
     },
+    // Mirrors message_extras::transformations: with a rawPayload, payload must be {}.
     SchemaRule {
         schema: "MessageIn",
-        mirrors: "message_extras::transformations: with a rawPayload, payload must be {}",
         rule: || {
             json!({
                 "if": {
@@ -53,9 +51,9 @@ const SCHEMA_RULES: &[SchemaRule] = &[
             })
         },
     },
+    // Mirrors bulk_resend::BulkResendIn::selection: msgIds, or a window from since.
     SchemaRule {
         schema: "BulkResendIn",
-        mirrors: "bulk_resend::BulkResendIn::selection: msgIds, or a window from since",
         rule: || {
             json!({"oneOf": [
                 {
@@ -74,9 +72,9 @@ const SCHEMA_RULES: &[SchemaRule] = &[
             ]})
         },
     },
+    // Mirrors event_type_import::import_openapi: the document as spec or as specRaw.
     SchemaRule {
         schema: "EventTypeImportOpenApiIn",
-        mirrors: "event_type_import::import_openapi: the document as spec or as specRaw",
         rule: || {
             // Each webhook's name becomes an event type's name.
             let webhooks = json!({
@@ -110,9 +108,9 @@ const SCHEMA_RULES: &[SchemaRule] = &[
             ]})
         },
     },
+    // Mirrors environment::import: settings and connectors are refused unless empty.
     SchemaRule {
         schema: "EnvironmentIn",
-        mirrors: "environment::import: settings and connectors are refused unless empty",
         rule: || {
             json!({"properties": {
                 "settings": {"maxProperties": 0},
@@ -120,9 +118,9 @@ const SCHEMA_RULES: &[SchemaRule] = &[
             }})
         },
     },
+    // Mirrors auth::AppPortalAccessIn: a capability list must include ViewBase.
     SchemaRule {
         schema: "AppPortalAccessIn",
-        mirrors: "auth::AppPortalAccessIn: a capability list must include ViewBase",
         rule: || json!({"properties": {"capabilities": {"contains": {"const": "ViewBase"}}}}),
     },
 ];
