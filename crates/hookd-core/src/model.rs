@@ -101,7 +101,7 @@ pub struct Endpoint {
     pub options: EndpointOptions,
     /// Since when every attempt to it has failed: the time of the first failed attempt after
     /// its last success, `None` while it is healthy. The store maintains it when it completes
-    /// attempts (see [`crate::store::Store::complete`]) and resets it whenever the endpoint is
+    /// attempts (see [`crate::store::Queue::complete`]) and resets it whenever the endpoint is
     /// enabled or disabled; creating or updating an endpoint never sets it.
     pub failing_since: Option<Timestamp>,
     /// When it was created.

@@ -16,7 +16,7 @@
 //! A sealer holds one *primary* key, which seals, and any number of older keys, which only
 //! open. To rotate: give every process `new,old` (they now read both and write with the new
 //! one), run `hookd secrets reseal` (it rewrites every row under the primary key, see
-//! `Store::reseal_endpoint_secrets`), then drop `old`. Text that is not sealed (`whsec_…`,
+//! `Directory::reseal_endpoint_secrets`), then drop `old`. Text that is not sealed (`whsec_…`,
 //! written before encryption was turned on) is read as it is, so turning encryption on needs
 //! no migration either; the reseal seals it.
 //!

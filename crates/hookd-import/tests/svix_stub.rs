@@ -8,6 +8,8 @@
 //! This file must not sleep: the stub answers at once, and retries wait zero seconds (the
 //! stub's `Retry-After: 0`) or the test client's tiny backoff.
 
+use hookd_core::store::Directory;
+
 use std::{
     collections::BTreeMap,
     sync::{Arc, Mutex},

@@ -3,7 +3,7 @@
 //!
 //! A key is scoped by the caller's token id, the method and the request target (path and query),
 //! so two callers, or one caller on two routes, can never collide. The request body's SHA-256 is
-//! its fingerprint. Through [`Store::idempotency_begin`](hookd_core::store::Store):
+//! its fingerprint. Through [`Idempotency::idempotency_begin`](hookd_core::store::Store):
 //! - a free (or expired) key is reserved, the request runs, and its response is stored if its
 //!   status is below 500; a 5xx releases the key instead, so that a retry runs again;
 //! - a completed key with the same fingerprint replays the stored status and body, and the

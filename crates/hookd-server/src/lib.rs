@@ -43,14 +43,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// A state over the store, clock and settings `engine` was started with, publishing
-    /// through it. Starts nothing.
-    pub fn new(engine: worker::Engine) -> Self {
-        let worker::EngineContext {
-            store,
-            clock,
-            config,
-        } = engine.context().clone();
+    /// A state over `store` (the one `engine` was started over) and the clock and settings
+    /// `engine` was started with, publishing through it. Starts nothing.
+    pub fn new(store: Arc<dyn Store>, engine: worker::Engine) -> Self {
+        let worker::EngineContext { clock, config, .. } = engine.context().clone();
         Self {
             engine,
             lookups: Arc::default(),

@@ -12,7 +12,7 @@
 //! batches let them share the work.
 //!
 //! This module must not touch the delivery queue, and it decides only *when* content is
-//! removed: the store decides how (see `Store::expire_payloads`, `Store::prune_attempts`).
+//! removed: the store decides how (see `Messages::expire_payloads`, `History::prune_attempts`).
 
 use std::time::Duration;
 

@@ -164,7 +164,7 @@ mod tests {
     /// as unrecorded; one without a record stays without.
     #[tokio::test]
     async fn requests_recorded_before_0005_are_carried_over() {
-        use hookd_core::store::Store;
+        use hookd_core::store::History;
         use sqlx::{ConnectOptions, Executor};
 
         let db = crate::testing::TestDatabase::create().await;

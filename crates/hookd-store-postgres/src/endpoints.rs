@@ -168,7 +168,7 @@ pub(crate) async fn delete(store: &PgStore, app: &AppId, id: &EndpointId) -> Sto
     Ok(done.rows_affected() > 0)
 }
 
-/// Reseals one batch of endpoints' secrets (see `Store::reseal_endpoint_secrets`). Each row is
+/// Reseals one batch of endpoints' secrets (see `Directory::reseal_endpoint_secrets`). Each row is
 /// read, resealed in memory and written back only if its secret columns are unchanged, so a
 /// rotation that lands in between wins and is resealed by the next run instead.
 pub(crate) async fn reseal(

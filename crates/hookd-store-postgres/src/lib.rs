@@ -12,7 +12,7 @@
 //!
 //! Work published by one process reaches the others' workers within milliseconds: the methods
 //! that make deliveries due (`create_message`, `resend`, `recover`) send a `NOTIFY` inside
-//! their transaction, and [`hookd_core::store::Store::subscribe_work`] listens for it (see
+//! their transaction, and [`hookd_core::store::Capabilities::subscribe_work`] listens for it (see
 //! `notify`).
 //!
 //! # Schema
@@ -121,7 +121,7 @@ pub enum PgError {
 }
 
 /// hookd's store on one PostgreSQL database. Cloning is cheap and shares the pool; work
-/// listeners started by [`hookd_core::store::Store::subscribe_work`] stop when the store is
+/// listeners started by [`hookd_core::store::Capabilities::subscribe_work`] stop when the store is
 /// closed or its last clone is dropped.
 #[derive(Clone)]
 pub struct PgStore {

@@ -207,7 +207,7 @@ pub(crate) async fn next_due_at(store: &PgStore) -> StoreResult<Option<Timestamp
     due.map(codec::ts).transpose()
 }
 
-/// Releases what a lost claim may hold (see `Store::release_claims`): its deliveries are due
+/// Releases what a lost claim may hold (see `Queue::release_claims`): its deliveries are due
 /// again now, with no attempt counted.
 pub(crate) async fn release_claims(
     store: &PgStore,

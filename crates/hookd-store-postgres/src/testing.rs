@@ -180,3 +180,77 @@ async fn sweep_leftovers(base: &PgConnectOptions) {
     }
     let _ = conn.close().await;
 }
+
+/// A TCP proxy in front of the PostgreSQL server that a test can cut (every connection
+/// dropped, new ones refused at once) and restore: the database going away, as a store sees
+/// it, with nothing mocked. Connect through [`CutProxy::url_for`].
+#[derive(Debug)]
+pub struct CutProxy {
+    addr: std::net::SocketAddr,
+    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    pipes: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl CutProxy {
+    /// Starts a proxy to the server that [`base_options`] names.
+    pub async fn start() -> CutProxy {
+        use std::sync::atomic::Ordering;
+        let base = base_options();
+        let upstream = format!("{}:{}", base.get_host(), base.get_port());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the proxy");
+        let addr = listener.local_addr().expect("the proxy's address");
+        let proxy = CutProxy {
+            addr,
+            down: Default::default(),
+            pipes: Default::default(),
+        };
+        let (down, pipes) = (proxy.down.clone(), proxy.pipes.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if down.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let upstream = upstream.clone();
+                let pipe = tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                pipes.lock().expect("proxy lock").push(pipe);
+            }
+        });
+        proxy
+    }
+
+    /// The address clients connect to.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
+    /// `db`'s URL through this proxy.
+    pub fn url_for(&self, db: &TestDatabase) -> String {
+        self.options_for(db).to_url_lossy().to_string()
+    }
+
+    /// Options that connect to `db` through this proxy.
+    pub fn options_for(&self, db: &TestDatabase) -> PgConnectOptions {
+        db.options()
+            .host(&self.addr.ip().to_string())
+            .port(self.addr.port())
+    }
+
+    /// Drops every connection and refuses new ones until [`CutProxy::restore`].
+    pub fn cut(&self) {
+        self.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        for pipe in self.pipes.lock().expect("proxy lock").drain(..) {
+            pipe.abort();
+        }
+    }
+
+    /// Forwards new connections again.
+    pub fn restore(&self) {
+        self.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}

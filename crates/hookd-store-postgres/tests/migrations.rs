@@ -1,7 +1,7 @@
 //! Migrations that move stored data, checked from a database as the previous migration left
 //! it. This file must not test the `Store` contract; the conformance suite does.
 
-use hookd_core::{portal::PortalScope, store::Store};
+use hookd_core::{portal::PortalScope, store::Directory};
 use hookd_store_postgres::{testing::TestDatabase, PgStore};
 use sqlx::{ConnectOptions, Connection};
 

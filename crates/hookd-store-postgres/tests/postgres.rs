@@ -6,6 +6,12 @@
 //! and must not sleep: it waits for events through channels, with timeouts only as a bound on
 //! failure.
 
+use hookd_core::store::Capabilities;
+use hookd_core::store::Directory;
+use hookd_core::store::Idempotency;
+use hookd_core::store::Messages;
+use hookd_core::store::Queue;
+
 use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use futures::future::join_all;

@@ -265,7 +265,7 @@ const DELIVERY_ROWS_PER_STATEMENT: usize = 1000;
 /// of every application involved, and multi-row inserts of the deliveries. With one writer,
 /// statements and commits are the cost of a publish; sharing them is what makes concurrent
 /// publishes cheap. With a `claim`, the first `claim.limit` deliveries are inserted already
-/// claimed under its lease (see [`hookd_core::store::Store::create_messages`]).
+/// claimed under its lease (see [`hookd_core::store::Queue::create_messages`]).
 pub(crate) async fn create_many(
     store: &SqliteStore,
     msgs: &[Message],

@@ -12,9 +12,9 @@ use hookd_core::{
     },
     page::{ListQuery, Page},
     store::{
-        AppFilter, AttemptFilter, BucketQuery, ClaimRequest, Claimed, Completion, Created,
-        DeliveryFilter, IdempotencyBegin, MessageFilter, ResealBatch, Store, StoreResult,
-        WorkCallback,
+        AppFilter, AttemptFilter, BucketQuery, Capabilities, ClaimRequest, Claimed, Completion,
+        Created, DeliveryFilter, Directory, History, Idempotency, IdempotencyBegin, MessageFilter,
+        Messages, Queue, ResealBatch, StoreResult, Tasks, WorkCallback,
     },
     task::{Task, TaskFilter, TaskStatus},
     Timestamp,
@@ -38,7 +38,7 @@ impl SqliteStore {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl Capabilities for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1")
             .execute(&self.read)
@@ -47,18 +47,31 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    /// One SQLite file serves one process, whose API wakes its own workers in memory; there
+    /// is no other process to hear from.
+    async fn subscribe_work(&self, _on_work: WorkCallback) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Directory for SqliteStore {
     async fn insert_token(&self, token: &Token) -> StoreResult<()> {
         tokens::insert(self, token).await
     }
+
     async fn insert_admin_token_if_none(&self, token: &Token) -> StoreResult<bool> {
         tokens::insert_admin_if_none(self, token).await
     }
+
     async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<Token>> {
         tokens::by_hash(self, hash).await
     }
+
     async fn delete_token(&self, id: &TokenId) -> StoreResult<bool> {
         tokens::delete(self, id).await
     }
+
     async fn expire_app_tokens(
         &self,
         app: &AppId,
@@ -71,9 +84,11 @@ impl Store for SqliteStore {
     async fn create_app(&self, app: &Application) -> StoreResult<()> {
         apps::create(self, app).await
     }
+
     async fn get_app(&self, id_or_uid: &str) -> StoreResult<Option<Application>> {
         apps::get(self, id_or_uid).await
     }
+
     async fn list_apps(
         &self,
         filter: &AppFilter,
@@ -81,9 +96,11 @@ impl Store for SqliteStore {
     ) -> StoreResult<Page<Application>> {
         apps::list(self, filter, query).await
     }
+
     async fn update_app(&self, app: &Application) -> StoreResult<()> {
         apps::update(self, app).await
     }
+
     async fn delete_app(&self, id: &AppId) -> StoreResult<bool> {
         apps::delete(self, id).await
     }
@@ -91,9 +108,11 @@ impl Store for SqliteStore {
     async fn create_event_type(&self, et: &EventType) -> StoreResult<()> {
         event_types::create(self, et).await
     }
+
     async fn get_event_type(&self, name: &str) -> StoreResult<Option<EventType>> {
         event_types::get(self, name).await
     }
+
     async fn list_event_types(
         &self,
         include_archived: bool,
@@ -101,9 +120,11 @@ impl Store for SqliteStore {
     ) -> StoreResult<Page<EventType>> {
         event_types::list(self, include_archived, query).await
     }
+
     async fn update_event_type(&self, et: &EventType) -> StoreResult<()> {
         event_types::update(self, et).await
     }
+
     async fn delete_event_type(&self, name: &str) -> StoreResult<bool> {
         event_types::delete(self, name).await
     }
@@ -111,20 +132,24 @@ impl Store for SqliteStore {
     async fn create_endpoint(&self, ep: &Endpoint) -> StoreResult<()> {
         endpoints::create(self, &self.sealed(ep)).await
     }
+
     async fn get_endpoint(&self, app: &AppId, id_or_uid: &str) -> StoreResult<Option<Endpoint>> {
         endpoints::get(self, app, id_or_uid)
             .await?
             .map(|ep| self.opened(ep))
             .transpose()
     }
+
     async fn list_endpoints(&self, app: &AppId, query: &ListQuery) -> StoreResult<Page<Endpoint>> {
         endpoints::list(self, app, query)
             .await?
             .try_map(|ep| self.opened(ep))
     }
+
     async fn update_endpoint(&self, ep: &Endpoint) -> StoreResult<()> {
         endpoints::update(self, &self.sealed(ep)).await
     }
+
     async fn reseal_endpoint_secrets(
         &self,
         after: Option<&EndpointId>,
@@ -132,9 +157,11 @@ impl Store for SqliteStore {
     ) -> StoreResult<ResealBatch> {
         endpoints::reseal(self, after, limit).await
     }
+
     async fn delete_endpoint(&self, app: &AppId, id: &EndpointId) -> StoreResult<bool> {
         endpoints::delete(self, app, id).await
     }
+
     async fn disable_failing_endpoint(
         &self,
         app: &AppId,
@@ -144,7 +171,34 @@ impl Store for SqliteStore {
     ) -> StoreResult<Option<Timestamp>> {
         endpoints::disable_failing(self, app, id, failing_before, now).await
     }
+}
 
+#[async_trait]
+impl Messages for SqliteStore {
+    async fn get_message(&self, app: &AppId, id_or_event_id: &str) -> StoreResult<Option<Message>> {
+        messages::get(self, app, id_or_event_id).await
+    }
+
+    async fn list_messages(
+        &self,
+        app: &AppId,
+        filter: &MessageFilter,
+        query: &ListQuery,
+    ) -> StoreResult<Page<Message>> {
+        messages::list(self, app, filter, query).await
+    }
+
+    async fn expunge_message_content(&self, app: &AppId, msg: &MsgId) -> StoreResult<bool> {
+        messages::expunge_content(self, app, msg).await
+    }
+
+    async fn expire_payloads(&self, now: Timestamp, limit: u32) -> StoreResult<u64> {
+        retention::expire_payloads(self, now, limit).await
+    }
+}
+
+#[async_trait]
+impl Queue for SqliteStore {
     async fn create_message(
         &self,
         msg: &Message,
@@ -152,6 +206,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<u32> {
         messages::create(self, msg, only_endpoint).await
     }
+
     async fn create_messages(
         &self,
         msgs: &[Message],
@@ -162,24 +217,62 @@ impl Store for SqliteStore {
             .map_endpoints(|ep| self.opened(ep))
     }
 
-    async fn get_message(&self, app: &AppId, id_or_event_id: &str) -> StoreResult<Option<Message>> {
-        messages::get(self, app, id_or_event_id).await
-    }
-    async fn list_messages(
-        &self,
-        app: &AppId,
-        filter: &MessageFilter,
-        query: &ListQuery,
-    ) -> StoreResult<Page<Message>> {
-        messages::list(self, app, filter, query).await
-    }
-    async fn expunge_message_content(&self, app: &AppId, msg: &MsgId) -> StoreResult<bool> {
-        messages::expunge_content(self, app, msg).await
+    async fn claim_due(&self, req: &ClaimRequest<'_>) -> StoreResult<Vec<Claimed>> {
+        queue::claim_due(self, req)
+            .await?
+            .into_iter()
+            .map(|mut c| {
+                c.endpoint = self.opened(c.endpoint)?;
+                Ok(c)
+            })
+            .collect()
     }
 
-    async fn expire_payloads(&self, now: Timestamp, limit: u32) -> StoreResult<u64> {
-        retention::expire_payloads(self, now, limit).await
+    async fn complete(&self, batch: &[Completion]) -> StoreResult<Vec<bool>> {
+        queue::complete(self, batch).await
     }
+
+    async fn resend(
+        &self,
+        app: &AppId,
+        msg: &MsgId,
+        endpoint: &EndpointId,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        queue::resend(self, app, msg, endpoint, now).await
+    }
+
+    async fn recover(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        since: Timestamp,
+        until: Option<Timestamp>,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        queue::recover(self, app, endpoint, since, until, now).await
+    }
+
+    async fn release_claims(&self, lease_token: &str, now: Timestamp) -> StoreResult<u64> {
+        queue::release_claims(self, lease_token, now).await
+    }
+
+    async fn next_due_at(&self) -> StoreResult<Option<Timestamp>> {
+        queue::next_due_at(self).await
+    }
+
+    async fn throttle_take(
+        &self,
+        key: &str,
+        per_second: u16,
+        now: Timestamp,
+    ) -> StoreResult<Result<(), Timestamp>> {
+        limits::throttle_take(self, key, per_second, now).await
+    }
+}
+
+#[async_trait]
+impl History for SqliteStore {
     async fn prune_attempts(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
         retention::prune_attempts(self, before, limit).await
     }
@@ -193,6 +286,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<Page<(Message, Delivery)>> {
         deliveries::list_endpoint_deliveries(self, app, endpoint, filter, query).await
     }
+
     async fn list_message_deliveries(
         &self,
         app: &AppId,
@@ -203,6 +297,7 @@ impl Store for SqliteStore {
             .await?
             .try_map(|(ep, d)| Ok((self.opened(ep)?, d)))
     }
+
     async fn list_attempts_by_endpoint(
         &self,
         app: &AppId,
@@ -212,6 +307,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<Page<Attempt>> {
         deliveries::list_attempts_by_endpoint(self, app, endpoint, filter, query).await
     }
+
     async fn list_attempts_by_msg(
         &self,
         app: &AppId,
@@ -221,6 +317,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<Page<Attempt>> {
         deliveries::list_attempts_by_msg(self, app, msg, filter, query).await
     }
+
     async fn get_attempt(
         &self,
         app: &AppId,
@@ -229,6 +326,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<Option<Attempt>> {
         deliveries::get_attempt(self, app, msg, attempt).await
     }
+
     async fn expunge_attempt_content(
         &self,
         app: &AppId,
@@ -237,6 +335,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<bool> {
         deliveries::expunge_attempt_content(self, app, msg, attempt).await
     }
+
     async fn endpoint_stats(
         &self,
         app: &AppId,
@@ -247,45 +346,13 @@ impl Store for SqliteStore {
         deliveries::endpoint_stats(self, app, endpoint, since, until).await
     }
 
-    async fn claim_due(&self, req: &ClaimRequest<'_>) -> StoreResult<Vec<Claimed>> {
-        queue::claim_due(self, req)
-            .await?
-            .into_iter()
-            .map(|mut c| {
-                c.endpoint = self.opened(c.endpoint)?;
-                Ok(c)
-            })
-            .collect()
+    async fn attempt_buckets(&self, query: &BucketQuery) -> StoreResult<Vec<AttemptBucket>> {
+        limits::attempt_buckets(self, query).await
     }
-    async fn complete(&self, batch: &[Completion]) -> StoreResult<Vec<bool>> {
-        queue::complete(self, batch).await
-    }
-    async fn resend(
-        &self,
-        app: &AppId,
-        msg: &MsgId,
-        endpoint: &EndpointId,
-        now: Timestamp,
-    ) -> StoreResult<()> {
-        queue::resend(self, app, msg, endpoint, now).await
-    }
-    async fn recover(
-        &self,
-        app: &AppId,
-        endpoint: &EndpointId,
-        since: Timestamp,
-        until: Option<Timestamp>,
-        now: Timestamp,
-    ) -> StoreResult<u64> {
-        queue::recover(self, app, endpoint, since, until, now).await
-    }
-    async fn release_claims(&self, lease_token: &str, now: Timestamp) -> StoreResult<u64> {
-        queue::release_claims(self, lease_token, now).await
-    }
-    async fn next_due_at(&self) -> StoreResult<Option<Timestamp>> {
-        queue::next_due_at(self).await
-    }
+}
 
+#[async_trait]
+impl Idempotency for SqliteStore {
     async fn idempotency_begin(
         &self,
         key: &str,
@@ -295,38 +362,26 @@ impl Store for SqliteStore {
     ) -> StoreResult<IdempotencyBegin> {
         idempotency::begin(self, key, request_hash, now, expired_before).await
     }
+
     async fn idempotency_finish(&self, key: &str, response: &StoredResponse) -> StoreResult<()> {
         idempotency::finish(self, key, response).await
     }
+
     async fn idempotency_abandon(&self, key: &str) -> StoreResult<()> {
         idempotency::abandon(self, key).await
     }
+
     async fn idempotency_prune(&self, before: Timestamp) -> StoreResult<u64> {
         idempotency::prune(self, before).await
     }
+}
 
-    async fn throttle_take(
-        &self,
-        key: &str,
-        per_second: u16,
-        now: Timestamp,
-    ) -> StoreResult<Result<(), Timestamp>> {
-        limits::throttle_take(self, key, per_second, now).await
-    }
-
-    /// One SQLite file serves one process, whose API wakes its own workers in memory; there
-    /// is no other process to hear from.
-    async fn subscribe_work(&self, _on_work: WorkCallback) -> StoreResult<()> {
-        Ok(())
-    }
-
-    async fn attempt_buckets(&self, query: &BucketQuery) -> StoreResult<Vec<AttemptBucket>> {
-        limits::attempt_buckets(self, query).await
-    }
-
+#[async_trait]
+impl Tasks for SqliteStore {
     async fn create_task(&self, task: &Task) -> StoreResult<()> {
         tasks::create(self, task).await
     }
+
     async fn end_task(
         &self,
         id: &TaskId,
@@ -336,15 +391,19 @@ impl Store for SqliteStore {
     ) -> StoreResult<bool> {
         tasks::end(self, id, status, data, now).await
     }
+
     async fn touch_task(&self, id: &TaskId, now: Timestamp) -> StoreResult<bool> {
         tasks::touch(self, id, now).await
     }
+
     async fn get_task(&self, id: &TaskId) -> StoreResult<Option<Task>> {
         tasks::get(self, id).await
     }
+
     async fn list_tasks(&self, filter: &TaskFilter, query: &ListQuery) -> StoreResult<Page<Task>> {
         tasks::list(self, filter, query).await
     }
+
     async fn fail_stale_tasks(
         &self,
         stale_before: Timestamp,

@@ -3,6 +3,8 @@
 //!
 //! This file must not test the `Store` contract itself; that belongs in the shared suite.
 
+use hookd_core::store::Directory;
+
 use std::{str::FromStr, sync::Arc};
 
 use hookd_core::{

@@ -15,7 +15,7 @@ use hookd_core::{
     clock::Clock,
     id::TokenId,
     model::{Token, TokenScope},
-    store::Store,
+    store::{Directory, Store},
     token,
 };
 use hookd_server::{
@@ -212,7 +212,7 @@ fn main() -> anyhow::Result<()> {
 const RESEAL_BATCH: u32 = 500;
 
 /// Reseals every endpoint's secrets, batch by batch; answers (examined, resealed).
-async fn reseal(store: &dyn Store) -> anyhow::Result<(u64, u64)> {
+async fn reseal(store: &dyn Directory) -> anyhow::Result<(u64, u64)> {
     let (mut examined, mut resealed) = (0u64, 0u64);
     let mut after = None;
     loop {
@@ -258,7 +258,7 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
 /// Mints an admin token. With `only_if_none`, it is stored only when no admin token exists yet
 /// (first start), atomically, and `None` is returned otherwise.
 async fn mint_admin_token(
-    store: &dyn Store,
+    store: &dyn Directory,
     clock: &dyn Clock,
     name: &str,
     only_if_none: bool,
@@ -304,12 +304,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", settings.listen))?;
     // The delivery engine starts once, before anything can publish; the API gets its handle.
-    let engine = Engine::start(EngineContext {
-        store,
-        clock,
-        config: Arc::new(config),
-    })?;
-    let state = AppState::new(engine.clone());
+    let engine = Engine::start(EngineContext::new(store.clone(), clock, Arc::new(config)))?;
+    let state = AppState::new(store, engine.clone());
     let maintenance = hookd_server::maintenance::spawn(state.clone());
     tracing::info!(listen = %settings.listen, "hookd is serving");
     println!(

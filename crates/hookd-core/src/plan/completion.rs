@@ -1,6 +1,6 @@
 //! Completion planning: how a batch of completions is applied so that the result is the same
 //! as applying them one after the other in batch order, each judged by its own lease (see
-//! [`crate::store::Store::complete`]), in as few statements as possible.
+//! [`crate::store::Queue::complete`]), in as few statements as possible.
 
 use std::collections::{HashMap, HashSet};
 

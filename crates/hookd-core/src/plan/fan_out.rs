@@ -1,5 +1,5 @@
 //! Fan-out planning: the deliveries a batch of new messages gets, and which of them are
-//! written already claimed (see [`crate::store::Store::create_messages`]).
+//! written already claimed (see [`crate::store::Queue::create_messages`]).
 
 use std::collections::HashMap;
 
@@ -37,7 +37,7 @@ impl FanOut<'_> {
     }
 
     /// What the store reports once the plan is committed: the results, and the claimed
-    /// deliveries as [`crate::store::Store::claim_due`] would have handed them out.
+    /// deliveries as [`crate::store::Queue::claim_due`] would have handed them out.
     pub fn created(self, claim: Option<&ClaimRequest<'_>>) -> Created {
         let claimed = match claim {
             Some(c) => {

@@ -7,7 +7,7 @@
 //! - `POST /api/v1/app/{app_id}/msg/expunge-all-contents`: removes every payload of the
 //!   application, as the task `application.purge_content` (data `{"messagesPurged": n}`).
 //!
-//! Expunging here is exactly a single expunge (`Store::expunge_message_content`): the payload
+//! Expunging here is exactly a single expunge (`Messages::expunge_message_content`): the payload
 //! and the request bodies attempts recorded go for good. This module must not deliver anything.
 
 use std::{borrow::Cow, collections::BTreeMap};

@@ -20,7 +20,7 @@ use hookd_core::{
     id::AttemptId,
     model::{Attempt, Endpoint, SentBody, SentRequest},
     retry_after,
-    store::{Claimed, Completion, Outcome, Store, StoreResult},
+    store::{Claimed, Completion, Directory, Outcome, StoreResult},
     Timestamp,
 };
 use tokio::sync::{mpsc, watch, Notify, OwnedSemaphorePermit};
@@ -49,7 +49,7 @@ pub(super) struct EnvelopeCache {
 impl EnvelopeCache {
     async fn get(
         &self,
-        store: &dyn Store,
+        store: &dyn Directory,
         endpoint: &Endpoint,
         event_type: &str,
     ) -> StoreResult<Option<Envelope>> {
@@ -91,7 +91,7 @@ pub(super) struct Ctx {
 /// The envelope that applies to a message of `event_type` sent to `endpoint`: the endpoint's
 /// own, else the event type's, else none (the payload as is).
 pub async fn envelope_for(
-    store: &dyn Store,
+    store: &dyn Directory,
     endpoint: &Endpoint,
     event_type: &str,
 ) -> StoreResult<Option<Envelope>> {
@@ -159,7 +159,7 @@ async fn admitted(ctx: &Ctx, claimed: &Claimed, now: Timestamp) -> Outcome {
     match ctx
         .envelopes
         .get(
-            ctx.engine.store.as_ref(),
+            ctx.engine.directory.as_ref(),
             &claimed.endpoint,
             &claimed.message.event_type,
         )
@@ -287,7 +287,7 @@ async fn throttle(ctx: &Ctx, claimed: &Claimed, now: Timestamp) -> Result<(), Ti
         return Ok(());
     };
     let key = format!("endpoint:{}", claimed.endpoint.id);
-    match ctx.engine.store.throttle_take(&key, rate, now).await {
+    match ctx.engine.queue.throttle_take(&key, rate, now).await {
         Ok(decision) => decision,
         Err(err) => {
             tracing::warn!(error = %err, "reading the endpoint's rate limit failed; sending anyway");

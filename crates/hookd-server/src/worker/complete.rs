@@ -1,4 +1,4 @@
-//! The completer: writes the attempt tasks' outcomes back in batches (`Store::complete`,
+//! The completer: writes the attempt tasks' outcomes back in batches (`Queue::complete`,
 //! guarded by each claim's lease token), frees their worker slots once written, publishes
 //! what a written batch reports (`events`), and counts completions for whoever waits on them.
 //!
@@ -60,7 +60,7 @@ pub(super) async fn run(
             slots.push(p.slot);
         }
         let held = loop {
-            match state.store.complete(&batch).await {
+            match state.queue.complete(&batch).await {
                 Ok(held) => {
                     let lost = held.iter().filter(|a| !**a).count();
                     if lost > 0 {

@@ -47,7 +47,7 @@ pub(super) async fn run(ctx: Arc<Ctx>, queue: Queue, mut shutdown: watch::Receiv
     let wake = ctx.wake.clone();
     if let Err(err) = ctx
         .engine
-        .store
+        .capabilities
         .subscribe_work(Arc::new(move || wake.notify_one()))
         .await
     {
@@ -99,7 +99,7 @@ pub(super) async fn run(ctx: Arc<Ctx>, queue: Queue, mut shutdown: watch::Receiv
             lease,
             limit: u32::try_from(limit).unwrap_or(1),
         };
-        let claimed = match ctx.engine.store.claim_due(&request).await {
+        let claimed = match ctx.engine.queue.claim_due(&request).await {
             Ok(claimed) => claimed,
             Err(err) => {
                 tracing::warn!(error = %err, source = ?std::error::Error::source(&err), "claiming deliveries failed");
@@ -145,12 +145,12 @@ pub(super) async fn run(ctx: Arc<Ctx>, queue: Queue, mut shutdown: watch::Receiv
     slots.close();
 }
 
-/// Releases the deliveries that failed claims may hold (see `Store::release_claims`), oldest
+/// Releases the deliveries that failed claims may hold (see `Queue::release_claims`), oldest
 /// first. The first failure ends the round and keeps that token and the rest for the next
 /// one, so a store that is still away costs one failed call per round, not one per token.
 async fn release_in_doubt(state: &EngineContext, in_doubt: &mut Vec<String>) {
     while let Some(token) = in_doubt.first() {
-        match state.store.release_claims(token, state.clock.now()).await {
+        match state.queue.release_claims(token, state.clock.now()).await {
             Ok(n) => {
                 if n > 0 {
                     tracing::info!(
@@ -170,7 +170,7 @@ async fn release_in_doubt(state: &EngineContext, in_doubt: &mut Vec<String>) {
 /// or a clock may have been moved).
 async fn idle_wait(ctx: &Ctx) -> Duration {
     let poll = ctx.engine.config.poll_interval;
-    match ctx.engine.store.next_due_at().await {
+    match ctx.engine.queue.next_due_at().await {
         Ok(Some(at)) => (at - ctx.engine.clock.now())
             .to_std()
             .unwrap_or(Duration::ZERO)

@@ -14,7 +14,7 @@ use hookd_core::{
     clock::Clock,
     id::EndpointId,
     model::Message,
-    store::{Store, StoreResult},
+    store::{Capabilities, Directory, Messages, Queue, Store, StoreResult},
 };
 use tokio::{
     sync::{mpsc, watch, Notify, Semaphore},
@@ -35,15 +35,45 @@ use crate::config::ServerConfig;
 /// to the attempt tasks (and through the semaphore to claiming) instead of growing memory.
 const COMPLETION_QUEUE: usize = 1024;
 
-/// What the engine works with: the same store, clock and settings the API is given.
+/// What the engine works with: the roles of the store it uses (the same store the API is
+/// given), the clock and the settings. It writes through the queue alone; the directory and
+/// messages it only reads, except an endpoint's health
+/// ([`Directory::disable_failing_endpoint`]).
 #[derive(Clone, Debug)]
 pub struct EngineContext {
-    /// Persistence and the delivery queue.
-    pub store: Arc<dyn Store>,
+    /// The delivery queue: publishes, claims, completions, releases, throttles.
+    pub queue: Arc<dyn Queue>,
+    /// Endpoints, event types and applications, as the attempts and operational events read
+    /// them.
+    pub directory: Arc<dyn Directory>,
+    /// Messages, read back when a publish's answer was lost.
+    pub messages: Arc<dyn Messages>,
+    /// What the store can do: how many writers to run, whether work is notified.
+    pub capabilities: Arc<dyn Capabilities>,
     /// The time source; tests inject a manual clock.
     pub clock: Arc<dyn Clock>,
     /// Server settings (the engine reads the delivery ones).
     pub config: Arc<ServerConfig>,
+}
+
+impl EngineContext {
+    /// A context over every role of `store`.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Arc<ServerConfig>) -> Self {
+        Self {
+            queue: store.clone(),
+            directory: store.clone(),
+            messages: store.clone(),
+            capabilities: store,
+            clock,
+            config,
+        }
+    }
+
+    /// The same context writing through `queue` instead: how a test puts a fault-injecting
+    /// wrapper around the queue, and only the queue.
+    pub fn with_queue(self, queue: Arc<dyn Queue>) -> Self {
+        Self { queue, ..self }
+    }
 }
 
 /// Why the engine could not start.
@@ -110,7 +140,7 @@ impl Engine {
         let publisher = Publisher::spawn(ctx.clone(), wake, Some(inbox));
         let completer = dedicated::spawn(
             "hookd-completer",
-            ctx.store.write_parallelism() == 1,
+            ctx.capabilities.write_parallelism() == 1,
             complete::run(publisher.clone(), completion_rx, completed_tx),
         );
         let dispatcher = tokio::spawn(async move {

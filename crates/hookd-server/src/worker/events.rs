@@ -7,7 +7,7 @@
 //! carried, so it costs nothing for the great majority of batches, which need no event. Only
 //! completions that held their lease count: a completion that lost it says nothing about the
 //! delivery's state, and its successor will report. The disabling itself is the store's
-//! guarded transition ([`hookd_core::store::Store::disable_failing_endpoint`]), so when several
+//! guarded transition ([`hookd_core::store::Directory::disable_failing_endpoint`]), so when several
 //! workers or processes see the same endpoint fail, exactly one disables it and reports it.
 //!
 //! This module must not format events (that is [`super::operational`]'s job) nor fail the
@@ -155,7 +155,7 @@ pub async fn apply(publisher: &Publisher, events: Vec<Event>) {
         };
         let app = match apps.get(&app_id) {
             Some(app) => app.clone(),
-            None => match state.store.get_app(app_id.as_str()).await {
+            None => match state.directory.get_app(app_id.as_str()).await {
                 Ok(app) => {
                     apps.insert(app_id.clone(), app.clone());
                     app
@@ -202,7 +202,7 @@ async fn disable(
     let state = publisher.context();
     let now = state.clock.now();
     let since = match state
-        .store
+        .directory
         .disable_failing_endpoint(&app.id, endpoint_id, failing_before, now)
         .await
     {

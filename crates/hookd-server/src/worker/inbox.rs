@@ -1,5 +1,5 @@
 //! The inbox: how the publisher hands this process's workers the deliveries it claimed as it
-//! wrote them (see `Store::create_messages`). Free worker slots are reserved before the
+//! wrote them (see `Queue::create_messages`). Free worker slots are reserved before the
 //! publish transaction, the deliveries that fit are written already claimed, and their
 //! attempts start as soon as the transaction commits. This saves a claim transaction and a
 //! trip through the dispatcher per delivery, which on a single-writer store is most of the
@@ -63,7 +63,7 @@ pub(super) struct Reservation {
 }
 
 impl Reservation {
-    /// The claim to pass to `Store::create_messages`.
+    /// The claim to pass to `Queue::create_messages`.
     pub(super) fn claim(&self) -> ClaimRequest<'_> {
         ClaimRequest {
             owner: &self.owner,

@@ -80,7 +80,7 @@ pub async fn publish(
     data: serde_json::Value,
 ) -> Result<bool, StoreError> {
     let ctx = publisher.context();
-    let Some(app) = ctx.store.get_app(OPERATIONAL_APP_UID).await? else {
+    let Some(app) = ctx.directory.get_app(OPERATIONAL_APP_UID).await? else {
         return Ok(false);
     };
     let now = ctx.clock.now();

@@ -1,6 +1,6 @@
 //! Group commit for publishes. Concurrent `POST …/msg` requests hand their message to a
 //! [`Publisher`], whose writer tasks take every message waiting at that moment and write them
-//! with one [`Store::create_messages`] call — one transaction for many publishes — then answer
+//! with one [`Queue::create_messages`] call — one transaction for many publishes — then answer
 //! each request. Under light load a batch is a single message and nothing waits; under heavy
 //! load the cost of a commit is shared by everything that arrived during the previous one.
 //!
@@ -14,7 +14,7 @@ use std::sync::Arc;
 use hookd_core::{
     id::EndpointId,
     model::Message,
-    store::{Store, StoreError, StoreResult},
+    store::{Messages, StoreError, StoreResult},
 };
 use tokio::sync::{mpsc, oneshot, Mutex, Notify};
 
@@ -58,7 +58,7 @@ impl Publisher {
         let (jobs, rx) = mpsc::channel::<Job>(QUEUE);
         let rx = Arc::new(Mutex::new(rx));
         let writers = Arc::new(Writers { ctx, wake, inbox });
-        let parallelism = writers.ctx.store.write_parallelism().max(1);
+        let parallelism = writers.ctx.capabilities.write_parallelism().max(1);
         for _ in 0..parallelism {
             // A single-writer store's one writer gets a thread of its own (see `dedicated`).
             super::dedicated::spawn(
@@ -107,7 +107,7 @@ impl Publisher {
     }
 
     async fn direct(&self, msg: &Message, only: Option<&EndpointId>) -> StoreResult<u32> {
-        let n = self.writers.ctx.store.create_message(msg, only).await?;
+        let n = self.writers.ctx.queue.create_message(msg, only).await?;
         if n > 0 {
             self.wake();
         }
@@ -116,7 +116,8 @@ impl Publisher {
 }
 
 async fn write_loop(writers: Arc<Writers>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
-    let store = writers.ctx.store.as_ref();
+    let queue = writers.ctx.queue.as_ref();
+    let messages = writers.ctx.messages.as_ref();
     loop {
         let mut batch = Vec::new();
         {
@@ -137,7 +138,7 @@ async fn write_loop(writers: Arc<Writers>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) 
         let inbox = writers.inbox.as_ref();
         let reservation = inbox.and_then(|inbox| inbox.reserve(msgs.len() * INBOX_PER_MESSAGE));
         let claim = reservation.as_ref().map(|r| r.claim());
-        match store.create_messages(&msgs, claim.as_ref()).await {
+        match queue.create_messages(&msgs, claim.as_ref()).await {
             Ok(created) => {
                 let deliveries: u64 = created
                     .results
@@ -165,8 +166,8 @@ async fn write_loop(writers: Arc<Writers>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) 
                 // under its own id, and it was accepted.
                 tracing::warn!(error = %err, size = msgs.len(), "a publish batch failed; writing its messages one by one");
                 for (msg, reply) in msgs.iter().zip(replies) {
-                    let result = match store.create_message(msg, None).await {
-                        Err(StoreError::Conflict(what)) => already_written(store, msg)
+                    let result = match queue.create_message(msg, None).await {
+                        Err(StoreError::Conflict(what)) => already_written(messages, msg)
                             .await
                             .ok_or(StoreError::Conflict(what)),
                         other => other,
@@ -184,8 +185,8 @@ async fn write_loop(writers: Arc<Writers>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) 
 /// Whether `msg` itself (by its id, which nothing else can carry) is already stored: a batch
 /// whose commit landed though its answer was lost. Then its deliveries are stored too, in the
 /// same transaction; their number is not known here, and the caller does not need it.
-async fn already_written(store: &dyn Store, msg: &Message) -> Option<u32> {
-    match store.get_message(&msg.app_id, msg.id.as_str()).await {
+async fn already_written(messages: &dyn Messages, msg: &Message) -> Option<u32> {
+    match messages.get_message(&msg.app_id, msg.id.as_str()).await {
         Ok(Some(found)) if found.id == msg.id => Some(0),
         _ => None,
     }

@@ -1,5 +1,5 @@
 //! Cases for a publish that claims its own new deliveries as it writes them
-//! (`Store::create_messages` with a claim).
+//! (`Queue::create_messages` with a claim).
 //!
 //! These cases must not sleep: time comes from the fixture's clock.
 

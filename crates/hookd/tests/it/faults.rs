@@ -7,14 +7,16 @@ use std::{
     collections::HashSet,
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc, Mutex,
+        Arc,
     },
     time::Duration,
 };
 
 use axum::{extract::State, routing::post, Router};
 use serde_json::json;
-use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
+use tokio::{net::TcpListener, sync::watch};
+
+use hookd_store_postgres::testing::CutProxy;
 
 use crate::cluster::harness::{publish, setup_app, Api, Backend, Node, Receiver, TestDatabase};
 
@@ -127,65 +129,12 @@ async fn sigterm_drains_within_the_grace_and_releases_what_is_still_in_flight() 
 
 // ---- Database loss ----------------------------------------------------------------------------
 
-/// A TCP proxy in front of PostgreSQL that can be cut (every connection dropped, new ones
-/// refused at once) and restored: the database going away, as hookd sees it.
-struct DbProxy {
-    addr: std::net::SocketAddr,
-    down: Arc<AtomicBool>,
-    pipes: Arc<Mutex<Vec<JoinHandle<()>>>>,
-}
-
-impl DbProxy {
-    async fn start(upstream: String) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let down = Arc::new(AtomicBool::new(false));
-        let pipes: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
-        let (d, p) = (down.clone(), pipes.clone());
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut client, _)) = listener.accept().await else {
-                    return;
-                };
-                if d.load(Ordering::SeqCst) {
-                    drop(client);
-                    continue;
-                }
-                let upstream = upstream.clone();
-                let pipe = tokio::spawn(async move {
-                    if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                    }
-                });
-                p.lock().unwrap().push(pipe);
-            }
-        });
-        Self { addr, down, pipes }
-    }
-
-    fn cut(&self) {
-        self.down.store(true, Ordering::SeqCst);
-        for pipe in self.pipes.lock().unwrap().drain(..) {
-            pipe.abort();
-        }
-    }
-
-    fn restore(&self) {
-        self.down.store(false, Ordering::SeqCst);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn losing_the_database_answers_503_loses_nothing_and_recovers_by_itself() {
     let db = TestDatabase::create("dbloss");
-    let (scheme_host, name) = db.url.rsplit_once('/').unwrap();
-    let upstream = scheme_host
-        .rsplit_once('@')
-        .map_or(scheme_host, |(_, h)| h)
-        .trim_start_matches("postgres://")
-        .to_owned();
-    let proxy = DbProxy::start(upstream).await;
-    let via_proxy = format!("postgres://postgres@{}/{name}", proxy.addr);
+    let (_, name) = db.url.rsplit_once('/').unwrap();
+    let proxy = CutProxy::start().await;
+    let via_proxy = format!("postgres://postgres@{}/{name}", proxy.addr());
     let backend = Backend::Postgres(via_proxy);
     let node = tokio::task::block_in_place(|| Node::start("dbloss", &backend));
     let api = Api::new(node.printed_token.as_deref().unwrap());

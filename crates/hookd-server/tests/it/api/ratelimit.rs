@@ -157,9 +157,9 @@ async fn successful_requests_do_not_spend_the_failure_budget() {
 
 #[tokio::test]
 async fn a_store_outage_suggests_when_to_retry() {
-    let (h, flaky) = Harness::with_flaky_store().await;
+    let (h, flaky) = Harness::with_flaky_queue().await;
     let app = h.app("outage").await;
-    flaky.set(crate::common::StoreMode::Unavailable);
+    flaky.set(crate::common::QueueMode::Unavailable);
     let r = h
         .post(
             &format!("/api/v1/app/{app}/msg"),

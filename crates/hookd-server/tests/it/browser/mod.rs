@@ -189,13 +189,14 @@ impl Site {
             portal_frame_ancestors: vec![receiver.origin()],
             ..ServerConfig::default()
         };
-        let engine = Engine::start(EngineContext {
-            store: Arc::new(store),
-            clock: Arc::new(SystemClock),
-            config: Arc::new(config),
-        })
+        let store: Arc<dyn hookd_core::store::Store> = Arc::new(store);
+        let engine = Engine::start(EngineContext::new(
+            store.clone(),
+            Arc::new(SystemClock),
+            Arc::new(config),
+        ))
         .unwrap();
-        let state = AppState::new(engine.clone());
+        let state = AppState::new(store, engine.clone());
         let admin = insert_admin(&state).await;
         let workers = engine;
         let (shutdown, rx) = oneshot::channel::<()>();

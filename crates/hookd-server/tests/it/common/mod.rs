@@ -7,7 +7,10 @@
 
 #![allow(dead_code)]
 
+pub mod flaky;
 pub mod receiver;
+
+pub use flaky::{FlakyQueue, QueueMode};
 
 use std::sync::Arc;
 
@@ -19,23 +22,19 @@ use chrono::Duration;
 use hookd_core::{
     clock::{Clock, ManualClock},
     delivery::{MessageStatus, Transition},
-    id::{AppId, AttemptId, EndpointId, MsgId, TokenId},
-    model::{
-        Application, Attempt, Delivery, Endpoint, EndpointStats, EventType, Message, SentRequest,
-        StoredResponse, Token, TokenScope,
-    },
-    page::{ListQuery, Page},
-    store::{
-        AppFilter, AttemptFilter, ClaimRequest, Claimed, Completion, Created, DeliveryFilter,
-        IdempotencyBegin, MessageFilter, Outcome, Store, StoreError, StoreResult,
-    },
+    id::{AttemptId, TokenId},
+    model::{Attempt, SentRequest, Token, TokenScope},
+    store::{ClaimRequest, Claimed, Completion, Outcome, Queue, Store},
     token::{generate_text, hash_text, ADMIN_TOKEN_PREFIX},
-    Timestamp,
 };
 use hookd_server::{
     config::ServerConfig,
     worker::{Engine, EngineContext},
     AppState,
+};
+use hookd_store_postgres::{
+    testing::{CutProxy, TestDatabase},
+    PgStore,
 };
 use hookd_store_sqlite::SqliteStore;
 use serde_json::Value;
@@ -46,6 +45,8 @@ use tower::ServiceExt;
 pub struct Harness {
     /// Keeps the database directory alive for the test's duration.
     _dir: TempDir,
+    /// Keeps whatever else the store needs alive (a PostgreSQL test database).
+    _keep: Option<Box<dyn std::any::Any + Send + Sync>>,
     /// The server's clock; tests move it.
     pub clock: Arc<ManualClock>,
     /// The server's state (store, config, wake).
@@ -109,35 +110,58 @@ impl Harness {
         Self::build(config, |store| store).await
     }
 
-    /// A server whose store can be switched to failing; returns the switch too.
-    pub async fn with_flaky_store() -> (Self, Arc<FlakyStore>) {
-        Self::with_flaky_store_and(ServerConfig::default()).await
+    /// A server whose engine's queue can be switched to failing; returns the switch too.
+    pub async fn with_flaky_queue() -> (Self, Arc<FlakyQueue>) {
+        Self::with_flaky_queue_and(ServerConfig::default()).await
     }
 
-    /// [`Harness::with_flaky_store`] with `config`.
-    pub async fn with_flaky_store_and(config: ServerConfig) -> (Self, Arc<FlakyStore>) {
+    /// [`Harness::with_flaky_queue`] with `config`.
+    pub async fn with_flaky_queue_and(config: ServerConfig) -> (Self, Arc<FlakyQueue>) {
         let mut flaky = None;
-        let harness = Self::build(config, |store| {
-            let wrapped = Arc::new(FlakyStore::new(store));
+        let harness = Self::build(config, |queue| {
+            let wrapped = Arc::new(FlakyQueue::new(queue));
             flaky = Some(wrapped.clone());
             wrapped
         })
         .await;
-        (harness, flaky.expect("the store was wrapped"))
+        (harness, flaky.expect("the queue was wrapped"))
+    }
+
+    /// A server over a fresh PostgreSQL database reached through `proxy`, which the test cuts
+    /// to take the database away.
+    pub async fn on_postgres_behind(proxy: &CutProxy) -> Self {
+        let db = TestDatabase::create().await;
+        let store = PgStore::connect(&proxy.url_for(&db))
+            .await
+            .expect("connect through the proxy");
+        let mut harness = Self::over(Arc::new(store), ServerConfig::default(), |q| q).await;
+        harness._keep = Some(Box::new(db));
+        harness
     }
 
     async fn build(
         config: ServerConfig,
-        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+        wrap: impl FnOnce(Arc<dyn Queue>) -> Arc<dyn Queue>,
     ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = SqliteStore::open(&dir.path().join("hookd.db"))
             .await
             .expect("open store");
+        let mut harness = Self::over(Arc::new(store), config, wrap).await;
+        harness._dir = dir;
+        harness
+    }
+
+    async fn over(
+        store: Arc<dyn Store>,
+        config: ServerConfig,
+        wrap: impl FnOnce(Arc<dyn Queue>) -> Arc<dyn Queue>,
+    ) -> Self {
         let clock = Arc::new(ManualClock::at_epoch());
-        let state = idle_state(wrap(Arc::new(store)), clock.clone(), config);
+        let state = idle_state(store, clock.clone(), config, wrap);
         let harness = Self {
-            _dir: dir,
+            _dir: tempfile::tempdir().expect("temp dir"),
+            _keep: None,
             clock,
             state,
             admin: String::new(),
@@ -151,6 +175,7 @@ impl Harness {
     pub async fn restarted(self) -> Self {
         let Self {
             _dir,
+            _keep,
             clock,
             state,
             admin,
@@ -160,9 +185,10 @@ impl Harness {
         let store = SqliteStore::open(&_dir.path().join("hookd.db"))
             .await
             .expect("reopen store");
-        let state = idle_state(Arc::new(store), clock.clone(), config);
+        let state = idle_state(Arc::new(store), clock.clone(), config, |q| q);
         Self {
             _dir,
+            _keep,
             clock,
             state,
             admin,
@@ -175,6 +201,11 @@ impl Harness {
         let engine = Engine::start(self.state.engine.context().clone()).expect("engine starts");
         self.state.engine = engine.clone();
         engine
+    }
+
+    /// The SQLite database file of a harness over SQLite.
+    pub fn sqlite_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("hookd.db")
     }
 
     /// The store behind the API.
@@ -399,496 +430,16 @@ impl Harness {
     }
 }
 
-/// A store that forwards to a real one until it is told to fail, to test how the API answers a
-/// storage outage (503) or a storage bug (500) without leaking either's details.
-#[derive(Debug)]
-pub struct FlakyStore {
-    inner: Arc<dyn Store>,
-    mode: std::sync::atomic::AtomicU8,
-    /// Deliveries handed out by `claim_due` so far.
-    claimed: std::sync::atomic::AtomicUsize,
-}
-
-/// How a [`FlakyStore`] behaves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum StoreMode {
-    /// Forwards every call.
-    Up = 0,
-    /// Fails every call with `Unavailable`.
-    Unavailable = 1,
-    /// Fails every call with `Other`.
-    Broken = 2,
-    /// Commits the next publish batch (`create_messages`) but answers it with `Unavailable`,
-    /// as when the connection drops between commit and answer; then forwards every call.
-    LoseNextBatchAnswer = 3,
-}
-
-impl FlakyStore {
-    /// Wraps `inner`, up.
-    pub fn new(inner: Arc<dyn Store>) -> Self {
-        Self {
-            inner,
-            mode: std::sync::atomic::AtomicU8::new(StoreMode::Up as u8),
-            claimed: std::sync::atomic::AtomicUsize::new(0),
-        }
-    }
-
-    /// How many deliveries `claim_due` has handed out (claims made by publishes not counted).
-    pub fn claimed_by_claim_due(&self) -> usize {
-        self.claimed.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// Switches the behaviour.
-    pub fn set(&self, mode: StoreMode) {
-        self.mode
-            .store(mode as u8, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    fn check(&self) -> StoreResult<()> {
-        match self.mode.load(std::sync::atomic::Ordering::SeqCst) {
-            1 => Err(StoreError::Unavailable(
-                "database file is locked at /secret/path".into(),
-            )),
-            2 => Err(StoreError::Other("no such table: internal_table".into())),
-            _ => Ok(()),
-        }
-    }
-}
-
-#[async_trait::async_trait]
-impl Store for FlakyStore {
-    async fn ping(&self) -> StoreResult<()> {
-        self.check()?;
-        self.inner.ping().await
-    }
-
-    async fn insert_token(&self, token: &Token) -> StoreResult<()> {
-        self.check()?;
-        self.inner.insert_token(token).await
-    }
-
-    async fn insert_admin_token_if_none(&self, token: &Token) -> StoreResult<bool> {
-        self.check()?;
-        self.inner.insert_admin_token_if_none(token).await
-    }
-
-    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<Token>> {
-        self.check()?;
-        self.inner.token_by_hash(hash).await
-    }
-
-    async fn delete_token(&self, id: &TokenId) -> StoreResult<bool> {
-        self.check()?;
-        self.inner.delete_token(id).await
-    }
-
-    async fn expire_app_tokens(
-        &self,
-        app: &AppId,
-        session_ids: Option<&[String]>,
-        at: Timestamp,
-    ) -> StoreResult<u64> {
-        self.check()?;
-        self.inner.expire_app_tokens(app, session_ids, at).await
-    }
-
-    async fn create_app(&self, app: &Application) -> StoreResult<()> {
-        self.check()?;
-        self.inner.create_app(app).await
-    }
-
-    async fn get_app(&self, id_or_uid: &str) -> StoreResult<Option<Application>> {
-        self.check()?;
-        self.inner.get_app(id_or_uid).await
-    }
-
-    async fn list_apps(
-        &self,
-        filter: &AppFilter,
-        query: &ListQuery,
-    ) -> StoreResult<Page<Application>> {
-        self.check()?;
-        self.inner.list_apps(filter, query).await
-    }
-
-    async fn update_app(&self, app: &Application) -> StoreResult<()> {
-        self.check()?;
-        self.inner.update_app(app).await
-    }
-
-    async fn delete_app(&self, id: &AppId) -> StoreResult<bool> {
-        self.check()?;
-        self.inner.delete_app(id).await
-    }
-
-    async fn create_event_type(&self, et: &EventType) -> StoreResult<()> {
-        self.check()?;
-        self.inner.create_event_type(et).await
-    }
-
-    async fn get_event_type(&self, name: &str) -> StoreResult<Option<EventType>> {
-        self.check()?;
-        self.inner.get_event_type(name).await
-    }
-
-    async fn list_event_types(
-        &self,
-        include_archived: bool,
-        query: &ListQuery,
-    ) -> StoreResult<Page<EventType>> {
-        self.check()?;
-        self.inner.list_event_types(include_archived, query).await
-    }
-
-    async fn update_event_type(&self, et: &EventType) -> StoreResult<()> {
-        self.check()?;
-        self.inner.update_event_type(et).await
-    }
-
-    async fn delete_event_type(&self, name: &str) -> StoreResult<bool> {
-        self.check()?;
-        self.inner.delete_event_type(name).await
-    }
-
-    async fn create_endpoint(&self, ep: &Endpoint) -> StoreResult<()> {
-        self.check()?;
-        self.inner.create_endpoint(ep).await
-    }
-
-    async fn get_endpoint(&self, app: &AppId, id_or_uid: &str) -> StoreResult<Option<Endpoint>> {
-        self.check()?;
-        self.inner.get_endpoint(app, id_or_uid).await
-    }
-
-    async fn list_endpoints(&self, app: &AppId, query: &ListQuery) -> StoreResult<Page<Endpoint>> {
-        self.check()?;
-        self.inner.list_endpoints(app, query).await
-    }
-
-    async fn update_endpoint(&self, ep: &Endpoint) -> StoreResult<()> {
-        self.check()?;
-        self.inner.update_endpoint(ep).await
-    }
-    async fn reseal_endpoint_secrets(
-        &self,
-        after: Option<&EndpointId>,
-        limit: u32,
-    ) -> StoreResult<hookd_core::store::ResealBatch> {
-        self.check()?;
-        self.inner.reseal_endpoint_secrets(after, limit).await
-    }
-
-    async fn delete_endpoint(&self, app: &AppId, id: &EndpointId) -> StoreResult<bool> {
-        self.check()?;
-        self.inner.delete_endpoint(app, id).await
-    }
-
-    async fn disable_failing_endpoint(
-        &self,
-        app: &AppId,
-        id: &EndpointId,
-        failing_before: Timestamp,
-        now: Timestamp,
-    ) -> StoreResult<Option<Timestamp>> {
-        self.check()?;
-        self.inner
-            .disable_failing_endpoint(app, id, failing_before, now)
-            .await
-    }
-
-    async fn create_message(
-        &self,
-        msg: &Message,
-        only_endpoint: Option<&EndpointId>,
-    ) -> StoreResult<u32> {
-        self.check()?;
-        self.inner.create_message(msg, only_endpoint).await
-    }
-
-    async fn create_messages(
-        &self,
-        msgs: &[Message],
-        claim: Option<&ClaimRequest<'_>>,
-    ) -> StoreResult<Created> {
-        self.check()?;
-        let created = self.inner.create_messages(msgs, claim).await?;
-        if self
-            .mode
-            .compare_exchange(
-                StoreMode::LoseNextBatchAnswer as u8,
-                StoreMode::Up as u8,
-                std::sync::atomic::Ordering::SeqCst,
-                std::sync::atomic::Ordering::SeqCst,
-            )
-            .is_ok()
-        {
-            return Err(StoreError::Unavailable("connection reset".into()));
-        }
-        Ok(created)
-    }
-
-    async fn get_message(&self, app: &AppId, id_or_event_id: &str) -> StoreResult<Option<Message>> {
-        self.check()?;
-        self.inner.get_message(app, id_or_event_id).await
-    }
-
-    async fn list_messages(
-        &self,
-        app: &AppId,
-        filter: &MessageFilter,
-        query: &ListQuery,
-    ) -> StoreResult<Page<Message>> {
-        self.check()?;
-        self.inner.list_messages(app, filter, query).await
-    }
-
-    async fn expunge_message_content(&self, app: &AppId, msg: &MsgId) -> StoreResult<bool> {
-        self.check()?;
-        self.inner.expunge_message_content(app, msg).await
-    }
-
-    async fn expire_payloads(&self, now: Timestamp, limit: u32) -> StoreResult<u64> {
-        self.check()?;
-        self.inner.expire_payloads(now, limit).await
-    }
-
-    async fn prune_attempts(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
-        self.check()?;
-        self.inner.prune_attempts(before, limit).await
-    }
-
-    async fn list_endpoint_deliveries(
-        &self,
-        app: &AppId,
-        endpoint: &EndpointId,
-        filter: &DeliveryFilter,
-        query: &ListQuery,
-    ) -> StoreResult<Page<(Message, Delivery)>> {
-        self.check()?;
-        self.inner
-            .list_endpoint_deliveries(app, endpoint, filter, query)
-            .await
-    }
-
-    async fn list_message_deliveries(
-        &self,
-        app: &AppId,
-        msg: &MsgId,
-        query: &ListQuery,
-    ) -> StoreResult<Page<(Endpoint, Delivery)>> {
-        self.check()?;
-        self.inner.list_message_deliveries(app, msg, query).await
-    }
-
-    async fn list_attempts_by_endpoint(
-        &self,
-        app: &AppId,
-        endpoint: &EndpointId,
-        filter: &AttemptFilter,
-        query: &ListQuery,
-    ) -> StoreResult<Page<Attempt>> {
-        self.check()?;
-        self.inner
-            .list_attempts_by_endpoint(app, endpoint, filter, query)
-            .await
-    }
-
-    async fn list_attempts_by_msg(
-        &self,
-        app: &AppId,
-        msg: &MsgId,
-        filter: &AttemptFilter,
-        query: &ListQuery,
-    ) -> StoreResult<Page<Attempt>> {
-        self.check()?;
-        self.inner
-            .list_attempts_by_msg(app, msg, filter, query)
-            .await
-    }
-
-    async fn get_attempt(
-        &self,
-        app: &AppId,
-        msg: &MsgId,
-        attempt: &AttemptId,
-    ) -> StoreResult<Option<Attempt>> {
-        self.check()?;
-        self.inner.get_attempt(app, msg, attempt).await
-    }
-
-    async fn expunge_attempt_content(
-        &self,
-        app: &AppId,
-        msg: &MsgId,
-        attempt: &AttemptId,
-    ) -> StoreResult<bool> {
-        self.check()?;
-        self.inner.expunge_attempt_content(app, msg, attempt).await
-    }
-
-    async fn endpoint_stats(
-        &self,
-        app: &AppId,
-        endpoint: &EndpointId,
-        since: Option<Timestamp>,
-        until: Option<Timestamp>,
-    ) -> StoreResult<EndpointStats> {
-        self.check()?;
-        self.inner.endpoint_stats(app, endpoint, since, until).await
-    }
-
-    async fn claim_due(&self, req: &ClaimRequest<'_>) -> StoreResult<Vec<Claimed>> {
-        self.check()?;
-        let claimed = self.inner.claim_due(req).await?;
-        self.claimed
-            .fetch_add(claimed.len(), std::sync::atomic::Ordering::SeqCst);
-        Ok(claimed)
-    }
-
-    async fn complete(&self, batch: &[Completion]) -> StoreResult<Vec<bool>> {
-        self.check()?;
-        self.inner.complete(batch).await
-    }
-
-    async fn resend(
-        &self,
-        app: &AppId,
-        msg: &MsgId,
-        endpoint: &EndpointId,
-        now: Timestamp,
-    ) -> StoreResult<()> {
-        self.check()?;
-        self.inner.resend(app, msg, endpoint, now).await
-    }
-
-    async fn recover(
-        &self,
-        app: &AppId,
-        endpoint: &EndpointId,
-        since: Timestamp,
-        until: Option<Timestamp>,
-        now: Timestamp,
-    ) -> StoreResult<u64> {
-        self.check()?;
-        self.inner.recover(app, endpoint, since, until, now).await
-    }
-
-    async fn release_claims(&self, lease_token: &str, now: Timestamp) -> StoreResult<u64> {
-        self.check()?;
-        self.inner.release_claims(lease_token, now).await
-    }
-    async fn next_due_at(&self) -> StoreResult<Option<Timestamp>> {
-        self.check()?;
-        self.inner.next_due_at().await
-    }
-
-    async fn idempotency_begin(
-        &self,
-        key: &str,
-        request_hash: &str,
-        now: Timestamp,
-        expired_before: Timestamp,
-    ) -> StoreResult<IdempotencyBegin> {
-        self.check()?;
-        self.inner
-            .idempotency_begin(key, request_hash, now, expired_before)
-            .await
-    }
-
-    async fn idempotency_finish(&self, key: &str, response: &StoredResponse) -> StoreResult<()> {
-        self.check()?;
-        self.inner.idempotency_finish(key, response).await
-    }
-
-    async fn idempotency_abandon(&self, key: &str) -> StoreResult<()> {
-        self.check()?;
-        self.inner.idempotency_abandon(key).await
-    }
-
-    async fn idempotency_prune(&self, before: Timestamp) -> StoreResult<u64> {
-        self.check()?;
-        self.inner.idempotency_prune(before).await
-    }
-
-    async fn create_task(&self, task: &hookd_core::task::Task) -> StoreResult<()> {
-        self.check()?;
-        self.inner.create_task(task).await
-    }
-
-    async fn end_task(
-        &self,
-        id: &hookd_core::id::TaskId,
-        status: hookd_core::task::TaskStatus,
-        data: &Value,
-        now: Timestamp,
-    ) -> StoreResult<bool> {
-        self.check()?;
-        self.inner.end_task(id, status, data, now).await
-    }
-
-    async fn touch_task(&self, id: &hookd_core::id::TaskId, now: Timestamp) -> StoreResult<bool> {
-        self.check()?;
-        self.inner.touch_task(id, now).await
-    }
-
-    async fn get_task(
-        &self,
-        id: &hookd_core::id::TaskId,
-    ) -> StoreResult<Option<hookd_core::task::Task>> {
-        self.check()?;
-        self.inner.get_task(id).await
-    }
-
-    async fn list_tasks(
-        &self,
-        filter: &hookd_core::task::TaskFilter,
-        query: &ListQuery,
-    ) -> StoreResult<Page<hookd_core::task::Task>> {
-        self.check()?;
-        self.inner.list_tasks(filter, query).await
-    }
-
-    async fn fail_stale_tasks(
-        &self,
-        stale_before: Timestamp,
-        data: &Value,
-        now: Timestamp,
-    ) -> StoreResult<u64> {
-        self.check()?;
-        self.inner.fail_stale_tasks(stale_before, data, now).await
-    }
-
-    async fn throttle_take(
-        &self,
-        key: &str,
-        per_second: u16,
-        now: Timestamp,
-    ) -> StoreResult<Result<(), Timestamp>> {
-        self.check()?;
-        self.inner.throttle_take(key, per_second, now).await
-    }
-
-    async fn subscribe_work(&self, on_work: hookd_core::store::WorkCallback) -> StoreResult<()> {
-        self.check()?;
-        self.inner.subscribe_work(on_work).await
-    }
-
-    async fn attempt_buckets(
-        &self,
-        query: &hookd_core::store::BucketQuery,
-    ) -> StoreResult<Vec<hookd_core::model::AttemptBucket>> {
-        self.check()?;
-        self.inner.attempt_buckets(query).await
-    }
-}
-
 /// A server state whose engine writes publishes but runs no workers, as the API tests want
 /// (their deliveries stay pending); [`Harness::start_engine`] starts a real one.
-fn idle_state(store: Arc<dyn Store>, clock: Arc<ManualClock>, config: ServerConfig) -> AppState {
-    AppState::new(Engine::without_workers(EngineContext {
-        store,
-        clock,
-        config: Arc::new(config),
-    }))
+/// `wrap` may replace the engine's queue (and only it) with a fault-injecting one.
+fn idle_state(
+    store: Arc<dyn Store>,
+    clock: Arc<ManualClock>,
+    config: ServerConfig,
+    wrap: impl FnOnce(Arc<dyn Queue>) -> Arc<dyn Queue>,
+) -> AppState {
+    let ctx = EngineContext::new(store.clone(), clock, Arc::new(config));
+    let queue = wrap(ctx.queue.clone());
+    AppState::new(store, Engine::without_workers(ctx.with_queue(queue)))
 }

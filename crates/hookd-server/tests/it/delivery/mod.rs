@@ -53,13 +53,14 @@ async fn world(adjust: impl FnOnce(&mut ServerConfig)) -> World {
         ..ServerConfig::default()
     };
     adjust(&mut config);
-    let engine = Engine::start(EngineContext {
-        store: Arc::new(store),
-        clock: clock.clone(),
-        config: Arc::new(config),
-    })
+    let store: Arc<dyn hookd_core::store::Store> = Arc::new(store);
+    let engine = Engine::start(EngineContext::new(
+        store.clone(),
+        clock.clone(),
+        Arc::new(config),
+    ))
     .unwrap();
-    let state = AppState::new(engine.clone());
+    let state = AppState::new(store, engine.clone());
     let now = clock.now();
     let app = Application {
         id: AppId::generate(now, &mut rng()),
@@ -746,7 +747,7 @@ async fn api_world(
     adjust: impl FnOnce(&mut ServerConfig),
 ) -> (
     crate::common::Harness,
-    Arc<crate::common::FlakyStore>,
+    Arc<crate::common::FlakyQueue>,
     Engine,
 ) {
     let mut config = ServerConfig {
@@ -754,7 +755,7 @@ async fn api_world(
         ..ServerConfig::default()
     };
     adjust(&mut config);
-    let (mut h, store) = crate::common::Harness::with_flaky_store_and(config).await;
+    let (mut h, store) = crate::common::Harness::with_flaky_queue_and(config).await;
     let workers = h.start_engine();
     (h, store, workers)
 }
@@ -839,7 +840,7 @@ async fn a_publish_whose_commit_answer_was_lost_is_accepted_and_delivered() {
     let app = h.app("lost-answer").await;
     h.endpoint(&app, serde_json::json!({"url": rx.url("/a")}))
         .await;
-    store.set(crate::common::StoreMode::LoseNextBatchAnswer);
+    store.set(crate::common::QueueMode::LoseNextBatchAnswer);
     let msg = h
         .message(
             &app,

@@ -109,13 +109,13 @@ pub async fn world(backend: Backend, adjust: impl FnOnce(&mut ServerConfig)) -> 
         ..ServerConfig::default()
     };
     adjust(&mut config);
-    let engine = Engine::start(EngineContext {
-        store,
-        clock: clock.clone(),
-        config: Arc::new(config),
-    })
+    let engine = Engine::start(EngineContext::new(
+        store.clone(),
+        clock.clone(),
+        Arc::new(config),
+    ))
     .unwrap();
-    let state = AppState::new(engine.clone());
+    let state = AppState::new(store, engine.clone());
     let app = create_app(&state, &clock, Some("tenant")).await;
     let workers = Some(engine);
     World {
