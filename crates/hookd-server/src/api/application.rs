@@ -184,6 +184,11 @@ impl From<Application> for ApplicationOut {
     }
 }
 
+/// The list of `ApplicationOut`s by name, for `#[utoipa::path]` bodies: an alias hides the generic
+/// argument from the macro, which then takes the envelope's own `ToSchema` (Svix's
+/// `ListResponse_…_` names) instead of composing a generic one.
+pub type ListApplicationOut = ListResponse<ApplicationOut>;
+
 /// `GET /api/v1/app`: oldest first unless `order=descending`.
 #[utoipa::path(
     get,
@@ -193,7 +198,7 @@ impl From<Application> for ApplicationOut {
     summary = "List Applications",
     description = "List of all the organization's applications.",
     params(Pagination, OrderParam, AppListFilters),
-    responses((status = 200, body = crate::api::schema::ListApplicationOut), Errors, Unavailable)
+    responses((status = 200, body = ListApplicationOut), Errors, Unavailable)
 )]
 pub async fn list(
     State(state): State<AppState>,

@@ -36,7 +36,7 @@ use crate::{
     summary = "List Attempts (deprecated)",
     description = "Deprecated, as in Svix: use List Attempts By Msg, which this answers as.",
     params(AppPath, MsgPath, Pagination, StatusFilter, StatusCodeClassFilter, EndpointIdFilter, MessageFilters, WithContent),
-    responses((status = 200, body = crate::api::schema::ListMessageAttemptOut), Errors, Unavailable)
+    responses((status = 200, body = super::attempt::ListMessageAttemptOut), Errors, Unavailable)
 )]
 pub async fn list_by_msg(
     state: State<AppState>,
@@ -56,7 +56,7 @@ pub async fn list_by_msg(
     description = "Deprecated, as in Svix: use List Attempts By Msg with `endpoint_id`, which \
                    this answers as.",
     params(AppPath, MsgPath, EndpointPath, Pagination, StatusFilter, StatusCodeClassFilter, MessageFilters, WithContent),
-    responses((status = 200, body = crate::api::schema::ListMessageAttemptOut), Errors, Unavailable)
+    responses((status = 200, body = super::attempt::ListMessageAttemptOut), Errors, Unavailable)
 )]
 pub async fn list_by_msg_and_endpoint(
     state: State<AppState>,

@@ -80,7 +80,7 @@ impl From<Task> for BackgroundTaskOut {
     }
 }
 
-/// See [`crate::api::schema::ListApplicationOut`].
+/// See [`super::application::ListApplicationOut`].
 pub type ListBackgroundTaskOut = ListResponse<BackgroundTaskOut>;
 
 /// Every kind of task hookd runs: Svix's `BackgroundTaskType`s that hookd has, plus hookd's

@@ -291,6 +291,11 @@ pub(crate) async fn app_or_create(
     }
 }
 
+/// The list of `MessageOut`s by name, for `#[utoipa::path]` bodies: an alias hides the generic
+/// argument from the macro, which then takes the envelope's own `ToSchema` (Svix's
+/// `ListResponse_…_` names) instead of composing a generic one.
+pub type ListMessageOut = ListResponse<MessageOut>;
+
 /// `GET /api/v1/app/{app_id}/msg`: newest first, filtered by `channel`, `before`, `after` and
 /// `event_types`; payloads unless `with_content=false`.
 #[utoipa::path(
@@ -301,7 +306,7 @@ pub(crate) async fn app_or_create(
     summary = "List Messages",
     description = "List all of the application's messages, newest first.",
     params(AppPath, Pagination, MessageFilters, WithContent),
-    responses((status = 200, body = crate::api::schema::ListMessageOut), Errors, Unavailable)
+    responses((status = 200, body = ListMessageOut), Errors, Unavailable)
 )]
 pub async fn list(
     State(state): State<AppState>,

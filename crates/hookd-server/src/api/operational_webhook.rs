@@ -80,7 +80,7 @@ async fn ensure_app(state: &AppState) -> ApiResult<()> {
     summary = "List Operational Webhook Endpoints",
     description = "The endpoints of hookd's operational application, newest first.",
     params(Pagination, OrderParam),
-    responses((status = 200, body = crate::api::schema::ListEndpointOut), Errors, Unavailable)
+    responses((status = 200, body = super::endpoint::ListEndpointOut), Errors, Unavailable)
 )]
 pub async fn list(
     State(state): State<AppState>,
