@@ -11,6 +11,7 @@
 //! This crate must not run queries nor depend on a database driver.
 
 mod decode;
+mod operations;
 
 use chrono::DateTime;
 use hookd_core::{store::StoreError, store::StoreResult, Timestamp};
