@@ -1,7 +1,12 @@
 //! `hookd-core` is the pure heart of hookd: the domain types, typed prefixed ids, input
-//! validation, Standard Webhooks signing, the retry schedule math (and receivers' `Retry-After`), the delivery state machine,
-//! and the two seams through which the outside world enters: the [`store::Store`] trait and the
-//! [`clock::Clock`] trait.
+//! validation, Standard Webhooks signing, the retry schedule math (and receivers'
+//! `Retry-After`), the delivery state machine, and the two seams through which the outside
+//! world enters: the store's role traits ([`store`]) and the [`clock::Clock`] trait.
+//!
+//! It knows one JSON shape, on purpose: hookd's `options` (endpoint and event type options,
+//! retry policies, envelopes) are domain documents whose stored form is the API's `options`
+//! object, so their serde names are part of their meaning. Everything else the API speaks
+//! (Svix's wire types, the OpenAPI document) lives in `hookd-server`.
 //!
 //! **Architecture Invariant:** this crate performs no I/O and never reads a global clock. Every
 //! function that needs "now" takes it as an argument or through a [`clock::Clock`]; every

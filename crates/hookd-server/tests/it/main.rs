@@ -14,6 +14,7 @@ mod browser;
 mod common;
 mod console;
 mod delivery;
+mod docs_tables;
 mod hostile;
 mod openapi;
 mod reliability;

@@ -189,7 +189,10 @@ async fn an_operator_manages_deliveries_in_the_dashboard() {
         .select_by_value("invoice.paid")
         .await
         .unwrap();
+    let form = b.el("form.message-filters").await;
     b.click("form.message-filters button[type=submit]").await;
+    // The search renders a new form; the date below goes into that one.
+    b.gone(&form).await;
     b.el_text("tr.message-row", "evt_1").await;
     // A date range after the message finds nothing (the value is set as a date picker would).
     b.client
@@ -201,7 +204,9 @@ async fn an_operator_manages_deliveries_in_the_dashboard() {
         .unwrap();
     b.click("form.message-filters button[type=submit]").await;
     b.el_text(".empty-list", "No messages match").await;
+    let form = b.el("form.message-filters").await;
     b.click_text("form.message-filters a", "Clear").await;
+    b.gone(&form).await;
     b.el_text("tr.message-row", "evt_1").await;
     b.fill("form.message-filters input[name=channel]", "nowhere")
         .await;
@@ -210,9 +215,10 @@ async fn an_operator_manages_deliveries_in_the_dashboard() {
     b.fill("form.find-message input[name=id]", "evt_missing")
         .await;
     b.click("form.find-message button[type=submit]").await;
-    b.el_text("main .form-error", "Entity not found").await;
+    let error = b.el_text("main .form-error", "Entity not found").await;
     b.goto(&format!("{}/dashboard#/apps/acme/messages", site.base))
         .await;
+    b.gone(&error).await;
     b.fill("form.find-message input[name=id]", "evt_1").await;
     b.click("form.find-message button[type=submit]").await;
     b.el_text("main h1", "evt_1").await;

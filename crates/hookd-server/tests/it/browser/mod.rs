@@ -460,6 +460,39 @@ impl Browser {
     }
 
     /// The text of the first element matching `css`, or "" if there is none.
+    /// Waits until `el` has left the page: the view it belonged to was rendered again (a
+    /// search changes the location, and the route renders a new form and list). Waiting for
+    /// content alone would race when the new view shows what the old one did.
+    pub async fn gone(&self, el: &Element) {
+        let left = self
+            .client
+            .execute_async(
+                r#"const [el, ms] = arguments;
+                   const done = arguments[arguments.length - 1];
+                   if (!el.isConnected) { done(true); return; }
+                   const timer = setTimeout(() => { obs.disconnect(); done(false); }, ms);
+                   const obs = new MutationObserver(() => {
+                     if (!el.isConnected) { obs.disconnect(); clearTimeout(timer); done(true); }
+                   });
+                   obs.observe(document, { subtree: true, childList: true });"#,
+                vec![
+                    serde_json::to_value(el).expect("an element is JSON"),
+                    json!(WAIT.as_millis() as u64),
+                ],
+            )
+            .await;
+        match left {
+            // Already removed before the script could be handed it.
+            Err(fantoccini::error::CmdError::Standard(e))
+                if e.error == fantoccini::error::ErrorStatus::StaleElementReference => {}
+            other => assert_eq!(
+                other.unwrap(),
+                json!(true),
+                "the element stayed on the page"
+            ),
+        }
+    }
+
     pub async fn text(&self, css: &str) -> String {
         match self.client.find(Locator::Css(css)).await {
             Ok(el) => el.text().await.unwrap_or_default(),
