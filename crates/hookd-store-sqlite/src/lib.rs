@@ -251,6 +251,15 @@ impl SqliteStore {
             .await
             .map_err(error::map)
     }
+
+    /// Checks that the database answers, through the read pool (the one every API read uses).
+    async fn ping_database(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.read)
+            .await
+            .map_err(error::map)?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

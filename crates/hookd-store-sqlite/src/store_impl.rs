@@ -22,18 +22,14 @@ use hookd_core::{
 };
 
 use crate::{
-    apps, deliveries, endpoints, error, event_types, idempotency, limits, messages, queue,
+    apps, deliveries, endpoints, event_types, idempotency, limits, messages, queue,
     retention, tasks, tokens, SqliteStore,
 };
 
 #[async_trait]
 impl Capabilities for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.read)
-            .await
-            .map_err(error::map)?;
-        Ok(())
+        self.ping_database().await
     }
 
     /// One SQLite file serves one process, whose API wakes its own workers in memory; there
