@@ -22,8 +22,8 @@ use hookd_core::{
 };
 
 use crate::{
-    apps, deliveries, endpoints, event_types, idempotency, limits, messages, queue,
-    retention, tasks, tokens, SqliteStore,
+    apps, deliveries, endpoints, event_types, idempotency, limits, messages, queue, retention,
+    tasks, tokens, SqliteStore,
 };
 
 #[async_trait]

@@ -184,9 +184,9 @@ impl From<Application> for ApplicationOut {
     }
 }
 
-/// The list of `ApplicationOut`s by name, for `#[utoipa::path]` bodies: an alias hides the generic
-/// argument from the macro, which then takes the envelope's own `ToSchema` (Svix's
-/// `ListResponse_…_` names) instead of composing a generic one.
+/// The list of `ApplicationOut`s by name, for `#[utoipa::path]` bodies: an alias
+/// hides the generic argument from the macro, which then takes the envelope's own
+/// `ToSchema` (Svix's `ListResponse_…_` names) instead of composing a generic one.
 pub type ListApplicationOut = ListResponse<ApplicationOut>;
 
 /// `GET /api/v1/app`: oldest first unless `order=descending`.

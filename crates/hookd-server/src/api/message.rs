@@ -291,9 +291,9 @@ pub(crate) async fn app_or_create(
     }
 }
 
-/// The list of `MessageOut`s by name, for `#[utoipa::path]` bodies: an alias hides the generic
-/// argument from the macro, which then takes the envelope's own `ToSchema` (Svix's
-/// `ListResponse_…_` names) instead of composing a generic one.
+/// The list of `MessageOut`s by name, for `#[utoipa::path]` bodies: an alias
+/// hides the generic argument from the macro, which then takes the envelope's own
+/// `ToSchema` (Svix's `ListResponse_…_` names) instead of composing a generic one.
 pub type ListMessageOut = ListResponse<MessageOut>;
 
 /// `GET /api/v1/app/{app_id}/msg`: newest first, filtered by `channel`, `before`, `after` and

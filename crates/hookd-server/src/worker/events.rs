@@ -7,8 +7,9 @@
 //! carried, so it costs nothing for the great majority of batches, which need no event. Only
 //! completions that held their lease count: a completion that lost it says nothing about the
 //! delivery's state, and its successor will report. The disabling itself is the store's
-//! guarded transition ([`hookd_core::store::Directory::disable_failing_endpoint`]), so when several
-//! workers or processes see the same endpoint fail, exactly one disables it and reports it.
+//! guarded transition ([`hookd_core::store::Directory::disable_failing_endpoint`]), so when
+//! several workers or processes see the same endpoint fail, exactly one disables it and
+//! reports it.
 //!
 //! This module must not format events (that is [`super::operational`]'s job) nor fail the
 //! completer: a report that cannot be published is logged and dropped, the delivery outcome

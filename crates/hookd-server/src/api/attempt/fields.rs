@@ -218,17 +218,17 @@ pub(super) async fn with_messages(
     Ok(())
 }
 
-/// The list of `MessageAttemptOut`s by name, for `#[utoipa::path]` bodies: an alias hides the generic
-/// argument from the macro, which then takes the envelope's own `ToSchema` (Svix's
-/// `ListResponse_…_` names) instead of composing a generic one.
+/// The list of `MessageAttemptOut`s by name, for `#[utoipa::path]` bodies: an alias
+/// hides the generic argument from the macro, which then takes the envelope's own
+/// `ToSchema` (Svix's `ListResponse_…_` names) instead of composing a generic one.
 pub type ListMessageAttemptOut = ListResponse<MessageAttemptOut>;
 
-/// The list of `MessageEndpointOut`s by name, for `#[utoipa::path]` bodies: an alias hides the generic
-/// argument from the macro, which then takes the envelope's own `ToSchema` (Svix's
-/// `ListResponse_…_` names) instead of composing a generic one.
+/// The list of `MessageEndpointOut`s by name, for `#[utoipa::path]` bodies: an alias
+/// hides the generic argument from the macro, which then takes the envelope's own
+/// `ToSchema` (Svix's `ListResponse_…_` names) instead of composing a generic one.
 pub type ListMessageEndpointOut = ListResponse<MessageEndpointOut>;
 
-/// The list of `EndpointMessageOut`s by name, for `#[utoipa::path]` bodies: an alias hides the generic
-/// argument from the macro, which then takes the envelope's own `ToSchema` (Svix's
-/// `ListResponse_…_` names) instead of composing a generic one.
+/// The list of `EndpointMessageOut`s by name, for `#[utoipa::path]` bodies: an alias
+/// hides the generic argument from the macro, which then takes the envelope's own
+/// `ToSchema` (Svix's `ListResponse_…_` names) instead of composing a generic one.
 pub type ListEndpointMessageOut = ListResponse<EndpointMessageOut>;

@@ -140,9 +140,9 @@ fn new_endpoint(
     }
 }
 
-/// The list of `EndpointOut`s by name, for `#[utoipa::path]` bodies: an alias hides the generic
-/// argument from the macro, which then takes the envelope's own `ToSchema` (Svix's
-/// `ListResponse_…_` names) instead of composing a generic one.
+/// The list of `EndpointOut`s by name, for `#[utoipa::path]` bodies: an alias
+/// hides the generic argument from the macro, which then takes the envelope's own
+/// `ToSchema` (Svix's `ListResponse_…_` names) instead of composing a generic one.
 pub type ListEndpointOut = ListResponse<EndpointOut>;
 
 /// `GET /api/v1/app/{app_id}/endpoint`: newest first unless `order=ascending` (Svix's default).

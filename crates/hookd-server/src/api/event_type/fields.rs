@@ -279,7 +279,7 @@ pub struct ExpungeParam {
     pub(super) expunge: Option<bool>,
 }
 
-/// The list of `EventTypeOut`s by name, for `#[utoipa::path]` bodies: an alias hides the generic
-/// argument from the macro, which then takes the envelope's own `ToSchema` (Svix's
-/// `ListResponse_…_` names) instead of composing a generic one.
+/// The list of `EventTypeOut`s by name, for `#[utoipa::path]` bodies: an alias
+/// hides the generic argument from the macro, which then takes the envelope's own
+/// `ToSchema` (Svix's `ListResponse_…_` names) instead of composing a generic one.
 pub type ListEventTypeOut = ListResponse<EventTypeOut>;
