@@ -216,6 +216,47 @@ mod tests {
         );
     }
 
+    /// The bounds the document states are the core's: written as numbers in the attributes
+    /// above (utoipa takes literals there), held to the constants here.
+    #[test]
+    fn option_schemas_state_the_core_bounds() {
+        use serde_json::{json, Value};
+        let doc: Value = serde_json::from_str(crate::api::openapi::document_json()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        let ep = &schemas["EndpointOptions"]["properties"];
+        assert_eq!(ep["timeoutMs"]["minimum"], json!(options::MIN_TIMEOUT_MS));
+        assert_eq!(ep["timeoutMs"]["maximum"], json!(options::MAX_TIMEOUT_MS));
+        assert_eq!(
+            ep["successStatusCodes"]["maxItems"],
+            json!(options::MAX_SUCCESS_CODES)
+        );
+        assert_eq!(ep["auth"]["maxItems"], json!(options::MAX_AUTH_SCHEMES));
+        assert_eq!(
+            ep["contentType"]["maxLength"],
+            json!(options::MAX_CONTENT_TYPE_LEN)
+        );
+        let policy = &schemas["RetryPolicy"]["properties"];
+        assert_eq!(
+            policy["delaysSecs"]["maxItems"],
+            json!(retry::MAX_ATTEMPTS - 1),
+            "one delay per retry after the first attempt"
+        );
+        assert_eq!(
+            policy["jitter"]["maximum"].as_f64(),
+            Some(retry::MAX_JITTER_FRACTION)
+        );
+        let static_header = schemas["AuthScheme"]["oneOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["properties"]["type"]["enum"][0] == "staticHeader")
+            .unwrap();
+        assert_eq!(
+            static_header["properties"]["value"]["maxLength"],
+            json!(options::MAX_SECRET_LEN)
+        );
+    }
+
     #[test]
     fn list_envelopes_take_svix_names() {
         assert_eq!(
