@@ -68,7 +68,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<To
     let hash = hookd_core::token::hash_text(text);
     let token = state
         .lookups
-        .token(state.store.as_ref(), &hash)
+        .token(state.directory.as_ref(), &hash)
         .await?
         .ok_or_else(|| ApiError::Unauthorized(BAD_CREDENTIALS.into()))?;
     let now = state.clock.now();
@@ -113,7 +113,7 @@ async fn authorize(state: &AppState, parts: &mut Parts, token: &Token) -> ApiRes
             };
             // An app token learns nothing about other applications: a foreign app and a missing
             // one are refused alike.
-            match state.lookups.app(state.store.as_ref(), &wanted).await? {
+            match state.lookups.app(state.directory.as_ref(), &wanted).await? {
                 Some(app) if &app.id == own_app => Ok(()),
                 _ => Err(denied()),
             }
@@ -132,7 +132,7 @@ async fn rate_limit(state: &AppState, parts: &mut Parts, token: &Token) -> ApiRe
                 // An unknown application is the handler's 404 to give; it has no budget.
                 Some(wanted) => state
                     .lookups
-                    .app(state.store.as_ref(), &wanted)
+                    .app(state.directory.as_ref(), &wanted)
                     .await?
                     .map(|app| app.id.to_string()),
                 None => None,

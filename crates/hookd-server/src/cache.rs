@@ -17,7 +17,7 @@ use std::{
 use hookd_core::{
     id::AppId,
     model::{Application, Token},
-    store::{Store, StoreResult},
+    store::{Directory, StoreResult},
 };
 
 /// How long a looked-up token or application is reused. One second bounds how long a token
@@ -75,7 +75,7 @@ pub struct LookupCache {
 
 impl LookupCache {
     /// The token with this hash, from the cache or the store.
-    pub async fn token(&self, store: &dyn Store, hash: &str) -> StoreResult<Option<Token>> {
+    pub async fn token(&self, store: &dyn Directory, hash: &str) -> StoreResult<Option<Token>> {
         if let Some(token) = self.tokens.get(hash) {
             return Ok(Some(token));
         }
@@ -89,7 +89,7 @@ impl LookupCache {
     /// The application with this id or uid, from the cache or the store.
     pub async fn app(
         &self,
-        store: &dyn Store,
+        store: &dyn Directory,
         id_or_uid: &str,
     ) -> StoreResult<Option<Application>> {
         if let Some(app) = self.apps.get(id_or_uid) {

@@ -119,7 +119,7 @@ pub async fn idempotency(
         .checked_sub_signed(ttl)
         .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
     let begun = state
-        .store
+        .idempotency
         .idempotency_begin(&scoped_key, &fingerprint, now, expired_before)
         .await;
     match begun {
@@ -157,7 +157,7 @@ async fn finish(state: &AppState, key: &str, response: Response) -> Response {
         Ok(b) => b,
         Err(e) => {
             tracing::error!(error = %e, "could not buffer a response for idempotency");
-            if let Err(e) = state.store.idempotency_abandon(key).await {
+            if let Err(e) = state.idempotency.idempotency_abandon(key).await {
                 tracing::warn!(error = %e, "could not release an idempotency key");
             }
             return ApiError::Internal(Box::new(e)).into_response();
@@ -170,11 +170,11 @@ async fn finish(state: &AppState, key: &str, response: Response) -> Response {
                 status: parts.status.as_u16(),
                 body: text.to_owned(),
             };
-            state.store.idempotency_finish(key, &stored).await
+            state.idempotency.idempotency_finish(key, &stored).await
         }
         // Server errors are worth retrying, and a non-UTF-8 body cannot be stored: either way
         // the key is released so that the next attempt runs afresh.
-        _ => state.store.idempotency_abandon(key).await,
+        _ => state.idempotency.idempotency_abandon(key).await,
     };
     if let Err(e) = result {
         // The operation itself succeeded or failed already; the caller gets its answer. A retry

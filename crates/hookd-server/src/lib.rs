@@ -22,13 +22,29 @@ pub mod worker;
 
 use std::sync::Arc;
 
-use hookd_core::{clock::Clock, store::Store};
+use hookd_core::{
+    clock::Clock,
+    store::{Capabilities, Directory, History, Idempotency, Messages, Queue, Store, Tasks},
+};
 
 /// Everything a request handler or worker needs, cheap to clone.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    /// Persistence and the delivery queue.
-    pub store: Arc<dyn Store>,
+    /// Tokens, applications, event types and endpoints.
+    pub directory: Arc<dyn Directory>,
+    /// Messages as read, and their content's removal.
+    pub messages: Arc<dyn Messages>,
+    /// The delivery queue, for what the API does to it directly (resend, recover); publishes
+    /// go through [`AppState::engine`].
+    pub queue: Arc<dyn Queue>,
+    /// Deliveries and attempts as read.
+    pub history: Arc<dyn History>,
+    /// `Idempotency-Key` reservations.
+    pub idempotency: Arc<dyn Idempotency>,
+    /// Background tasks.
+    pub tasks: Arc<dyn Tasks>,
+    /// What the store can do, and whether it answers (the health check).
+    pub capabilities: Arc<dyn Capabilities>,
     /// The time source; tests inject a manual clock.
     pub clock: Arc<dyn Clock>,
     /// Server settings.
@@ -55,7 +71,13 @@ impl AppState {
                 config.api_rate_limit_per_app,
                 config.auth_failures_per_minute,
             )),
-            store,
+            directory: store.clone(),
+            messages: store.clone(),
+            queue: store.clone(),
+            history: store.clone(),
+            idempotency: store.clone(),
+            tasks: store.clone(),
+            capabilities: store,
             clock,
             config,
         }

@@ -94,7 +94,7 @@ pub async fn run_retention(
     let attempts_before = now.checked_sub_signed(attempt_retention);
     let mut report = RetentionReport::default();
     loop {
-        let n = state.store.expire_payloads(now, size).await?;
+        let n = state.messages.expire_payloads(now, size).await?;
         report.payloads_expired += n;
         report.batches += 1;
         if n < u64::from(size) {
@@ -105,7 +105,7 @@ pub async fn run_retention(
     // A retention longer than the calendar goes back keeps every attempt.
     if let Some(before) = attempts_before {
         loop {
-            let n = state.store.prune_attempts(before, size).await?;
+            let n = state.history.prune_attempts(before, size).await?;
             report.attempts_pruned += n;
             report.batches += 1;
             if n < u64::from(size) {
@@ -141,7 +141,11 @@ pub fn spawn(state: AppState) -> JoinHandle<()> {
             }
             let ttl = chrono::Duration::from_std(state.config.idempotency_ttl)
                 .unwrap_or(chrono::Duration::days(1));
-            match state.store.idempotency_prune(state.clock.now() - ttl).await {
+            match state
+                .idempotency
+                .idempotency_prune(state.clock.now() - ttl)
+                .await
+            {
                 Ok(n) if n > 0 => tracing::info!(pruned = n, "expired idempotency records removed"),
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "pruning idempotency records failed"),

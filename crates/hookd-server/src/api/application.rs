@@ -210,7 +210,7 @@ pub async fn list(
         exclude_all_disabled: query.bool("exclude_apps_with_disabled_endpoints", false)?,
         exclude_all_svix_play: query.bool("exclude_apps_with_svix_play_endpoints", false)?,
     };
-    let page = state.store.list_apps(&filter, &q).await?;
+    let page = state.directory.list_apps(&filter, &q).await?;
     Ok(Json(ListResponse::from_page(page, ApplicationOut::from)))
 }
 
@@ -239,7 +239,7 @@ pub async fn create(
     let get_if_exists = query.bool("get_if_exists", false)?;
     input.validate(&["body"])?;
     if let Some(uid) = &input.uid {
-        if let Some(existing) = state.store.get_app(uid).await? {
+        if let Some(existing) = state.directory.get_app(uid).await? {
             if get_if_exists {
                 return Ok((StatusCode::OK, Json(existing.into())));
             }
@@ -249,7 +249,7 @@ pub async fn create(
         }
     }
     let app = input.into_new(state.clock.now());
-    state.store.create_app(&app).await?;
+    state.directory.create_app(&app).await?;
     Ok((StatusCode::CREATED, Json(app.into())))
 }
 
@@ -297,14 +297,14 @@ pub async fn upsert(
     path_key("app_id", &app_id)?;
     input.validate(&["body"])?;
     let now = state.clock.now();
-    match state.store.get_app(&app_id).await? {
+    match state.directory.get_app(&app_id).await? {
         Some(mut app) => {
             app.name = input.name;
             app.throttle_rate = input.throttle_rate.or(input.rate_limit);
             app.uid = input.uid;
             app.metadata = input.metadata;
             app.updated_at = now;
-            state.store.update_app(&app).await?;
+            state.directory.update_app(&app).await?;
             state.lookups.forget_app(&app.id);
             state.lookups.forget_app(&app.id);
             Ok((StatusCode::OK, Json(app.into())))
@@ -315,7 +315,7 @@ pub async fn upsert(
                 input.uid = Some(app_id);
             }
             let app = input.into_new(now);
-            state.store.create_app(&app).await?;
+            state.directory.create_app(&app).await?;
             Ok((StatusCode::CREATED, Json(app.into())))
         }
     }
@@ -374,7 +374,7 @@ pub async fn patch(
         app.metadata = metadata;
     }
     app.updated_at = state.clock.now();
-    state.store.update_app(&app).await?;
+    state.directory.update_app(&app).await?;
     state.lookups.forget_app(&app.id);
     Ok(Json(app.into()))
 }
@@ -396,7 +396,7 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     let app = load_app(&state, &app_id).await?;
     state.lookups.forget_app(&app.id);
-    if state.store.delete_app(&app.id).await? {
+    if state.directory.delete_app(&app.id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found())

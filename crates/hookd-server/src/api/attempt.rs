@@ -66,7 +66,7 @@ pub async fn list_by_endpoint(
     let app = load_app(&state, &app_id).await?;
     let ep = load_endpoint(&state, &app, &endpoint_id).await?;
     let page = state
-        .store
+        .history
         .list_attempts_by_endpoint(&app.id, &ep.id, &filter, &q)
         .await?;
     let mut out = ListResponse::from_page(page, |a| MessageAttemptOut::new(a, with_content));
@@ -104,7 +104,7 @@ pub async fn list_by_msg(
         filter.endpoint_id = Some(load_endpoint(&state, &app, endpoint_id).await?.id);
     }
     let page = state
-        .store
+        .history
         .list_attempts_by_msg(&app.id, &msg.id, &filter, &q)
         .await?;
     Ok(Json(ListResponse::from_page(page, |a| {
@@ -122,7 +122,7 @@ async fn load_attempt(
     let app = load_app(state, app_id).await?;
     let msg = load_message(state, &app, msg_id).await?;
     let attempt = state
-        .store
+        .history
         .get_attempt(&app.id, &msg.id, &AttemptId::from_trusted(attempt_id))
         .await?
         .ok_or_else(ApiError::not_found)?;
@@ -282,7 +282,7 @@ pub async fn expunge_content(
 ) -> ApiResult<StatusCode> {
     let (msg, attempt) = load_attempt(&state, &app_id, &msg_id, &attempt_id).await?;
     if state
-        .store
+        .history
         .expunge_attempt_content(&msg.app_id, &msg.id, &attempt.id)
         .await?
     {
@@ -313,7 +313,7 @@ pub async fn list_attempted_destinations(
     let app = load_app(&state, &app_id).await?;
     let msg = load_message(&state, &app, &msg_id).await?;
     let page = state
-        .store
+        .history
         .list_message_deliveries(&app.id, &msg.id, &q)
         .await?;
     Ok(Json(ListResponse::from_page(page, |(ep, d)| {
@@ -355,7 +355,7 @@ pub async fn list_attempted_messages(
     let app = load_app(&state, &app_id).await?;
     let ep = load_endpoint(&state, &app, &endpoint_id).await?;
     let page = state
-        .store
+        .history
         .list_endpoint_deliveries(&app.id, &ep.id, &filter, &q)
         .await?;
     Ok(Json(ListResponse::try_from_page(page, |(msg, d)| {
@@ -397,7 +397,7 @@ pub async fn resend(
     }
     let ep = load_endpoint(&state, &app, &endpoint_id).await?;
     state
-        .store
+        .queue
         .resend(&app.id, &msg.id, &ep.id, state.clock.now())
         .await?;
     state.engine.wake();

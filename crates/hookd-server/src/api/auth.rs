@@ -246,7 +246,7 @@ async fn mint(
         expires_at: Some(now + ttl),
         portal: scope,
     };
-    state.store.insert_token(&token).await?;
+    state.directory.insert_token(&token).await?;
     let base = state.config.public_url.trim_end_matches('/');
     Ok(AppPortalAccessOut {
         url: format!("{base}/portal#key={text}"),
@@ -336,7 +336,7 @@ pub async fn expire_all(
     let app = load_app(&state, &app_id).await?;
     let at = state.clock.now() + Duration::seconds(delay);
     let only = (!sessions.is_empty()).then_some(sessions.as_slice());
-    state.store.expire_app_tokens(&app.id, only, at).await?;
+    state.directory.expire_app_tokens(&app.id, only, at).await?;
     // This process forgets the application's tokens at once; others within the cache's TTL.
     state.lookups.forget_app_tokens(&app.id);
     Ok(StatusCode::NO_CONTENT)
@@ -367,7 +367,7 @@ pub async fn logout(
                 .into(),
         ));
     }
-    state.store.delete_token(&caller.token.id).await?;
+    state.directory.delete_token(&caller.token.id).await?;
     state.lookups.forget_token(&caller.token.hash);
     Ok(StatusCode::NO_CONTENT)
 }

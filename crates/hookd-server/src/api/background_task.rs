@@ -160,7 +160,7 @@ pub async fn list(
     };
     let q = query.list_query(Order::Descending, true)?;
     let page = state
-        .store
+        .tasks
         .list_tasks(&TaskFilter { status, kind }, &q)
         .await?;
     Ok(Json(ListResponse::from_page(page, BackgroundTaskOut::from)))
@@ -186,7 +186,7 @@ pub async fn get(
         return Err(ApiError::not_found());
     }
     let task = state
-        .store
+        .tasks
         .get_task(&TaskId::from_trusted(task_id))
         .await?
         .ok_or_else(ApiError::not_found)?;
@@ -215,7 +215,7 @@ where
         created_at: now,
         updated_at: now,
     };
-    state.store.create_task(&task).await?;
+    state.tasks.create_task(&task).await?;
     if in_background {
         let state = state.clone();
         let id = task.id.clone();
@@ -253,7 +253,7 @@ where
         tokio::select! {
             result = &mut work => return result,
             _ = beat.tick() => {
-                if let Err(err) = state.store.touch_task(id, state.clock.now()).await {
+                if let Err(err) = state.tasks.touch_task(id, state.clock.now()).await {
                     tracing::warn!(error = %err, task = %id, "a task's heartbeat failed");
                 }
             }
@@ -278,7 +278,7 @@ async fn end(
         ),
     };
     let now = state.clock.now();
-    if let Err(err) = state.store.end_task(id, status, &data, now).await {
+    if let Err(err) = state.tasks.end_task(id, status, &data, now).await {
         tracing::warn!(error = %err, task = %id, "recording a task's end failed");
     }
     // The caller has its answer; the report need not hold it up.
@@ -294,7 +294,7 @@ pub async fn fail_stale(state: &AppState) -> Result<u64, hookd_core::store::Stor
     let now = state.clock.now();
     let stale = chrono::Duration::from_std(STALE_AFTER).unwrap_or(chrono::Duration::minutes(10));
     state
-        .store
+        .tasks
         .fail_stale_tasks(
             now - stale,
             &json!({ "error": "the process running this task stopped before it ended" }),

@@ -233,7 +233,7 @@ async fn session_inner(state: &AppState, headers: &HeaderMap) -> ApiResult<Sessi
         TokenScope::App(id) => {
             // A token whose application was deleted reaches nothing; say so the same way.
             let app = state
-                .store
+                .directory
                 .get_app(id.as_str())
                 .await?
                 .ok_or_else(forbidden)?;
@@ -288,14 +288,14 @@ async fn scoped_app(
     match (scope, wanted) {
         (TokenScope::Admin, None) => Ok(None),
         (TokenScope::Admin, Some(wanted)) => state
-            .store
+            .directory
             .get_app(wanted)
             .await?
             .map(Some)
             .ok_or_else(ApiError::not_found),
         (TokenScope::App(own), wanted) => {
             let app = state
-                .store
+                .directory
                 .get_app(wanted.unwrap_or(own.as_str()))
                 .await?
                 .filter(|app| &app.id == own)
@@ -371,7 +371,7 @@ async fn attempt_stats_inner(
         }
     };
     let data = state
-        .store
+        .history
         .attempt_buckets(&BucketQuery {
             app: app.as_ref().map(|a| a.id.clone()),
             endpoint: endpoint.as_ref().map(|e| e.id.clone()),

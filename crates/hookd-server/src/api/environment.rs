@@ -87,7 +87,7 @@ pub struct EnvironmentIn {
 pub async fn export(State(state): State<AppState>) -> ApiResult<Json<EnvironmentOut>> {
     let state = &state;
     let event_types: Vec<EventTypeOut> =
-        super::every(|q| async move { state.store.list_event_types(true, &q).await })
+        super::every(|q| async move { state.directory.list_event_types(true, &q).await })
             .await?
             .into_iter()
             .map(EventTypeOut::from)

@@ -59,7 +59,10 @@ pub async fn list(
     let q = query.list_query(Order::Ascending, true)?;
     let include_archived = query.bool("include_archived", false)?;
     let with_content = query.bool("with_content", false)?;
-    let mut page = state.store.list_event_types(include_archived, &q).await?;
+    let mut page = state
+        .directory
+        .list_event_types(include_archived, &q)
+        .await?;
     // Hidden types are dropped from the page the store gave: the page may come out short, but
     // its iterators are the store's, so paging on still visits every type once.
     page.data.retain(|et| caller.sees_event_type(et));
@@ -109,7 +112,7 @@ pub async fn create(
     let options = parse_options(input.options.as_deref())?.unwrap_or_default();
 
     let now = state.clock.now();
-    match state.store.get_event_type(&input.name).await? {
+    match state.directory.get_event_type(&input.name).await? {
         Some(existing) if !existing.archived => Err(ApiError::Conflict {
             code: "event_type_exists".into(),
             detail: "An event_type with this name already exists".into(),
@@ -122,7 +125,7 @@ pub async fn create(
             existing.feature_flags = flags;
             existing.options = options;
             existing.updated_at = now;
-            state.store.update_event_type(&existing).await?;
+            state.directory.update_event_type(&existing).await?;
             Ok((StatusCode::CREATED, Json(existing.into())))
         }
         None => {
@@ -137,7 +140,7 @@ pub async fn create(
                 created_at: now,
                 updated_at: now,
             };
-            state.store.create_event_type(&et).await?;
+            state.directory.create_event_type(&et).await?;
             Ok((StatusCode::CREATED, Json(et.into())))
         }
     }
@@ -146,7 +149,7 @@ pub async fn create(
 async fn load(state: &AppState, name: &str) -> ApiResult<EventType> {
     path_key("event_type_name", name)?;
     state
-        .store
+        .directory
         .get_event_type(name)
         .await?
         .ok_or_else(ApiError::not_found)
@@ -213,7 +216,7 @@ pub async fn upsert(
     checks.finish()?;
     let options = parse_options(input.options.as_deref())?;
     let now = state.clock.now();
-    match state.store.get_event_type(&name).await? {
+    match state.directory.get_event_type(&name).await? {
         Some(mut et) => {
             if let Some(options) = options {
                 et.options = options;
@@ -224,7 +227,7 @@ pub async fn upsert(
             et.schemas = input.schemas;
             et.feature_flags = flags;
             et.updated_at = now;
-            state.store.update_event_type(&et).await?;
+            state.directory.update_event_type(&et).await?;
             Ok((StatusCode::OK, Json(et.into())))
         }
         None => {
@@ -239,7 +242,7 @@ pub async fn upsert(
                 created_at: now,
                 updated_at: now,
             };
-            state.store.create_event_type(&et).await?;
+            state.directory.create_event_type(&et).await?;
             Ok((StatusCode::CREATED, Json(et.into())))
         }
     }
@@ -302,7 +305,7 @@ pub async fn patch(
         et.feature_flags = flags.unwrap_or_default();
     }
     et.updated_at = state.clock.now();
-    state.store.update_event_type(&et).await?;
+    state.directory.update_event_type(&et).await?;
     Ok(Json(et.into()))
 }
 
@@ -328,13 +331,13 @@ pub async fn delete(
     let expunge = query.bool("expunge", false)?;
     let mut et = load(&state, &name).await?;
     if expunge {
-        if !state.store.delete_event_type(&et.name).await? {
+        if !state.directory.delete_event_type(&et.name).await? {
             return Err(ApiError::not_found());
         }
     } else {
         et.archived = true;
         et.updated_at = state.clock.now();
-        state.store.update_event_type(&et).await?;
+        state.directory.update_event_type(&et).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }

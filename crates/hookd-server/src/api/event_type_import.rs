@@ -177,7 +177,7 @@ fn event_types_of(doc: &Value) -> ApiResult<Vec<EventTypeFromOpenApi>> {
 
 /// Every event type in the catalogue, archived ones included.
 async fn all_event_types(state: &AppState) -> ApiResult<Vec<EventType>> {
-    super::every(|q| async move { state.store.list_event_types(true, &q).await }).await
+    super::every(|q| async move { state.directory.list_event_types(true, &q).await }).await
 }
 
 /// `POST /api/v1/event-type/import/openapi`.
@@ -262,11 +262,11 @@ pub async fn import_openapi(
                 et.schemas = w.schemas;
                 et.archived = false;
                 et.updated_at = now;
-                state.store.update_event_type(&et).await?;
+                state.directory.update_event_type(&et).await?;
             }
             None => {
                 state
-                    .store
+                    .directory
                     .create_event_type(&EventType {
                         name: w.name.clone(),
                         description: w.description,
@@ -286,7 +286,7 @@ pub async fn import_openapi(
     for mut et in to_archive {
         et.archived = true;
         et.updated_at = now;
-        state.store.update_event_type(&et).await?;
+        state.directory.update_event_type(&et).await?;
         modified.push(et.name);
     }
     Ok(Json(EventTypeImportOpenApiOut {

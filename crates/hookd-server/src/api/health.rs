@@ -18,7 +18,7 @@ use crate::{api::schema::Unavailable, error::ApiError, AppState};
     responses((status = 204, description = "no content"), Unavailable)
 )]
 pub async fn health(State(state): State<AppState>) -> Result<StatusCode, ApiError> {
-    match state.store.ping().await {
+    match state.capabilities.ping().await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(e) => Err(ApiError::Unavailable(e)),
     }

@@ -259,7 +259,7 @@ pub(crate) async fn app_or_create(
     create: Option<ApplicationIn>,
 ) -> ApiResult<Application> {
     path_key("app_id", app_id)?;
-    if let Some(app) = state.lookups.app(state.store.as_ref(), app_id).await? {
+    if let Some(app) = state.lookups.app(state.directory.as_ref(), app_id).await? {
         return Ok(app);
     }
     let Some(mut input) = create else {
@@ -283,7 +283,7 @@ pub(crate) async fn app_or_create(
         None => input.uid = Some(app_id.to_owned()),
     }
     let app = input.into_new(state.clock.now());
-    match state.store.create_app(&app).await {
+    match state.directory.create_app(&app).await {
         Ok(()) => Ok(app),
         // Another request created it in the meantime: use theirs.
         Err(StoreError::Conflict(_)) => load_app(state, app_id).await,
@@ -323,7 +323,7 @@ pub async fn list(
         tag: query.tag()?,
     };
     let app = load_app(&state, &app_id).await?;
-    let page = state.store.list_messages(&app.id, &filter, &q).await?;
+    let page = state.messages.list_messages(&app.id, &filter, &q).await?;
     Ok(Json(ListResponse::try_from_page(page, |m| {
         MessageOut::new(m, with_content)
     })?))
@@ -424,7 +424,7 @@ pub async fn expunge_content(
     let app = load_app(&state, &app_id).await?;
     let msg = load_message(&state, &app, &msg_id).await?;
     if state
-        .store
+        .messages
         .expunge_message_content(&app.id, &msg.id)
         .await?
     {

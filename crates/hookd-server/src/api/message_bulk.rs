@@ -142,7 +142,7 @@ pub async fn precheck(
     let app = load_app(&state, &app_id).await?;
     let mut query = ListQuery::first(MAX_LIMIT, Order::Ascending);
     loop {
-        let page = state.store.list_endpoints(&app.id, &query).await?;
+        let page = state.directory.list_endpoints(&app.id, &query).await?;
         if page
             .data
             .iter()
@@ -197,10 +197,10 @@ pub async fn bulk_expunge(
     let app = load_app(&state, &app_id).await?;
     let mut results = BTreeMap::new();
     for id in ids {
-        let found = match state.store.get_message(&app.id, &id).await? {
+        let found = match state.messages.get_message(&app.id, &id).await? {
             Some(msg) => {
                 state
-                    .store
+                    .messages
                     .expunge_message_content(&app.id, &msg.id)
                     .await?
             }
@@ -217,12 +217,12 @@ async fn purge(state: AppState, app: Application) -> ApiResult<serde_json::Value
     let mut query = ListQuery::first(MAX_LIMIT, Order::Ascending);
     loop {
         let page = state
-            .store
+            .messages
             .list_messages(&app.id, &MessageFilter::default(), &query)
             .await?;
         for msg in page.data.iter().filter(|m| m.payload.is_some()) {
             if state
-                .store
+                .messages
                 .expunge_message_content(&app.id, &msg.id)
                 .await?
             {

@@ -321,7 +321,7 @@ pub(crate) async fn load_app(state: &AppState, id_or_uid: &str) -> ApiResult<App
     extract::path_key("app_id", id_or_uid)?;
     state
         .lookups
-        .app(state.store.as_ref(), id_or_uid)
+        .app(state.directory.as_ref(), id_or_uid)
         .await?
         .ok_or_else(ApiError::not_found)
 }
@@ -334,7 +334,7 @@ pub(crate) async fn load_endpoint(
 ) -> ApiResult<Endpoint> {
     extract::path_key("endpoint_id", id_or_uid)?;
     state
-        .store
+        .directory
         .get_endpoint(&app.id, id_or_uid)
         .await?
         .ok_or_else(ApiError::not_found)
@@ -348,7 +348,7 @@ pub(crate) async fn load_message(
 ) -> ApiResult<Message> {
     extract::path_key("msg_id", id_or_event_id)?;
     state
-        .store
+        .messages
         .get_message(&app.id, id_or_event_id)
         .await?
         .ok_or_else(ApiError::not_found)

@@ -52,7 +52,12 @@ fn app() -> String {
 /// Creates the operational application if it does not exist yet (a concurrent creation is as
 /// good as ours).
 async fn ensure_app(state: &AppState) -> ApiResult<()> {
-    if state.store.get_app(OPERATIONAL_APP_UID).await?.is_some() {
+    if state
+        .directory
+        .get_app(OPERATIONAL_APP_UID)
+        .await?
+        .is_some()
+    {
         return Ok(());
     }
     let now = state.clock.now();
@@ -65,7 +70,7 @@ async fn ensure_app(state: &AppState) -> ApiResult<()> {
         created_at: now,
         updated_at: now,
     };
-    match state.store.create_app(&app).await {
+    match state.directory.create_app(&app).await {
         Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
         Err(e) => Err(e.into()),
     }
@@ -86,7 +91,12 @@ pub async fn list(
     State(state): State<AppState>,
     query: QueryParams,
 ) -> ApiResult<Json<ListResponse<EndpointOut>>> {
-    if state.store.get_app(OPERATIONAL_APP_UID).await?.is_none() {
+    if state
+        .directory
+        .get_app(OPERATIONAL_APP_UID)
+        .await?
+        .is_none()
+    {
         // Validate the parameters all the same: the answer must not depend on the state.
         query.list_query(hookd_core::page::Order::Descending, true)?;
         return Ok(Json(ListResponse {

@@ -209,7 +209,7 @@ pub async fn fill_signing_tokens(
     let mut found: BTreeMap<String, String> = BTreeMap::new();
     let mut query = ListQuery::first(TOKEN_SCAN_PAGE, Order::Ascending);
     loop {
-        let page = state.store.list_endpoints(&app.id, &query).await?;
+        let page = state.directory.list_endpoints(&app.id, &query).await?;
         for ep in &page.data {
             if except.is_some_and(|e| e.id == ep.id) {
                 continue;

@@ -88,12 +88,13 @@ pub struct AppUsageStatsOut {
 
 /// Every application.
 async fn all_apps(state: &AppState) -> ApiResult<Vec<Application>> {
-    super::every(|q| async move { state.store.list_apps(&AppFilter::default(), &q).await }).await
+    super::every(|q| async move { state.directory.list_apps(&AppFilter::default(), &q).await })
+        .await
 }
 
 /// Every endpoint of `app`.
 async fn endpoints_of(state: &AppState, app: &Application) -> ApiResult<Vec<Endpoint>> {
-    super::every(|q| async move { state.store.list_endpoints(&app.id, &q).await }).await
+    super::every(|q| async move { state.directory.list_endpoints(&app.id, &q).await }).await
 }
 
 /// Svix's `messageDestinations`: per application, how many deliveries (a message to one
@@ -114,7 +115,7 @@ async fn count_destinations(
             let (state, app, filter, ep) = (&state, &app, &filter, &ep);
             destinations += super::every(|q| async move {
                 state
-                    .store
+                    .history
                     .list_endpoint_deliveries(&app.id, &ep.id, filter, &q)
                     .await
             })
@@ -205,7 +206,7 @@ pub async fn aggregate_app_stats(
         Some(ids) => {
             let (mut apps, mut unresolved) = (Vec::new(), Vec::new());
             for id in ids {
-                match state.store.get_app(&id).await? {
+                match state.directory.get_app(&id).await? {
                     Some(app) => apps.push(app),
                     None => unresolved.push(id),
                 }

@@ -204,7 +204,7 @@ pub(super) async fn with_messages(
     let mut found: HashMap<String, Option<Message>> = HashMap::new();
     for a in attempts.iter() {
         if !found.contains_key(&a.msg_id) {
-            let msg = state.store.get_message(app, &a.msg_id).await?;
+            let msg = state.messages.get_message(app, &a.msg_id).await?;
             found.insert(a.msg_id.clone(), msg);
         }
     }

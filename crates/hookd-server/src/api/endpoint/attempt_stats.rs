@@ -89,7 +89,7 @@ pub async fn attempt_stats(
     // The end is exclusive: the hour holding `until` is included whole.
     let until = floor_hour(until) + Duration::hours(1);
     let buckets = state
-        .store
+        .history
         .attempt_buckets(&BucketQuery {
             app: Some(app.id.clone()),
             endpoint: Some(ep.id.clone()),
@@ -99,7 +99,7 @@ pub async fn attempt_stats(
         })
         .await?;
     let deliveries = state
-        .store
+        .history
         .endpoint_stats(&app.id, &ep.id, Some(since), Some(until))
         .await?;
     Ok(Json(EndpointAttemptStatsOut {

@@ -149,10 +149,10 @@ async fn resend_all(
     match selection {
         Selection::Ids(ids) => {
             for id in ids {
-                match state.store.get_message(&app.id, &id).await? {
+                match state.messages.get_message(&app.id, &id).await? {
                     Some(msg) if msg.payload.is_some() => {
                         state
-                            .store
+                            .queue
                             .resend(&app.id, &msg.id, &ep.id, state.clock.now())
                             .await?;
                         resent += 1;
@@ -178,7 +178,7 @@ async fn resend_all(
             let mut query = ListQuery::first(MAX_LIMIT, Order::Ascending);
             loop {
                 let page = state
-                    .store
+                    .history
                     .list_endpoint_deliveries(&app.id, &ep.id, &filter, &query)
                     .await?;
                 for (msg, _) in &page.data {
@@ -187,7 +187,7 @@ async fn resend_all(
                         continue;
                     }
                     state
-                        .store
+                        .queue
                         .resend(&app.id, &msg.id, &ep.id, state.clock.now())
                         .await?;
                     resent += 1;

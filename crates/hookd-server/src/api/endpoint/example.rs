@@ -92,7 +92,7 @@ async fn indexed_example_payload(
         return Ok(PING_PAYLOAD.to_owned());
     }
     let et = state
-        .store
+        .directory
         .get_event_type(event_type)
         .await?
         .ok_or_else(ApiError::not_found)?;

@@ -190,7 +190,7 @@ pub async fn update(
     }
     ep.headers = headers;
     ep.updated_at = state.clock.now();
-    state.store.update_endpoint(&ep).await?;
+    state.directory.update_endpoint(&ep).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -246,6 +246,6 @@ pub async fn patch(
         }
     }
     ep.updated_at = state.clock.now();
-    state.store.update_endpoint(&ep).await?;
+    state.directory.update_endpoint(&ep).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -82,7 +82,7 @@ async fn check_event_types_exist(
         if operational && operational::OPERATIONAL_EVENT_TYPES.contains(&name.as_str()) {
             continue;
         }
-        match state.store.get_event_type(name).await? {
+        match state.directory.get_event_type(name).await? {
             Some(et) if !et.archived && caller.sees_event_type(&et) => {}
             _ => missing.push(name.as_str()),
         }
@@ -163,7 +163,7 @@ pub async fn list(
 ) -> ApiResult<Json<ListResponse<EndpointOut>>> {
     let q = query.list_query(Order::Descending, true)?;
     let app = load_app(&state, &app_id).await?;
-    let page = state.store.list_endpoints(&app.id, &q).await?;
+    let page = state.directory.list_endpoints(&app.id, &q).await?;
     Ok(Json(ListResponse::from_page(page, EndpointOut::from)))
 }
 
@@ -200,7 +200,7 @@ pub async fn create(
         state.clock.now(),
     );
     settle_options(&state, &app, None, &mut ep.options, &ep.url).await?;
-    state.store.create_endpoint(&ep).await?;
+    state.directory.create_endpoint(&ep).await?;
     operational::endpoint_changed(
         state.engine.publisher(),
         operational::ENDPOINT_CREATED,
@@ -273,7 +273,7 @@ pub async fn upsert(
     let app = load_app(&state, &app_id).await?;
     check_event_types_exist(&state, &caller, &app, fields.event_types.as_deref()).await?;
     let now = state.clock.now();
-    match state.store.get_endpoint(&app.id, &endpoint_id).await? {
+    match state.directory.get_endpoint(&app.id, &endpoint_id).await? {
         Some(mut ep) => {
             // Options are hookd's: a body without them (any Svix SDK) keeps the stored ones.
             let mut options = fields.options.take().unwrap_or_else(|| ep.options.clone());
@@ -290,7 +290,7 @@ pub async fn upsert(
             ep.channels = fields.channels;
             ep.metadata = fields.metadata;
             ep.updated_at = now;
-            state.store.update_endpoint(&ep).await?;
+            state.directory.update_endpoint(&ep).await?;
             operational::endpoint_changed(
                 state.engine.publisher(),
                 operational::ENDPOINT_UPDATED,
@@ -307,7 +307,7 @@ pub async fn upsert(
             let secret = generate_secret(state.config.default_signature_type);
             let mut ep = new_endpoint(&app, fields, secret, now);
             settle_options(&state, &app, None, &mut ep.options, &ep.url).await?;
-            state.store.create_endpoint(&ep).await?;
+            state.directory.create_endpoint(&ep).await?;
             operational::endpoint_changed(
                 state.engine.publisher(),
                 operational::ENDPOINT_CREATED,
@@ -428,7 +428,7 @@ pub async fn patch(
         ep.metadata = metadata;
     }
     ep.updated_at = state.clock.now();
-    state.store.update_endpoint(&ep).await?;
+    state.directory.update_endpoint(&ep).await?;
     operational::endpoint_changed(
         state.engine.publisher(),
         operational::ENDPOINT_UPDATED,
@@ -456,7 +456,7 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     let app = load_app(&state, &app_id).await?;
     let ep = load_endpoint(&state, &app, &endpoint_id).await?;
-    if state.store.delete_endpoint(&app.id, &ep.id).await? {
+    if state.directory.delete_endpoint(&app.id, &ep.id).await? {
         operational::endpoint_changed(
             state.engine.publisher(),
             operational::ENDPOINT_DELETED,

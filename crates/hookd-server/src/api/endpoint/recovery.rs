@@ -99,7 +99,7 @@ pub async fn recover(
         let state = state.clone();
         async move {
             let recovered = state
-                .store
+                .queue
                 .recover(&app.id, &ep.id, input.since, input.until, now)
                 .await?;
             if recovered > 0 {

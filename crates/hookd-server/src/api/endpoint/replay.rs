@@ -203,7 +203,7 @@ async fn replay_one(
         return Ok(());
     }
     state
-        .store
+        .queue
         .resend(&msg.app_id, &msg.id, &ep.id, state.clock.now())
         .await?;
     counts.0 += 1;
@@ -237,7 +237,7 @@ async fn had_attempt_of_class(
         ..AttemptFilter::default()
     };
     let page = state
-        .store
+        .history
         .list_attempts_by_msg(
             &msg.app_id,
             &msg.id,
@@ -258,7 +258,7 @@ async fn bulk_replay_all(
     let mut query = ListQuery::first(MAX_LIMIT, Order::Ascending);
     loop {
         let page = state
-            .store
+            .history
             .list_endpoint_deliveries(&app.id, &ep.id, &selection.filter, &query)
             .await?;
         for (msg, _) in &page.data {
@@ -293,7 +293,7 @@ async fn replay_missing_all(
     let mut query = ListQuery::first(MAX_LIMIT, Order::Ascending);
     loop {
         let page = state
-            .store
+            .history
             .list_endpoint_deliveries(&app.id, &ep.id, &deliveries, &query)
             .await?;
         delivered.extend(page.data.iter().map(|(m, _)| m.id.clone()));
@@ -308,7 +308,10 @@ async fn replay_missing_all(
     let mut counts = (0, 0);
     let mut query = ListQuery::first(MAX_LIMIT, Order::Ascending);
     loop {
-        let page = state.store.list_messages(&app.id, &filter, &query).await?;
+        let page = state
+            .messages
+            .list_messages(&app.id, &filter, &query)
+            .await?;
         for msg in &page.data {
             if delivered.contains(&msg.id)
                 || !enabled.accepts(&msg.event_type, msg.channels.as_deref())

@@ -217,7 +217,7 @@ pub async fn rotate(
         .unwrap_or(state.config.default_signature_type);
     ep.secret = new_secret.unwrap_or_else(|| generate_secret(kind));
     ep.updated_at = now;
-    state.store.update_endpoint(&ep).await?;
+    state.directory.update_endpoint(&ep).await?;
 
     if wants_body(&headers) {
         let key = shown(&ep.secret)?;

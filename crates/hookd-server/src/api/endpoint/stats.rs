@@ -89,7 +89,7 @@ pub async fn stats(
     let ep = load_endpoint(&state, &app, &endpoint_id).await?;
     // The window's end is exclusive in the store; `until = now` must include what happened now.
     let s = state
-        .store
+        .history
         .endpoint_stats(
             &app.id,
             &ep.id,

@@ -123,7 +123,7 @@ pub async fn test(
         created_at: now,
         extras: Default::default(),
     };
-    let envelope = worker::envelope_for(state.store.as_ref(), &ep, &msg.event_type).await?;
+    let envelope = worker::envelope_for(state.directory.as_ref(), &ep, &msg.event_type).await?;
     let out = request::build(
         &ep,
         &msg,

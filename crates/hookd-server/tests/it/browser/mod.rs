@@ -288,7 +288,7 @@ async fn insert_admin(state: &AppState) -> String {
     let text = generate_text(ADMIN_TOKEN_PREFIX, &mut rng);
     let now = state.clock.now();
     state
-        .store
+        .directory
         .insert_token(&Token {
             id: TokenId::generate(now, &mut rng),
             hash: hash_text(&text),

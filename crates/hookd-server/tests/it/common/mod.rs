@@ -49,8 +49,10 @@ pub struct Harness {
     _keep: Option<Box<dyn std::any::Any + Send + Sync>>,
     /// The server's clock; tests move it.
     pub clock: Arc<ManualClock>,
-    /// The server's state (store, config, wake).
+    /// The server's state (store roles, config, engine).
     pub state: AppState,
+    /// The store behind the state, for arranging what the API cannot create.
+    store: Arc<dyn Store>,
     /// An admin token's text.
     pub admin: String,
 }
@@ -158,12 +160,13 @@ impl Harness {
         wrap: impl FnOnce(Arc<dyn Queue>) -> Arc<dyn Queue>,
     ) -> Self {
         let clock = Arc::new(ManualClock::at_epoch());
-        let state = idle_state(store, clock.clone(), config, wrap);
+        let state = idle_state(store.clone(), clock.clone(), config, wrap);
         let harness = Self {
             _dir: tempfile::tempdir().expect("temp dir"),
             _keep: None,
             clock,
             state,
+            store,
             admin: String::new(),
         };
         let admin = harness.insert_token(TokenScope::Admin, None).await;
@@ -178,19 +181,23 @@ impl Harness {
             _keep,
             clock,
             state,
+            store,
             admin,
         } = self;
         let config = (*state.config).clone();
-        drop(state);
-        let store = SqliteStore::open(&_dir.path().join("hookd.db"))
-            .await
-            .expect("reopen store");
-        let state = idle_state(Arc::new(store), clock.clone(), config, |q| q);
+        drop((state, store));
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open(&_dir.path().join("hookd.db"))
+                .await
+                .expect("reopen store"),
+        );
+        let state = idle_state(store.clone(), clock.clone(), config, |q| q);
         Self {
             _dir,
             _keep,
             clock,
             state,
+            store,
             admin,
         }
     }
@@ -210,7 +217,7 @@ impl Harness {
 
     /// The store behind the API.
     pub fn store(&self) -> &Arc<dyn Store> {
-        &self.state.store
+        &self.store
     }
 
     /// Inserts a token directly and returns its text.

@@ -31,6 +31,8 @@ const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 
 struct World {
     state: AppState,
+    /// The store behind the state, for arranging and reading what the API cannot.
+    store: Arc<dyn Store>,
     clock: Arc<ManualClock>,
     workers: Option<Engine>,
     app: Application,
@@ -60,7 +62,7 @@ async fn world(adjust: impl FnOnce(&mut ServerConfig)) -> World {
         Arc::new(config),
     ))
     .unwrap();
-    let state = AppState::new(store, engine.clone());
+    let state = AppState::new(store.clone(), engine.clone());
     let now = clock.now();
     let app = Application {
         id: AppId::generate(now, &mut rng()),
@@ -71,10 +73,11 @@ async fn world(adjust: impl FnOnce(&mut ServerConfig)) -> World {
         created_at: now,
         updated_at: now,
     };
-    state.store.create_app(&app).await.unwrap();
+    state.directory.create_app(&app).await.unwrap();
     let workers = Some(engine);
     World {
         state,
+        store,
         clock,
         workers,
         app,
@@ -84,7 +87,7 @@ async fn world(adjust: impl FnOnce(&mut ServerConfig)) -> World {
 
 impl World {
     fn store(&self) -> &dyn Store {
-        self.state.store.as_ref()
+        self.store.as_ref()
     }
 
     async fn endpoint(&self, url: String, adjust: impl FnOnce(&mut Endpoint)) -> Endpoint {

@@ -70,6 +70,8 @@ pub(crate) use on_both_stores;
 /// Real workers on a real store, with a manual clock and one tenant application.
 pub struct World {
     pub state: AppState,
+    /// The store behind the state, for arranging and reading what the API cannot.
+    pub store: Arc<dyn Store>,
     pub clock: Arc<ManualClock>,
     pub workers: Option<Engine>,
     pub app: Application,
@@ -115,11 +117,12 @@ pub async fn world(backend: Backend, adjust: impl FnOnce(&mut ServerConfig)) -> 
         Arc::new(config),
     ))
     .unwrap();
-    let state = AppState::new(store, engine.clone());
+    let state = AppState::new(store.clone(), engine.clone());
     let app = create_app(&state, &clock, Some("tenant")).await;
     let workers = Some(engine);
     World {
         state,
+        store,
         clock,
         workers,
         app,
@@ -138,13 +141,13 @@ async fn create_app(state: &AppState, clock: &ManualClock, uid: Option<&str>) ->
         created_at: now,
         updated_at: now,
     };
-    state.store.create_app(&app).await.unwrap();
+    state.directory.create_app(&app).await.unwrap();
     app
 }
 
 impl World {
     pub fn store(&self) -> &dyn Store {
-        self.state.store.as_ref()
+        self.store.as_ref()
     }
 
     /// Creates an endpoint of the tenant application at `url`, after `adjust`.
