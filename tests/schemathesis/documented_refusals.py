@@ -60,6 +60,10 @@ REFUSALS = [
      "a query secret's parameter must be in the endpoint's URL (a relation between fields)"),
     (ENDPOINT_WRITES, 422, r"body\.options\.auth\.\d+\.value", r"^is required$",
      "a static header's value is required unless one is stored (stored state)"),
+    (ENDPOINT_WRITES, 422, r"body\.options\.retryPolicy\.\w+",
+     r"^(does not apply to a schedule of type|is required for type|a schedule of type .* needs"
+     r" maxAttempts or maxAgeSecs)",
+     "which retry fields a schedule takes depends on its type (a relation between fields)"),
     (r"POST .*/secret/rotate", 400, "code:limit_reached", r"",
      "at most 10 secrets may be in their grace period at once (stored state)"),
     (r"POST /api/v1/app/\{app_id\}/msg", 422, r"body\.deliverAt", r"no more than 24 hours in the future",
@@ -127,9 +131,9 @@ def use_after_free_unless_archived(ctx, response, case):
     """`use_after_free`, except for an event type that DELETE archived.
 
     `DELETE /api/v1/event-type/{name}` archives the type unless `expunge=true`, as in Svix (the
-    document says so): the type still reads, with `"archived": true`. That is not a deleted
-    resource still served."""
-    if case.operation.label.startswith("GET /api/v1/event-type/"):
+    document says so): the type still reads, and can still be changed, with `"archived": true`.
+    That is not a deleted resource still served."""
+    if re.match(r"(GET|PUT|PATCH) /api/v1/event-type/\{", case.operation.label):
         try:
             if response.status_code == 200 and response.json().get("archived") is True:
                 return None

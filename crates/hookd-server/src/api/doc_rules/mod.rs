@@ -118,6 +118,12 @@ const SCHEMA_RULES: &[SchemaRule] = &[
             }})
         },
     },
+    // Mirrors hookd_core::options validation: a success code listed twice is a 422 (utoipa's
+    // attributes have no `uniqueItems`).
+    SchemaRule {
+        schema: "EndpointOptions",
+        rule: || json!({"properties": {"successStatusCodes": {"uniqueItems": true}}}),
+    },
     // Mirrors auth::AppPortalAccessIn: a capability list must include ViewBase.
     SchemaRule {
         schema: "AppPortalAccessIn",

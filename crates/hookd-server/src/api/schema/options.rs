@@ -19,23 +19,51 @@ pub struct RetryPolicySchema {
     #[schema(inline)]
     kind: RetryKind,
     /// `delays`: the delay before each retry, in order (0–99 entries of 1 s – 7 days).
-    #[schema(max_items = 99)]
+    #[schema(max_items = 99, value_type = Option<Vec<DelaySecs>>)]
     delays_secs: Option<Vec<u64>>,
     /// `fixed`, `linear`, `exponential`: the first delay (1 s – 7 days).
+    #[schema(minimum = 1, maximum = 604800)]
     base_secs: Option<u64>,
-    /// `linear`: added to each next delay.
+    /// `linear`: added to each next delay (at most 7 days).
+    #[schema(minimum = 0, maximum = 604800)]
     increment_secs: Option<u64>,
     /// `exponential`: multiplies each next delay (more than 1, at most 10; default 2).
+    #[schema(exclusive_minimum = 1, maximum = 10)]
     factor: Option<f64>,
-    /// `linear`, `exponential`: no delay is longer.
+    /// `linear`, `exponential`: no delay is longer (1 s – 7 days).
+    #[schema(minimum = 1, maximum = 604800)]
     cap_secs: Option<u64>,
     /// The most attempts, the first included (1–100).
+    #[schema(minimum = 1, maximum = 100)]
     max_attempts: Option<u32>,
-    /// A retry is made only if the delays up to it add up to at most this (at most 30 days).
+    /// A retry is made only if the delays up to it add up to at most this (1 s – 30 days).
+    #[schema(minimum = 1, maximum = 2592000)]
     max_age_secs: Option<u64>,
     /// Each delay moves at random by up to this fraction (0–0.5); 0 unless given.
     #[schema(nullable = false, minimum = 0.0, maximum = 0.5)]
     jitter: Option<f64>,
+}
+
+/// One delay of a `delays` schedule, in seconds (1 s – 7 days).
+pub struct DelaySecs;
+
+impl PartialSchema for DelaySecs {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::new(Type::Integer))
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Int64,
+            )))
+            .minimum(Some(1))
+            .maximum(Some(hookd_core::retry::MAX_DELAY_SECS))
+            .into()
+    }
+}
+
+impl ToSchema for DelaySecs {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("DelaySecs")
+    }
 }
 
 /// A retry schedule's shape.
@@ -154,7 +182,8 @@ pub struct EndpointOptionsSchema {
     /// How long the receiver may take, in ms (100–60000).
     #[schema(minimum = 100, maximum = 60000)]
     timeout_ms: Option<u32>,
-    /// The status codes that count as delivered (1–32 codes, 200–599); absent: any 2xx.
+    /// The status codes that count as delivered (1–32 codes, 200–599, each once); absent: any
+    /// 2xx.
     #[schema(value_type = Option<Vec<HttpStatusCode>>, min_items = 1, max_items = 32)]
     success_status_codes: Option<Vec<u16>>,
     /// How deliveries authenticate (1–8 schemes); absent: Standard Webhooks signatures.
@@ -240,6 +269,23 @@ mod tests {
             policy["delaysSecs"]["maxItems"],
             json!(retry::MAX_ATTEMPTS - 1),
             "one delay per retry after the first attempt"
+        );
+        for (field, max) in [
+            ("baseSecs", retry::MAX_DELAY_SECS),
+            ("incrementSecs", retry::MAX_DELAY_SECS),
+            ("capSecs", retry::MAX_DELAY_SECS),
+            ("maxAttempts", u64::from(retry::MAX_ATTEMPTS)),
+            ("maxAgeSecs", retry::MAX_AGE_SECS),
+        ] {
+            assert_eq!(policy[field]["maximum"], json!(max), "{field}");
+        }
+        assert_eq!(
+            schemas["DelaySecs"]["maximum"],
+            json!(retry::MAX_DELAY_SECS)
+        );
+        assert_eq!(
+            policy["factor"]["maximum"].as_f64(),
+            Some(retry::MAX_FACTOR)
         );
         assert_eq!(
             policy["jitter"]["maximum"].as_f64(),
