@@ -4,45 +4,23 @@
 //! stored times and the decoders themselves are shared with the SQLite store, and re-exported
 //! here for this crate's modules. This module must not run queries.
 
-use std::collections::BTreeSet;
-
 use hookd_core::{
-    model::{Application, Attempt, Delivery, Endpoint, EventType, Message, OldSecret, Token},
-    portal::PortalScope,
+    model::{Delivery, Endpoint, Message, OldSecret},
     store::StoreResult,
     Timestamp,
 };
 use hookd_store_sql::{corrupt, Columns, StoredOldSecret};
 pub(crate) use hookd_store_sql::{
-    ms, ms_ceil, old_secrets_from_json, states_with_status, ts, APP_COLUMNS, ATTEMPT_COLUMNS,
-    DELIVERY_COLUMNS, ENDPOINT_COLUMNS, EVENT_TYPE_COLUMNS, MESSAGE_COLUMNS, TOKEN_COLUMNS,
+    ms, ms_ceil, old_secrets_from_json, ts, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, MESSAGE_COLUMNS,
 };
 use serde::de::DeserializeOwned;
 use sqlx::{postgres::PgRow, types::Json, Column, Row, TypeInfo};
 
 use crate::error;
 
-/// A token's capabilities as stored: Svix names, `None` for all.
-pub(crate) fn capability_names(scope: &PortalScope) -> Option<Vec<&'static str>> {
-    scope
-        .capabilities
-        .as_ref()
-        .map(|caps| caps.iter().map(|c| c.as_str()).collect())
-}
-
-/// A set of names as a `TEXT[]` value, in its sorted order.
-pub(crate) fn name_list(names: &BTreeSet<String>) -> Vec<&str> {
-    names.iter().map(String::as_str).collect()
-}
-
 /// Old secrets as a JSONB parameter.
 pub(crate) fn old_secrets_json(secrets: &[OldSecret]) -> Json<Vec<StoredOldSecret>> {
     Json(hookd_store_sql::stored_old_secrets(secrets))
-}
-
-/// A throttle rate as an INTEGER parameter (the API bounds it to `u16`).
-pub(crate) fn rate(rate: Option<u16>) -> Option<i32> {
-    rate.map(i32::from)
 }
 
 /// A document that does not fit its type, reported as a corrupt row rather than a decoding
@@ -54,7 +32,7 @@ fn from_value<T: DeserializeOwned>(value: serde_json::Value, column: &str) -> St
 /// A PostgreSQL row as [`Columns`]: integers of whatever width the column has (`SMALLINT`
 /// statuses, `INTEGER` counts and rates, `BIGINT` times), JSON as JSONB, name lists as
 /// `TEXT[]`.
-struct Pg<'r>(&'r PgRow);
+pub(crate) struct Pg<'r>(pub(crate) &'r PgRow);
 
 impl Pg<'_> {
     fn get<'r, T>(&'r self, column: &str) -> StoreResult<T>
@@ -111,16 +89,6 @@ impl Columns for Pg<'_> {
     }
 }
 
-/// Decodes an application selected with [`APP_COLUMNS`].
-pub(crate) fn app(row: &PgRow) -> StoreResult<Application> {
-    hookd_store_sql::app(&Pg(row))
-}
-
-/// Decodes an event type selected with [`EVENT_TYPE_COLUMNS`].
-pub(crate) fn event_type(row: &PgRow) -> StoreResult<EventType> {
-    hookd_store_sql::event_type(&Pg(row))
-}
-
 /// Decodes an endpoint selected with [`ENDPOINT_COLUMNS`].
 pub(crate) fn endpoint(row: &PgRow) -> StoreResult<Endpoint> {
     hookd_store_sql::endpoint(&Pg(row))
@@ -139,16 +107,6 @@ pub(crate) fn delivery(row: &PgRow) -> StoreResult<Delivery> {
 /// Decodes the lease of a delivery selected with [`DELIVERY_COLUMNS`]; `None` if it has none.
 pub(crate) fn lease(row: &PgRow) -> StoreResult<Option<(String, Timestamp)>> {
     hookd_store_sql::lease(&Pg(row))
-}
-
-/// Decodes an attempt selected with [`ATTEMPT_COLUMNS`].
-pub(crate) fn attempt(row: &PgRow) -> StoreResult<Attempt> {
-    hookd_store_sql::attempt(&Pg(row))
-}
-
-/// Decodes a token selected with [`TOKEN_COLUMNS`].
-pub(crate) fn token(row: &PgRow) -> StoreResult<Token> {
-    hookd_store_sql::token(&Pg(row))
 }
 
 #[cfg(test)]

@@ -6,117 +6,15 @@
 
 use hookd_core::{
     id::{AppId, EndpointId},
-    model::Endpoint,
-    page::{ListQuery, Page},
-    store::{ResealBatch, StoreError, StoreResult},
+    store::{ResealBatch, StoreResult},
     Timestamp,
 };
-use sqlx::{types::Json, QueryBuilder};
 
 use crate::{
-    codec::{self, ms, old_secrets_json, rate, ENDPOINT_COLUMNS},
-    error, list, PgStore,
+    codec::{self, ms, old_secrets_json},
+    error, PgStore,
 };
-
-pub(crate) async fn create(store: &PgStore, ep: &Endpoint) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO endpoints (id, app_id, uid, url, description, disabled, throttle_rate, \
-         event_types, channels, metadata, headers, secret, old_secrets, created_at, updated_at, \
-         options) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-    )
-    .bind(ep.id.as_str())
-    .bind(ep.app_id.as_str())
-    .bind(ep.uid.as_deref())
-    .bind(&ep.url)
-    .bind(&ep.description)
-    .bind(ep.disabled)
-    .bind(rate(ep.throttle_rate))
-    .bind(ep.event_types.as_deref())
-    .bind(ep.channels.as_deref())
-    .bind(Json(&ep.metadata))
-    .bind(Json(&ep.headers))
-    .bind(&ep.secret)
-    .bind(old_secrets_json(&ep.old_secrets))
-    .bind(ms(ep.created_at))
-    .bind(ms(ep.updated_at))
-    .bind(Json(&ep.options))
-    .execute(&store.pool)
-    .await
-    .map_err(error::map)?;
-    Ok(())
-}
-
-/// The id is tried first and wins over a uid equal to it, as for applications.
-pub(crate) async fn get(
-    store: &PgStore,
-    app: &AppId,
-    id_or_uid: &str,
-) -> StoreResult<Option<Endpoint>> {
-    let row = sqlx::query(&format!(
-        "SELECT {ENDPOINT_COLUMNS} FROM endpoints e \
-         WHERE e.app_id = $1 AND (e.id = $2 OR e.uid = $2) \
-         ORDER BY e.id = $2 DESC LIMIT 1"
-    ))
-    .bind(app.as_str())
-    .bind(id_or_uid)
-    .fetch_optional(&store.pool)
-    .await
-    .map_err(error::map)?;
-    row.as_ref().map(codec::endpoint).transpose()
-}
-
-pub(crate) async fn list(
-    store: &PgStore,
-    app: &AppId,
-    query: &ListQuery,
-) -> StoreResult<Page<Endpoint>> {
-    let mut qb = QueryBuilder::new(format!(
-        "SELECT {ENDPOINT_COLUMNS} FROM endpoints e WHERE e.app_id = "
-    ));
-    qb.push_bind(app.as_str());
-    list::push_page(&mut qb, "e.id", query);
-    let rows = qb
-        .build()
-        .fetch_all(&store.pool)
-        .await
-        .map_err(error::map)?;
-    let eps = rows
-        .iter()
-        .map(codec::endpoint)
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Page::assemble(eps, query, |e| e.id.to_string()))
-}
-
-pub(crate) async fn update(store: &PgStore, ep: &Endpoint) -> StoreResult<()> {
-    let done = sqlx::query(
-        "UPDATE endpoints SET uid = $1, url = $2, description = $3, disabled = $4, \
-         failing_since = CASE WHEN disabled = $4 THEN failing_since END, throttle_rate = $5, event_types = $6, channels = $7, metadata = $8, headers = $9, \
-         secret = $10, old_secrets = $11, updated_at = $12, options = $13 \
-         WHERE app_id = $14 AND id = $15",
-    )
-    .bind(ep.uid.as_deref())
-    .bind(&ep.url)
-    .bind(&ep.description)
-    .bind(ep.disabled)
-    .bind(rate(ep.throttle_rate))
-    .bind(ep.event_types.as_deref())
-    .bind(ep.channels.as_deref())
-    .bind(Json(&ep.metadata))
-    .bind(Json(&ep.headers))
-    .bind(&ep.secret)
-    .bind(old_secrets_json(&ep.old_secrets))
-    .bind(ms(ep.updated_at))
-    .bind(Json(&ep.options))
-    .bind(ep.app_id.as_str())
-    .bind(ep.id.as_str())
-    .execute(&store.pool)
-    .await
-    .map_err(error::map)?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
-}
+pub(crate) use hookd_store_sql::queries::endpoints::{create, delete, get, list, update};
 
 /// The row is locked by the read that checks it, so of several callers (in any number of
 /// processes) racing to disable the same endpoint, the first changes it and the others,
@@ -156,16 +54,6 @@ pub(crate) async fn disable_failing(
     .map_err(error::map)?;
     tx.commit().await.map_err(error::map)?;
     codec::ts(since).map(Some)
-}
-
-pub(crate) async fn delete(store: &PgStore, app: &AppId, id: &EndpointId) -> StoreResult<bool> {
-    let done = sqlx::query("DELETE FROM endpoints WHERE app_id = $1 AND id = $2")
-        .bind(app.as_str())
-        .bind(id.as_str())
-        .execute(&store.pool)
-        .await
-        .map_err(error::map)?;
-    Ok(done.rows_affected() > 0)
 }
 
 /// Reseals one batch of endpoints' secrets (see `Directory::reseal_endpoint_secrets`). Each row is

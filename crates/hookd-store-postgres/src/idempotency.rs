@@ -11,6 +11,7 @@ use hookd_core::{
 use sqlx::Row;
 
 use crate::{codec::ms, error, PgStore};
+pub(crate) use hookd_store_sql::queries::idempotency::{abandon, finish, prune};
 
 /// One upsert reserves a free or expired key and reports that it did (`RETURNING` yields a row
 /// only for an insert or a replacement). Two requests racing for the same new key are settled
@@ -72,41 +73,4 @@ pub(crate) async fn begin(
     };
     tx.commit().await.map_err(error::map)?;
     Ok(state)
-}
-
-pub(crate) async fn finish(
-    store: &PgStore,
-    key: &str,
-    response: &StoredResponse,
-) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE idempotency_keys SET response_status = $1, response_body = $2 WHERE key = $3",
-    )
-    .bind(i32::from(response.status))
-    .bind(&response.body)
-    .bind(key)
-    .execute(&store.pool)
-    .await
-    .map_err(error::map)?;
-    Ok(())
-}
-
-/// Only a reservation is released; a completed record stays, so a late abandon (after some
-/// other path already stored the response) cannot make the key reusable.
-pub(crate) async fn abandon(store: &PgStore, key: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM idempotency_keys WHERE key = $1 AND response_status IS NULL")
-        .bind(key)
-        .execute(&store.pool)
-        .await
-        .map_err(error::map)?;
-    Ok(())
-}
-
-pub(crate) async fn prune(store: &PgStore, before: Timestamp) -> StoreResult<u64> {
-    let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-        .bind(ms(before))
-        .execute(&store.pool)
-        .await
-        .map_err(error::map)?;
-    Ok(done.rows_affected())
 }

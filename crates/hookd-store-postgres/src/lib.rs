@@ -22,31 +22,29 @@
 //! migration exactly once: the others wait, then find it applied.
 //!
 //! # Layout
-//! The `Store` methods live in one module per entity, as in the SQLite store; `codec` turns
-//! rows into domain types, `error` turns database errors into
-//! [`hookd_core::store::StoreError`], and `notify` owns the cross-process wake-up.
+//! The `Store` methods live in one module per entity, as in the SQLite store: the shared
+//! queries come from [`hookd_store_sql::queries`] and run through `run` (how this store binds
+//! a shared statement); the entity modules here hold PostgreSQL's own. `codec` turns rows into
+//! domain types, `error` turns database errors into [`hookd_core::store::StoreError`], and
+//! `notify` owns the cross-process wake-up.
 //!
 //! This crate must not decide anything the trait's contract or `hookd-core` decides (which
 //! endpoints accept a message, where a delivery goes after an attempt, how pages are cut,
 //! whether a rate limit allows a request): it translates those decisions into SQL and nothing
 //! more.
 
-mod apps;
 mod codec;
 mod complete;
-mod deliveries;
 mod endpoints;
 mod error;
-mod event_types;
 mod idempotency;
 mod limits;
-mod list;
 mod messages;
 mod notify;
 mod queue;
 mod retention;
+mod run;
 mod store_impl;
-mod tasks;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 mod tokens;

@@ -22,9 +22,9 @@ use hookd_core::{
 };
 
 use crate::{
-    apps, complete, deliveries, endpoints, event_types, idempotency, limits, messages, notify,
-    queue, retention, tasks, tokens, PgStore,
+    complete, endpoints, idempotency, limits, messages, notify, queue, retention, tokens, PgStore,
 };
+use hookd_store_sql::queries::{apps, deliveries, event_types, tasks};
 
 #[async_trait]
 impl Capabilities for PgStore {

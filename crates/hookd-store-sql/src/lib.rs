@@ -1,22 +1,28 @@
-//! `hookd-store-sql` is what hookd's SQL stores share beneath their SQL: the column lists
-//! every query selects entities with, how times are stored, how a rotated-out secret is
-//! stored, and one decoder per entity, written over [`Columns`], which each store implements
-//! for its own rows. What differs between databases (JSON as text or as JSONB, name lists as
-//! JSON arrays or `TEXT[]`, integer widths) stays behind that trait, in the store.
+//! `hookd-store-sql` is what hookd's SQL stores share beneath their dialects: the
+//! [`queries`] whose SQL is the same in both, written once as [`Statement`]s and run through
+//! each store's [`Database`]; the column lists every query selects entities with, how times
+//! are stored, how a rotated-out secret is stored, and one decoder per entity, written over
+//! [`Columns`], which each store implements for its own rows. What differs between databases
+//! (JSON as text or as JSONB, name lists as JSON arrays or `TEXT[]`, integer widths) stays
+//! behind those two traits, in the store.
 //!
 //! Every query selects an entity's columns through the `*_COLUMNS` constants below, which
 //! alias each column with a per-entity prefix (`a_`, `e_`, `m_` …), so that one decoder reads
 //! an entity whether it was selected alone or joined with others.
 //!
-//! This crate must not run queries nor depend on a database driver.
+//! This crate must not depend on a database driver, nor hold a query that needs one store's
+//! locking or transaction shape.
 
 mod decode;
 mod operations;
+pub mod queries;
+mod statement;
 
 use chrono::DateTime;
 use hookd_core::{store::StoreError, store::StoreResult, Timestamp};
 
 pub use decode::{app, attempt, delivery, endpoint, event_type, lease, message, token, Columns};
+pub use statement::{Arg, Database, Statement};
 
 /// A row that cannot be turned back into a domain value: the database holds something the
 /// stores never write, so it is corruption or a bug, reported as [`StoreError::Other`].

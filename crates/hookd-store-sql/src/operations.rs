@@ -5,10 +5,11 @@
 //! This module must not contain SQL.
 
 /// Implements `Directory`, `Messages`, `Queue`, `History`, `Idempotency` and `Tasks` for
-/// `$store` by calling, for each method, the function of the same job in the invoking crate's
-/// entity modules (`tokens`, `apps`, `event_types`, `endpoints`, `messages`, `queue`,
-/// `deliveries`, `limits`, `retention`, `idempotency`, `tasks`), and `$complete` for a batch
-/// of completions. `$store` must have a `sealer: Option<Arc<Sealer>>` field. The names the
+/// `$store` by calling, for each method, the function of the same job in the entity modules
+/// named where the macro is invoked (`tokens`, `apps`, `event_types`, `endpoints`, `messages`,
+/// `queue`, `deliveries`, `limits`, `retention`, `idempotency`, `tasks`: the store's own, or
+/// the shared ones of [`crate::queries`] it imports), and `$complete` for a batch of
+/// completions. `$store` must have a `sealer: Option<Arc<Sealer>>` field. The names the
 /// methods' signatures use resolve where the macro is invoked, so the invoking module imports
 /// them: it reads as the map of where each operation lives. `Capabilities` differs between
 /// databases and stays with each store.

@@ -5,17 +5,13 @@
 //! modules. This module must not run queries.
 
 use hookd_core::{
-    model::{
-        Application, Attempt, Delivery, Endpoint, EventType, Message, OldSecret, SentRequest, Token,
-    },
-    portal::PortalScope,
+    model::{Delivery, Endpoint, Message, OldSecret, SentRequest},
     store::{StoreError, StoreResult},
     Timestamp,
 };
 use hookd_store_sql::{corrupt, Columns};
 pub(crate) use hookd_store_sql::{
-    ms, ms_ceil, old_secrets_from_json, states_with_status, ts, APP_COLUMNS, ATTEMPT_COLUMNS,
-    DELIVERY_COLUMNS, ENDPOINT_COLUMNS, EVENT_TYPE_COLUMNS, MESSAGE_COLUMNS, TOKEN_COLUMNS,
+    ms, ms_ceil, old_secrets_from_json, ts, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, MESSAGE_COLUMNS,
 };
 use serde::{de::DeserializeOwned, Serialize};
 use sqlx::{sqlite::SqliteRow, Row};
@@ -35,15 +31,6 @@ fn from_json<T: DeserializeOwned>(text: &str, what: &str) -> StoreResult<T> {
 /// Old secrets as JSON text.
 pub(crate) fn old_secrets_json(secrets: &[OldSecret]) -> StoreResult<String> {
     to_json(&hookd_store_sql::stored_old_secrets(secrets))
-}
-
-/// A token's capabilities as stored: a JSON array of Svix names, `None` for all.
-pub(crate) fn capabilities_json(scope: &PortalScope) -> StoreResult<Option<String>> {
-    scope
-        .capabilities
-        .as_ref()
-        .map(|caps| to_json(&caps.iter().map(|c| c.as_str()).collect::<Vec<_>>()))
-        .transpose()
 }
 
 /// An optional list as JSON text, `NULL` when absent (absent means "all", not "none").
@@ -69,7 +56,7 @@ pub(crate) fn request_columns(request: Option<&SentRequest>) -> StoreResult<Requ
 
 /// An SQLite row as [`Columns`]: integers are INTEGER (64 bits), JSON and name lists are
 /// JSON text.
-struct Sqlite<'r>(&'r SqliteRow);
+pub(crate) struct Sqlite<'r>(pub(crate) &'r SqliteRow);
 
 impl Sqlite<'_> {
     fn get<'r, T>(&'r self, column: &str) -> StoreResult<T>
@@ -109,16 +96,6 @@ impl Columns for Sqlite<'_> {
     }
 }
 
-/// Decodes an application selected with [`APP_COLUMNS`].
-pub(crate) fn app(row: &SqliteRow) -> StoreResult<Application> {
-    hookd_store_sql::app(&Sqlite(row))
-}
-
-/// Decodes an event type selected with [`EVENT_TYPE_COLUMNS`].
-pub(crate) fn event_type(row: &SqliteRow) -> StoreResult<EventType> {
-    hookd_store_sql::event_type(&Sqlite(row))
-}
-
 /// Decodes an endpoint selected with [`ENDPOINT_COLUMNS`].
 pub(crate) fn endpoint(row: &SqliteRow) -> StoreResult<Endpoint> {
     hookd_store_sql::endpoint(&Sqlite(row))
@@ -137,16 +114,6 @@ pub(crate) fn delivery(row: &SqliteRow) -> StoreResult<Delivery> {
 /// Decodes the lease of a delivery selected with [`DELIVERY_COLUMNS`]; `None` if it has none.
 pub(crate) fn lease(row: &SqliteRow) -> StoreResult<Option<(String, Timestamp)>> {
     hookd_store_sql::lease(&Sqlite(row))
-}
-
-/// Decodes an attempt selected with [`ATTEMPT_COLUMNS`].
-pub(crate) fn attempt(row: &SqliteRow) -> StoreResult<Attempt> {
-    hookd_store_sql::attempt(&Sqlite(row))
-}
-
-/// Decodes a token selected with [`TOKEN_COLUMNS`].
-pub(crate) fn token(row: &SqliteRow) -> StoreResult<Token> {
-    hookd_store_sql::token(&Sqlite(row))
 }
 
 #[cfg(test)]

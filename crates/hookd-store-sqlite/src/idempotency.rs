@@ -11,6 +11,7 @@ use hookd_core::{
 use sqlx::Row;
 
 use crate::{codec::ms, error, SqliteStore};
+pub(crate) use hookd_store_sql::queries::idempotency::{abandon, finish, prune};
 
 /// One upsert reserves a free or expired key; a live record is left untouched and read back in
 /// the same transaction, so two concurrent requests can never both see `Started`.
@@ -68,39 +69,4 @@ pub(crate) async fn begin(
     };
     tx.commit().await.map_err(error::map)?;
     Ok(state)
-}
-
-pub(crate) async fn finish(
-    store: &SqliteStore,
-    key: &str,
-    response: &StoredResponse,
-) -> StoreResult<()> {
-    sqlx::query("UPDATE idempotency_keys SET response_status = ?, response_body = ? WHERE key = ?")
-        .bind(i64::from(response.status))
-        .bind(&response.body)
-        .bind(key)
-        .execute(&store.write)
-        .await
-        .map_err(error::map)?;
-    Ok(())
-}
-
-/// Only a reservation is released; a completed record stays, so a late abandon (after some
-/// other path already stored the response) cannot make the key reusable.
-pub(crate) async fn abandon(store: &SqliteStore, key: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM idempotency_keys WHERE key = ? AND response_status IS NULL")
-        .bind(key)
-        .execute(&store.write)
-        .await
-        .map_err(error::map)?;
-    Ok(())
-}
-
-pub(crate) async fn prune(store: &SqliteStore, before: Timestamp) -> StoreResult<u64> {
-    let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
-        .bind(ms(before))
-        .execute(&store.write)
-        .await
-        .map_err(error::map)?;
-    Ok(done.rows_affected())
 }

@@ -39,28 +39,26 @@
 //!
 //! # Layout
 //! Schema migrations are embedded from `migrations/` and applied by [`SqliteStore::open`]. The
-//! `Store` methods live in one module per entity; `codec` turns rows into domain types and
-//! `error` turns database errors into [`hookd_core::store::StoreError`].
+//! `Store` methods live in one module per entity: the queries both SQL stores share come
+//! from [`hookd_store_sql::queries`], run through `run` (how this store binds and runs a shared
+//! statement); the entity modules here hold SQLite's own. `codec` turns rows into domain types
+//! and `error` turns database errors into [`hookd_core::store::StoreError`].
 //!
 //! This crate must not decide anything the trait's contract or `hookd-core` decides (which
 //! endpoints accept a message, where a delivery goes after an attempt, how pages are cut): it
 //! translates those decisions into SQL and nothing more.
 
-mod apps;
 mod checkpoint;
 mod codec;
-mod deliveries;
 mod endpoints;
 mod error;
-mod event_types;
 mod idempotency;
 mod limits;
-mod list;
 mod messages;
 mod queue;
 mod retention;
+mod run;
 mod store_impl;
-mod tasks;
 mod tokens;
 mod writer;
 

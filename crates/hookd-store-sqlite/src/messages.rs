@@ -9,58 +9,16 @@ use hookd_core::{
     delivery::{DeliveryState, TriggerType},
     id::{AppId, EndpointId, MsgId},
     model::Message,
-    page::{ListQuery, Page},
     plan::fan_out,
-    store::{ClaimRequest, Created, MessageFilter, StoreResult},
+    store::{ClaimRequest, Created, StoreResult},
 };
 use sqlx::{QueryBuilder, Sqlite};
 
 use crate::{
-    codec::{self, ms, ms_ceil, opt_list_json, ENDPOINT_COLUMNS, MESSAGE_COLUMNS},
-    error, list, SqliteStore,
+    codec::{self, ms, opt_list_json, ENDPOINT_COLUMNS},
+    error, SqliteStore,
 };
-
-/// Appends the message-level filters to a query that selects from `messages m`, comparing
-/// `before` and `after` with `time_column` (the message's own creation time, or an attempt's).
-/// The builder must end inside a `WHERE` clause.
-pub(crate) fn push_message_filter(
-    qb: &mut QueryBuilder<'_, Sqlite>,
-    filter: &MessageFilter,
-    time_column: &str,
-) {
-    if let Some(before) = filter.before {
-        qb.push(format!(" AND {time_column} < "));
-        qb.push_bind(ms_ceil(before));
-    }
-    if let Some(after) = filter.after {
-        // Stored times are whole milliseconds, so "after `after`" is "after its millisecond".
-        qb.push(format!(" AND {time_column} > "));
-        qb.push_bind(ms(after));
-    }
-    if let Some(channel) = &filter.channel {
-        qb.push(" AND EXISTS (SELECT 1 FROM json_each(m.channels) WHERE json_each.value = ");
-        qb.push_bind(channel.clone());
-        qb.push(")");
-    }
-    if let Some(types) = &filter.event_types {
-        if types.is_empty() {
-            // An empty list matches nothing, and `IN ()` is not valid SQL everywhere.
-            qb.push(" AND FALSE");
-        } else {
-            qb.push(" AND m.event_type IN (");
-            let mut sep = qb.separated(", ");
-            for t in types {
-                sep.push_bind(t.clone());
-            }
-            qb.push(")");
-        }
-    }
-    if let Some(tag) = &filter.tag {
-        qb.push(" AND EXISTS (SELECT 1 FROM json_each(m.tags) WHERE json_each.value = ");
-        qb.push_bind(tag.clone());
-        qb.push(")");
-    }
-}
+pub(crate) use hookd_store_sql::queries::messages::{get, list};
 
 /// The columns a message is written with, in the order [`bind_message`] binds them.
 const INSERT_MESSAGE: &str = "INSERT INTO messages (id, app_id, event_id, event_type, payload, \
@@ -175,49 +133,6 @@ pub(crate) async fn create(
     tx.commit().await.map_err(error::map)?;
     // An application cannot hold anywhere near 2^32 endpoints; saturate rather than panic.
     Ok(u32::try_from(targets.len()).unwrap_or(u32::MAX))
-}
-
-/// The id is tried first and wins over an `eventId` equal to it.
-pub(crate) async fn get(
-    store: &SqliteStore,
-    app: &AppId,
-    id_or_event_id: &str,
-) -> StoreResult<Option<Message>> {
-    let row = sqlx::query(&format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m \
-         WHERE m.app_id = ?1 AND (m.id = ?2 OR m.event_id = ?2) \
-         ORDER BY m.id = ?2 DESC LIMIT 1"
-    ))
-    .bind(app.as_str())
-    .bind(id_or_event_id)
-    .fetch_optional(&store.read)
-    .await
-    .map_err(error::map)?;
-    row.as_ref().map(codec::message).transpose()
-}
-
-pub(crate) async fn list(
-    store: &SqliteStore,
-    app: &AppId,
-    filter: &MessageFilter,
-    query: &ListQuery,
-) -> StoreResult<Page<Message>> {
-    let mut qb = QueryBuilder::new(format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = "
-    ));
-    qb.push_bind(app.as_str());
-    push_message_filter(&mut qb, filter, "m.created_at");
-    list::push_page(&mut qb, "m.id", query);
-    let rows = qb
-        .build()
-        .fetch_all(&store.read)
-        .await
-        .map_err(error::map)?;
-    let msgs = rows
-        .iter()
-        .map(codec::message)
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Page::assemble(msgs, query, |m| m.id.to_string()))
 }
 
 /// Removes the request bodies that attempts recorded for the messages in a JSON array of

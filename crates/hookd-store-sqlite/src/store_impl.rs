@@ -21,10 +21,8 @@ use hookd_core::{
     Timestamp,
 };
 
-use crate::{
-    apps, deliveries, endpoints, event_types, idempotency, limits, messages, queue, retention,
-    tasks, tokens, SqliteStore,
-};
+use crate::{endpoints, idempotency, limits, messages, queue, retention, tokens, SqliteStore};
+use hookd_store_sql::queries::{apps, deliveries, event_types, tasks};
 
 #[async_trait]
 impl Capabilities for SqliteStore {
