@@ -155,6 +155,11 @@ pub async fn require_token(State(state): State<AppState>, req: Request, next: Ne
     if let Err(e) = rate_limit(&state, &mut parts, &token).await {
         return e.into_response();
     }
+    let id = token.id.clone();
     parts.extensions.insert(Caller { token });
-    next.run(Request::from_parts(parts, body)).await
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    response
+        .extensions_mut()
+        .insert(crate::api::request_log::AuthenticatedAs(id));
+    response
 }

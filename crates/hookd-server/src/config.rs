@@ -138,6 +138,8 @@ pub struct ServerConfig {
     /// The kind of secret a new endpoint gets when its creator gives none: HMAC (Svix's
     /// default) or ed25519. Existing endpoints keep signing with the kind they have.
     pub default_signature_type: hookd_core::signing::SignatureType,
+    /// The level of the one log line per API request (see `request_log`); `None` writes none.
+    pub request_log_level: Option<tracing::Level>,
 }
 
 impl Default for ServerConfig {
@@ -168,6 +170,7 @@ impl Default for ServerConfig {
             auth_failures_per_minute: std::num::NonZeroU32::new(DEFAULT_AUTH_FAILURES_PER_MINUTE),
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             default_signature_type: hookd_core::signing::SignatureType::default(),
+            request_log_level: Some(tracing::Level::INFO),
         }
     }
 }

@@ -26,7 +26,7 @@ use hookd_server::{
 use hookd_store_postgres::PgStore;
 use hookd_store_sqlite::SqliteStore;
 
-use crate::config::{FlagOverrides, Settings};
+use crate::config::{FlagOverrides, LogFormat, Settings};
 
 /// The SQLite file inside the data directory.
 const SQLITE_FILE: &str = "hookd.db";
@@ -140,12 +140,7 @@ fn main() -> anyhow::Result<()> {
         flags.allowed_networks = allowed_networks.clone();
     }
     let settings = Settings::load(cli.config.clone(), &flags)?;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&settings.log).context("invalid log filter")?,
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logs(&settings)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -183,7 +178,7 @@ fn main() -> anyhow::Result<()> {
             Command::Token {
                 command: TokenCommand::Revoke { token: text },
             } => {
-                let store = open_store(&settings).await?;
+                let store = open_existing_store(&settings).await?;
                 let token = store
                     .token_by_hash(&token::hash_text(text.trim()))
                     .await?
@@ -195,7 +190,7 @@ fn main() -> anyhow::Result<()> {
             Command::Token {
                 command: TokenCommand::Create { name },
             } => {
-                let store = open_store(&settings).await?;
+                let store = open_existing_store(&settings).await?;
                 let text = mint_admin_token(store.as_ref(), &SystemClock, &name, false).await?;
                 println!(
                     "{}",
@@ -205,6 +200,22 @@ fn main() -> anyhow::Result<()> {
             }
         }
     })
+}
+
+/// Logs go to stderr, filtered by `log`, as `log_format` says: text (with colours only when
+/// stderr is a terminal, so that files and journald get none) or one JSON object per line.
+fn init_logs(settings: &Settings) -> anyhow::Result<()> {
+    use std::io::IsTerminal as _;
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&settings.log).context("invalid log filter")?;
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match settings.log_format {
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
+    Ok(())
 }
 
 /// Endpoints a reseal rewrites per store call: small enough that each call is quick beside
@@ -229,23 +240,45 @@ async fn reseal(store: &dyn Directory) -> anyhow::Result<(u64, u64)> {
     }
 }
 
-async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
-    let sealer = settings.sealer()?;
-    let path = match settings.database_url.as_deref().filter(|u| !u.is_empty()) {
-        None => settings.data_dir.join(SQLITE_FILE),
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            let store = PgStore::connect(url)
-                .await
-                .context("connecting to PostgreSQL")?
-                .with_sealer(sealer);
-            tracing::info!("PostgreSQL store connected");
-            return Ok(Arc::new(store));
-        }
-        Some(url) => PathBuf::from(
+/// The embedded SQLite file `settings` name, `None` when they name PostgreSQL.
+fn sqlite_path(settings: &Settings) -> Option<PathBuf> {
+    match settings.database_url.as_deref().filter(|u| !u.is_empty()) {
+        None => Some(settings.data_dir.join(SQLITE_FILE)),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => None,
+        Some(url) => Some(PathBuf::from(
             url.strip_prefix("sqlite://")
                 .or_else(|| url.strip_prefix("sqlite:"))
                 .unwrap_or(url),
-        ),
+        )),
+    }
+}
+
+/// The store of a hookd that has already run, for the commands that manage one
+/// (`token create`, `token revoke`): a missing SQLite file is refused rather than created, since
+/// a token minted into a new, empty database (a mistyped `--data-dir`, another working
+/// directory) works nowhere.
+async fn open_existing_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(path) = sqlite_path(settings) {
+        anyhow::ensure!(
+            path.exists(),
+            "no hookd database at {} (run `hookd serve` there first, or pass the --data-dir or \
+             --database-url that `hookd serve` uses)",
+            path.display()
+        );
+    }
+    open_store(settings).await
+}
+
+async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let sealer = settings.sealer()?;
+    let Some(path) = sqlite_path(settings) else {
+        let url = settings.database_url.as_deref().unwrap_or_default();
+        let store = PgStore::connect(url)
+            .await
+            .context("connecting to PostgreSQL")?
+            .with_sealer(sealer);
+        tracing::info!("PostgreSQL store connected");
+        return Ok(Arc::new(store));
     };
     let store = SqliteStore::open(&path)
         .await
@@ -289,6 +322,11 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let config = settings.server_config()?;
     let store = open_store(&settings).await?;
     let clock = Arc::new(SystemClock);
+    // Bound before the first admin token is minted: a start that cannot listen (the address
+    // is taken) must not use up the one token printed at first start.
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("binding {}", settings.listen))?;
     if let Some(text) = mint_admin_token(
         store.as_ref(),
         clock.as_ref(),
@@ -300,18 +338,15 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         println!("No admin token existed, so one was created. It is shown only this once:");
         println!("{text}");
     }
-    let listener = tokio::net::TcpListener::bind(settings.listen)
-        .await
-        .with_context(|| format!("binding {}", settings.listen))?;
     // The delivery engine starts once, before anything can publish; the API gets its handle.
     let engine = Engine::start(EngineContext::new(store.clone(), clock, Arc::new(config)))?;
     let state = AppState::new(store, engine.clone());
     let maintenance = hookd_server::maintenance::spawn(state.clone());
     tracing::info!(listen = %settings.listen, "hookd is serving");
+    let address = listener.local_addr()?;
     println!(
-        "hookd {} listening on http://{}",
+        "hookd {} listening on http://{address} (dashboard: http://{address}/dashboard)",
         env!("CARGO_PKG_VERSION"),
-        listener.local_addr()?
     );
     hookd_server::api::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("API stopped; finishing in-flight deliveries");

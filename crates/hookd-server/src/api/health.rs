@@ -1,8 +1,11 @@
 //! `GET /api/v1/health` (the store answers: 204, else 503) and `GET /api/v1/health/ping` (the
-//! process answers: 204). Neither needs a token, so load balancers can call them. This module
-//! must not report anything beyond up or down.
+//! process answers: 204), Svix's; and the orchestrators' probes outside the API, `GET /healthz`
+//! (the process serves: 200) and `GET /readyz` (it can do its work: the store answers, 200,
+//! else 503). Migrations are applied before the listener is bound, so a process that answers
+//! at all has its schema. None needs a token, so load balancers and orchestrators can call
+//! them. This module must not report anything beyond up or down.
 
-use axum::{extract::State, http::StatusCode};
+use axum::{extract::State, http::StatusCode, routing::get, Router};
 
 use crate::{api::schema::Unavailable, error::ApiError, AppState};
 
@@ -37,4 +40,19 @@ pub async fn health(State(state): State<AppState>) -> Result<StatusCode, ApiErro
 )]
 pub async fn ping() -> StatusCode {
     StatusCode::NO_CONTENT
+}
+
+/// The orchestrators' probes, outside `/api/v1` (and its OpenAPI document) as is customary.
+pub fn probes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+}
+
+/// `GET /readyz`: `ready` while the store answers, Svix's 503 shape while it does not.
+async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    match state.capabilities.ping().await {
+        Ok(()) => Ok("ready"),
+        Err(e) => Err(ApiError::Unavailable(e)),
+    }
 }

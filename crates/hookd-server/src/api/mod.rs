@@ -5,6 +5,7 @@
 //! [`router`] builds one axum `Router` with one module per resource (as the Svix server is laid
 //! out): [`application`], [`event_type`], [`endpoint`] (with its sub-resources), [`message`],
 //! [`attempt`], [`auth`] and [`health`]. Every request passes, outermost first:
+//! 0. the request log ([`request_log`]), which writes one line per answer;
 //! 1. the failed-authentication guard ([`crate::ratelimit::fail_guard`]): a client address that
 //!    failed authentication too often is refused with 429 before anything else;
 //! 2. the body limit ([`limit_body`]): a body over `config.max_body_bytes` is a 413 before
@@ -54,6 +55,7 @@ pub mod openapi;
 pub mod operational;
 pub mod operational_webhook;
 pub mod options;
+pub mod request_log;
 pub mod schema;
 pub mod stats;
 pub mod unsupported;
@@ -215,14 +217,16 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(crate::ui::router())
+        .merge(health::probes())
         .fallback(unknown_route)
         .layer(from_fn_with_state(state.clone(), limit_body))
-        // Outermost: a client that keeps failing authentication is refused before its body
-        // is even read.
+        // A client that keeps failing authentication is refused before its body is even read.
         .layer(from_fn_with_state(
             state.clone(),
             crate::ratelimit::fail_guard,
         ))
+        // Outermost: every answer is logged, the guards' refusals included.
+        .layer(from_fn_with_state(state.clone(), request_log::log_request))
         .with_state(state)
 }
 

@@ -33,7 +33,7 @@ use axum::{
         },
         HeaderMap, HeaderValue, StatusCode,
     },
-    response::{IntoResponse, Response},
+    response::{IntoResponse, Redirect, Response},
     routing::get,
     Router,
 };
@@ -98,9 +98,12 @@ const ASSETS: &[Asset] = &[
 const DASHBOARD_HTML: &[u8] = include_bytes!("assets/dashboard.html");
 const PORTAL_HTML: &[u8] = include_bytes!("assets/portal.html");
 
-/// The routes of the consoles. They need no token: the pages hold no data.
+/// The routes of the consoles. They need no token: the pages hold no data. The server's root
+/// leads to the dashboard, which is where someone who opens hookd's address in a browser is
+/// looking to go (temporarily: a later version may serve something else there).
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/", get(|| async { Redirect::temporary("/dashboard") }))
         .route("/dashboard", get(dashboard))
         .route("/portal", get(portal))
         .route("/ui/{file}", get(asset))

@@ -1,13 +1,14 @@
 //! The completer: writes the attempt tasks' outcomes back in batches (`Queue::complete`,
-//! guarded by each claim's lease token), frees their worker slots once written, publishes
-//! what a written batch reports (`events`), and counts completions for whoever waits on them.
+//! guarded by each claim's lease token), frees their worker slots once written, logs failed
+//! attempts (`failure_log`, rate-limited per endpoint), publishes what a written batch reports
+//! (`events`), and counts completions for whoever waits on them.
 //!
 //! This module must not drop an outcome: a batch the store refuses is kept and written again.
 
 use hookd_core::store::{Completion, Outcome};
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit};
 
-use super::{events, publish::Publisher, STORE_RETRY_BACKOFF};
+use super::{events, failure_log::FailureLog, publish::Publisher, STORE_RETRY_BACKOFF};
 
 /// The most completions written in one transaction. Large enough to amortise the transaction
 /// under load, small enough that one transaction stays short for the claimers beside it.
@@ -43,6 +44,7 @@ pub(super) async fn run(
         .config
         .endpoint_failure_disable_after
         .and_then(|d| chrono::Duration::from_std(d).ok());
+    let mut failures = FailureLog::default();
     while let Some(first) = rx.recv().await {
         let mut pending = vec![first];
         while pending.len() < MAX_COMPLETE_BATCH {
@@ -79,9 +81,21 @@ pub(super) async fn run(
         };
         // Recorded: the worker slots are free for new claims.
         drop(slots);
+        let now = state.clock.now();
+        for c in &batch {
+            if let Outcome::Attempted {
+                attempt,
+                transition,
+            } = &c.outcome
+            {
+                if let Some(line) = failures.note(attempt, *transition, now) {
+                    line.write();
+                }
+            }
+        }
         // Reports go out before the batch counts as completed, so that whoever waits for the
         // count (tests, shutdown) finds them published. Most batches plan none.
-        let planned = events::plan(&batch, &facts, &held, state.clock.now(), disable_after);
+        let planned = events::plan(&batch, &facts, &held, now, disable_after);
         if !planned.is_empty() {
             events::apply(&publisher, planned).await;
         }

@@ -53,6 +53,7 @@ mod dedicated;
 mod dispatch;
 mod engine;
 pub mod events;
+mod failure_log;
 pub mod gate;
 pub mod http;
 mod inbox;

@@ -23,6 +23,13 @@ async fn page(h: &Harness, path: &str) -> Resp {
 }
 
 #[tokio::test]
+async fn the_root_leads_to_the_dashboard() {
+    let h = Harness::new().await;
+    let r = page(&h, "/").await.expect(307);
+    assert_eq!(header(&r, "location"), "/dashboard");
+}
+
+#[tokio::test]
 async fn pages_are_served_without_a_token_under_strict_policies() {
     let h = Harness::new().await;
     let r = page(&h, "/dashboard").await.expect(200);

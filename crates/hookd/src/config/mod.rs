@@ -27,7 +27,7 @@ use hookd_server::{config::ServerConfig, ratelimit::RateLimit};
 use serde::{Deserialize, Serialize};
 
 use self::server::days;
-pub use self::values::{KeySetting, RetryPolicySetting, StringList};
+pub use self::values::{KeySetting, LogFormat, RequestLogLevel, RetryPolicySetting, StringList};
 
 /// The prefix of the environment variables that set settings: `HOOKD_LISTEN` sets `listen`.
 /// Other `HOOKD_*` variables (such as `HOOKD_CONFIG`, which names the file) are not settings
@@ -89,6 +89,10 @@ pub struct Settings {
     pub default_signature_type: SignatureType,
     /// Log filter, `tracing` syntax.
     pub log: String,
+    /// How log lines are written: `text` or `json`.
+    pub log_format: LogFormat,
+    /// The level of the one log line per API request (`off` for none).
+    pub request_log_level: RequestLogLevel,
 }
 
 impl Default for Settings {
@@ -125,6 +129,8 @@ impl Default for Settings {
             encryption_key: None,
             default_signature_type: server.default_signature_type,
             log: "info".into(),
+            log_format: LogFormat::Text,
+            request_log_level: RequestLogLevel::Info,
         }
     }
 }

@@ -108,6 +108,7 @@ impl Settings {
             auth_failures_per_minute: NonZeroU32::new(self.auth_failures_per_minute),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
             default_signature_type: self.default_signature_type,
+            request_log_level: self.request_log_level.level(),
             // The fields no setting reaches (`ties.rs` names them) keep their documented
             // defaults.
             ..ServerConfig::default()

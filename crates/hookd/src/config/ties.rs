@@ -91,6 +91,8 @@ const TIES: &[Tie] = &[
         &["default_signature_type"],
     ),
     tie("log", "debug", &[]),
+    tie("log_format", "json", &[]),
+    tie("request_log_level", "off", &["request_log_level"]),
 ];
 
 /// The `ServerConfig` fields no setting reaches: they keep the server's documented defaults.

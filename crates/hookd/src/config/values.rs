@@ -76,3 +76,39 @@ impl RetryPolicySetting {
         Ok(policy)
     }
 }
+
+/// How log lines are written: `text` for people (coloured only on a terminal), `json` for
+/// log shippers (one object per line).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The level of the one line per API request, or `off`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RequestLogLevel {
+    Off,
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+impl RequestLogLevel {
+    /// As the server takes it: `None` for off.
+    pub(super) fn level(self) -> Option<tracing::Level> {
+        match self {
+            Self::Off => None,
+            Self::Error => Some(tracing::Level::ERROR),
+            Self::Warn => Some(tracing::Level::WARN),
+            Self::Info => Some(tracing::Level::INFO),
+            Self::Debug => Some(tracing::Level::DEBUG),
+            Self::Trace => Some(tracing::Level::TRACE),
+        }
+    }
+}

@@ -108,24 +108,61 @@ fn first_start_prints_one_admin_token_and_later_starts_do_not() {
 #[test]
 fn token_create_prints_a_working_token_as_its_last_line() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(BIN)
-        .args(["token", "create"])
-        .arg("--data-dir")
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    drop(serve(dir.path()));
+    let (ok, stdout, stderr) = run(dir.path(), &["token", "create"]);
+    assert!(ok, "{stderr}");
     let token = stdout.lines().last().unwrap().trim().to_owned();
     assert!(token.starts_with("hk_") && token.len() > 20, "{stdout}");
 
     let server = serve(dir.path());
     assert!(server.token.is_none(), "an admin token already exists");
     assert_eq!(get(&format!("{}/api/v1/app", server.url), &token), 200);
+}
+
+/// A token minted into a database that no server uses works nowhere: a mistyped data
+/// directory is refused, naming the path, and nothing is created there.
+#[test]
+fn token_commands_refuse_a_data_directory_without_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("typo");
+    for args in [&["token", "create"][..], &["token", "revoke", "hk_x"][..]] {
+        let (ok, stdout, stderr) = run(&missing, args);
+        assert!(!ok, "{args:?} succeeded: {stdout}");
+        assert!(
+            stderr.contains("no hookd database at") && stderr.contains("typo"),
+            "{stderr}"
+        );
+    }
+    assert!(
+        !missing.exists(),
+        "the refused commands created the directory"
+    );
+}
+
+/// The one token printed at first start is not spent by a start that cannot listen.
+#[test]
+fn a_start_that_cannot_listen_mints_no_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            &taken.local_addr().unwrap().to_string(),
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("HOOKD_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("hk_"), "{stdout}");
+    let first = serve(dir.path());
+    assert!(
+        first.token.is_some(),
+        "the first start that serves prints the token"
+    );
 }
 
 #[test]
@@ -165,6 +202,7 @@ fn run(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
 #[test]
 fn token_revoke_stops_a_token_working() {
     let dir = tempfile::tempdir().unwrap();
+    drop(serve(dir.path()));
     let mint = || {
         let (ok, stdout, stderr) = run(dir.path(), &["token", "create"]);
         assert!(ok, "{stderr}");

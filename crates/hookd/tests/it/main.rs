@@ -6,4 +6,6 @@ mod cluster;
 mod disk;
 mod faults;
 mod import;
+mod logs;
+mod readme;
 mod tidy;

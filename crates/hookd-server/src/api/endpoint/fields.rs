@@ -263,8 +263,10 @@ impl From<&Endpoint> for EndpointCommon {
     }
 }
 
-/// Svix's `EndpointOut`, with hookd's `options` when they are not the default.
+/// Svix's `EndpointOut`, with hookd's `options` when they are not the default and
+/// `failingSince` while it fails.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct EndpointOut {
     #[serde(flatten)]
     pub(super) common: EndpointCommon,
@@ -275,6 +277,12 @@ pub struct EndpointOut {
     #[serde(skip_serializing_if = "EndpointOptions::is_default")]
     #[schema(value_type = EndpointOptionsSchema, required = false)]
     pub(super) options: EndpointOptions,
+    /// hookd's extension: the time of the first failed attempt after the last success, while
+    /// this enabled endpoint fails (it is disabled once that lasts
+    /// `endpoint_failure_disable_after_secs`); absent while it is healthy or disabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime, required = false)]
+    pub(super) failing_since: Option<String>,
 }
 
 impl From<Endpoint> for EndpointOut {
@@ -282,6 +290,7 @@ impl From<Endpoint> for EndpointOut {
         Self {
             common: EndpointCommon::from(&ep),
             options: ep.options.redacted(),
+            failing_since: ep.failing_since.filter(|_| !ep.disabled).map(ts),
             metadata: ep.metadata,
         }
     }
@@ -386,4 +395,60 @@ pub(crate) fn parse_secret(checks: &mut Checks, loc: &[&str], secret: &str) -> O
 /// A fresh random signing secret of `kind`.
 pub(crate) fn generate_secret(kind: SignatureType) -> String {
     EndpointSecret::generate(kind, &mut rand::thread_rng()).to_text()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::DateTime;
+    use hookd_core::{
+        id::{AppId, EndpointId},
+        model::{Endpoint, Metadata},
+        options::EndpointOptions,
+    };
+
+    use super::EndpointOut;
+
+    fn endpoint(disabled: bool, failing_since_ms: Option<i64>) -> Endpoint {
+        let at = DateTime::from_timestamp_millis(0).unwrap();
+        Endpoint {
+            id: EndpointId::from_trusted("ep_x"),
+            app_id: AppId::from_trusted("app_x"),
+            uid: None,
+            url: "https://example.com".into(),
+            description: String::new(),
+            disabled,
+            throttle_rate: None,
+            event_types: None,
+            channels: None,
+            metadata: Metadata::new(),
+            headers: BTreeMap::new(),
+            secret: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".into(),
+            old_secrets: vec![],
+            options: EndpointOptions::default(),
+            failing_since: failing_since_ms.map(|ms| DateTime::from_timestamp_millis(ms).unwrap()),
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    fn out(ep: Endpoint) -> serde_json::Value {
+        serde_json::to_value(EndpointOut::from(ep)).unwrap()
+    }
+
+    /// Svix SDKs never see the extension unless it says something: absent while healthy and
+    /// while disabled (the store keeps the period only for enabled endpoints, and a disabled
+    /// one is not "failing"), camelCase like every other field when present.
+    #[test]
+    fn failing_since_is_shown_only_while_an_enabled_endpoint_fails() {
+        assert!(out(endpoint(false, None)).get("failingSince").is_none());
+        assert!(out(endpoint(true, Some(1_000)))
+            .get("failingSince")
+            .is_none());
+        assert_eq!(
+            out(endpoint(false, Some(1_000)))["failingSince"],
+            "1970-01-01T00:00:01.000Z"
+        );
+    }
 }

@@ -45,6 +45,23 @@ export function firstExample(et) {
   return undefined;
 }
 
+// How many event types make a list long enough for a filter, so that a type can be found
+// without scrolling: about a screenful.
+export const FILTER_FROM = 12;
+
+// A search box that hides the `div.event-type` rows of `container` whose name (`nameOf(row)`)
+// does not contain what is typed.
+export function nameFilter(container, nameOf) {
+  const filter = h('input', { type: 'search', name: 'eventTypeFilter', placeholder: 'Filter event types', 'aria-label': 'Filter event types' });
+  filter.addEventListener('input', () => {
+    const needle = filter.value.trim().toLowerCase();
+    container.querySelectorAll('div.event-type').forEach((row) => {
+      row.hidden = needle !== '' && nameOf(row).toLowerCase().indexOf(needle) < 0;
+    });
+  });
+  return filter;
+}
+
 // Checkboxes over the catalogue; none checked means "every event type". With `details`, each
 // type shows its description, schema and example.
 export async function eventTypePicker(selected, details) {
@@ -70,17 +87,8 @@ export async function eventTypePicker(selected, details) {
     fs.appendChild(row);
   });
   if (!list.done) fs.appendChild(h('p.hint', 'Only the first ' + list.data.length + ' event types are listed.'));
-  // A long catalogue gets a filter, so that a type can be found without scrolling.
-  if (live.length > 12) {
-    const filter = h('input', { type: 'search', name: 'eventTypeFilter', placeholder: 'Filter event types', 'aria-label': 'Filter event types' });
-    filter.addEventListener('input', () => {
-      const needle = filter.value.trim().toLowerCase();
-      fs.querySelectorAll('div.event-type').forEach((row) => {
-        const name = row.querySelector('input[name="eventTypes"]').value.toLowerCase();
-        row.hidden = needle !== '' && name.indexOf(needle) < 0;
-      });
-    });
-    fs.insertBefore(filter, fs.querySelector('div.event-type'));
+  if (live.length >= FILTER_FROM) {
+    fs.insertBefore(nameFilter(fs, (row) => row.querySelector('input[name="eventTypes"]').value), fs.querySelector('div.event-type'));
   }
   fs.selected = () => Array.from(fs.querySelectorAll('input[name="eventTypes"]:checked')).map((i) => i.value);
   return fs;

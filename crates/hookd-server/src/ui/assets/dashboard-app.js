@@ -5,6 +5,7 @@
 import * as charts from './charts.js';
 import { api, appPath, enc, qs } from './api.js';
 import { clear, h, render, table } from './dom.js';
+import { endpointState } from './format.js';
 import { act } from './feedback.js';
 import { pagedList } from './paging.js';
 import { endpointForm } from './common.js';
@@ -35,14 +36,14 @@ export async function appEndpoints(p) {
   });
   list = pagedList({
     label: 'Endpoint pages',
-    empty: 'No endpoints yet: add one above.',
+    empty: 'No endpoints yet: add one below.',
     load: (it) => api('GET', appPath(app.id) + '/endpoint' + qs({ limit: 20, iterator: it })),
     render: (data) => {
       const rows = data.map((ep) => {
         const spark = h('td.spark-cell.hide-sm', h('span.muted.small', '…'));
         stats({ appId: app.id, endpointId: ep.id }, WINDOWS.day).then((st) => clear(spark).appendChild(charts.spark(st)), () => clear(spark).appendChild(h('span.muted.small', 'n/a')));
         return h('tr', h('td.break', h('a', { href: '#/apps/' + enc(app.id) + '/endpoints/' + enc(ep.id) }, ep.url), ep.description ? h('div.muted.small', ep.description) : null),
-          h('td', ep.disabled ? h('span.badge.badge-disabled', 'disabled') : h('span.badge.badge-success', 'enabled')),
+          h('td', endpointState(ep)),
           h('td.small', ep.eventTypes ? ep.eventTypes.join(', ') : 'all'),
           spark);
       });

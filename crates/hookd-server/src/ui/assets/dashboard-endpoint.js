@@ -8,7 +8,7 @@ import { h, render, table } from './dom.js';
 import { act, confirming } from './feedback.js';
 import { field, onSubmit } from './forms.js';
 import { checkHeaderName, checkHeaderValue } from './checks.js';
-import { badge, isoToLocalInput, localInputToIso, timeEl } from './format.js';
+import { badge, endpointState, isoToLocalInput, localInputToIso, timeEl } from './format.js';
 import { pagedList } from './paging.js';
 import { secretCard } from './secrets.js';
 import { endpointOptions } from './options.js';
@@ -27,14 +27,17 @@ export async function endpoint(p, again) {
     if (out) again();
   });
   const del = confirming(h('button.danger', { type: 'button' }, 'Delete endpoint'), 'Delete this endpoint and its delivery history?', 'Yes, delete', async (yes) => {
-    const out = await act(yes, () => api('DELETE', base), 'Endpoint deleted.');
-    if (out !== undefined) location.hash = '#/apps/' + enc(app.id);
+    // Moving to the list before saying so: the message belongs to the page it is read on.
+    await act(yes, async () => {
+      await api('DELETE', base);
+      location.hash = '#/apps/' + enc(app.id);
+    }, 'Endpoint deleted.');
   });
 
   const info = h('section.card',
     h('dl.kv',
       h('dt', 'URL'), h('dd.mono', ep.url),
-      h('dt', 'State'), h('dd.endpoint-state', ep.disabled ? h('span.badge.badge-disabled', 'disabled') : h('span.badge.badge-success', 'enabled')),
+      h('dt', 'State'), h('dd.endpoint-state', endpointState(ep)),
       h('dt', 'ID'), h('dd.mono', ep.id),
       ep.uid ? [h('dt', 'UID'), h('dd.mono', ep.uid)] : null,
       h('dt', 'Event types'), h('dd', ep.eventTypes ? ep.eventTypes.join(', ') : 'all'),

@@ -9,6 +9,8 @@ export function flash(message, kind) {
   const box = document.getElementById('flash');
   clear(box);
   if (!message) return;
+  // The page it was said on: a message about one page is stale on the next (see dropStale).
+  box.dataset.page = location.hash;
   const isError = kind === 'error';
   const body = h('div');
   if (message instanceof ApiError && message.items.length) {
@@ -26,6 +28,14 @@ export function flash(message, kind) {
   body,
   h('button', { type: 'button', 'aria-label': 'Dismiss', on: { click: () => clear(box) } }, '×'));
   box.appendChild(note);
+}
+
+// Clears a message said on another page than the current one. The router calls it on every
+// page change; a message said right after an action moved to a new page (created, then
+// opened) was said on that new page, and stays.
+export function dropStale() {
+  const box = document.getElementById('flash');
+  if (box && box.dataset.page !== location.hash) clear(box);
 }
 
 // Runs an action from a button: disables it meanwhile, reports success or the readable error.

@@ -41,3 +41,12 @@ export function badge(statusOrText) {
 export function triggerText(t) {
   return t === 1 ? 'manual' : 'scheduled';
 }
+// An endpoint's state: disabled, failing (every attempt since `failingSince` failed), or
+// enabled. A failing endpoint is still enabled, but green would say all is well.
+export function endpointState(ep) {
+  if (ep.disabled) return h('span.badge.badge-disabled', 'disabled');
+  if (ep.failingSince) {
+    return h('span.badge.badge-fail', { title: 'Every attempt since ' + fmtTime(ep.failingSince) + ' failed' }, 'failing');
+  }
+  return h('span.badge.badge-success', 'enabled');
+}

@@ -10,11 +10,11 @@
 import { ApiError, api, clearToken, configure, enc, qs, setToken, setUnauthorized, token } from './api.js';
 import { clear, h, render, table } from './dom.js';
 import { act, confirming } from './feedback.js';
-import { badge, pretty, timeEl } from './format.js';
+import { badge, endpointState, pretty, timeEl } from './format.js';
 import { pagedList } from './paging.js';
 import { secretCard } from './secrets.js';
 import { attemptDetails } from './attempts.js';
-import { eventTypes, firstExample } from './catalogue.js';
+import { FILTER_FROM, eventTypes, firstExample, nameFilter } from './catalogue.js';
 import { endpointForm, testEventCard } from './common.js';
 import { router } from './router.js';
 
@@ -74,10 +74,6 @@ function crumbs() {
   return h('div.crumbs', h('a', { href: '#/endpoints' }, 'Endpoints'), ' / ', Array.prototype.slice.call(arguments));
 }
 
-function stateBadge(ep) {
-  return ep.disabled ? h('span.badge.badge-disabled', 'disabled') : h('span.badge.badge-success', 'enabled');
-}
-
 // ---- Endpoints ----
 
 function endpoints() {
@@ -88,7 +84,7 @@ function endpoints() {
     render: (data) => table(['URL', 'State', ['Event types', 'hide-sm']], data.map((ep) =>
       h('tr.endpoint-row', { 'data-endpoint': ep.id },
         h('td.break', h('a', { href: '#/endpoints/' + enc(ep.id) }, ep.url), ep.description ? h('div.muted.small', ep.description) : null),
-        h('td', stateBadge(ep)),
+        h('td', endpointState(ep)),
         h('td.small.hide-sm', ep.eventTypes ? ep.eventTypes.join(', ') : 'all')))),
   });
   render(h('div.row.spread', h('h1', 'Endpoints'), canManage() ? h('a.button.primary.add-endpoint', { href: '#/endpoints/new' }, 'Add endpoint') : null),
@@ -116,8 +112,11 @@ async function endpoint(p) {
     if (out) again();
   });
   const del = confirming(h('button.danger.delete-endpoint', { type: 'button' }, 'Delete endpoint'), 'Delete this endpoint? Its delivery history goes too.', 'Yes, delete', async (yes) => {
-    const out = await act(yes, () => api('DELETE', epPath(ep.id)), 'Endpoint deleted.');
-    if (out !== undefined) location.hash = '#/endpoints';
+    // Moving to the list before saying so: the message belongs to the page it is read on.
+    await act(yes, async () => {
+      await api('DELETE', epPath(ep.id));
+      location.hash = '#/endpoints';
+    }, 'Endpoint deleted.');
   });
   const edit = canManage() ? await endpointForm(app.id, ep, false, again) : null;
   const deliveries = deliveriesCard(ep);
@@ -127,7 +126,7 @@ async function endpoint(p) {
     h('h1.break', ep.description || ep.url),
     h('section.card', h('dl.kv',
       h('dt', 'URL'), h('dd.mono', ep.url),
-      h('dt', 'State'), h('dd', stateBadge(ep)),
+      h('dt', 'State'), h('dd', endpointState(ep)),
       h('dt', 'Event types'), h('dd', ep.eventTypes ? ep.eventTypes.join(', ') : 'all'),
       h('dt', 'Created'), h('dd', timeEl(ep.createdAt))),
     canManage() ? h('div.row', toggle, del) : null),
@@ -223,16 +222,19 @@ function delivery(ep, m, list, open, openAttempts) {
 async function catalogue() {
   const list = await eventTypes();
   const live = list.data.filter((et) => !et.archived);
+  const card = h('section.card', live.length ? live.map((et) => {
+    const example = firstExample(et);
+    return h('div.event-type.catalogue-entry', { 'data-event-type': et.name },
+      h('div', h('code', et.name), et.deprecated ? h('span.badge.badge-pending', 'deprecated') : null),
+      et.description ? h('p.muted.small', et.description) : null,
+      et.schemas ? h('details', h('summary', 'Schema'), h('pre', pretty(et.schemas))) : null,
+      example !== undefined ? h('details', h('summary', 'Example'), h('pre', pretty(example))) : null);
+  }) : h('p.muted', 'No event types are published yet.'));
+  if (!list.done) card.appendChild(h('p.hint', 'Only the first ' + list.data.length + ' event types are listed.'));
+  if (live.length >= FILTER_FROM) card.insertBefore(nameFilter(card, (row) => row.dataset.eventType), card.firstChild);
   render(h('h1', 'Event types'),
     h('p.muted', 'What ', app.name, ' can send you. Subscribe an endpoint to some of them, or to all.'),
-    h('section.card', live.length ? live.map((et) => {
-      const example = firstExample(et);
-      return h('div.event-type.catalogue-entry', { 'data-event-type': et.name },
-        h('div', h('code', et.name), et.deprecated ? h('span.badge.badge-pending', 'deprecated') : null),
-        et.description ? h('p.muted.small', et.description) : null,
-        et.schemas ? h('details', h('summary', 'Schema'), h('pre', pretty(et.schemas))) : null,
-        example !== undefined ? h('details', h('summary', 'Example'), h('pre', pretty(example))) : null);
-    }) : h('p.muted', 'No event types are published yet.')));
+    card);
 }
 
 // ---- Start ----

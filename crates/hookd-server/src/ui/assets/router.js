@@ -2,12 +2,14 @@
 // link. It must not know the consoles' views: each page passes its routes.
 
 import { h, main, render } from './dom.js';
+import { dropStale } from './feedback.js';
 
 // Hash routes: `routes` is a list of [pattern, handler]; ':name' segments become params, and
 // the query part of the hash is passed as URLSearchParams. The page calls the returned
 // function on start and on every hashchange.
 export function router(routes, fallback) {
   function run() {
+    dropStale();
     const raw = location.hash.replace(/^#/, '') || '/';
     const [path, query] = raw.split('?');
     const parts = path.split('/').filter(Boolean);

@@ -24,11 +24,19 @@ async fn an_operator_manages_deliveries_in_the_dashboard() {
     b.fill("input[name=token]", &site.admin).await;
     b.click("form.login-form button[type=submit]").await;
     b.el_text("main h1", "Overview").await;
-    b.flash("ok", "Logged in").await;
+    b.el_text("#flash .flash[data-kind=\"ok\"]", "Logged in")
+        .await;
 
-    // An application, made in the UI; a taken uid is a readable conflict.
+    // An application, made in the UI; a taken uid is a readable conflict. The message about
+    // the last page does not follow to this one.
     b.click("a[href='#/apps']").await;
     b.el_text("main h1", "Applications").await;
+    assert_eq!(
+        b.run("return document.querySelector('#flash').textContent;")
+            .await,
+        json!(""),
+        "a message said on another page stayed"
+    );
     b.fill("input[name=name]", "Acme").await;
     b.fill("input[name=uid]", "acme").await;
     b.click("main form button[type=submit]").await;

@@ -197,11 +197,21 @@ async fn a_tenant_manages_their_endpoints_in_the_portal_and_nothing_else() {
     b.el("details.attempt[open] .next-attempt time").await;
     b.screenshots("portal-endpoint").await;
 
+    // The endpoint list says the endpoint is failing (not a green "enabled"), and says so
+    // no longer once it has delivered.
+    b.click("a[href='#/']").await;
+    b.el_text("main table", "failing").await;
+    b.run("history.back(); return true;").await;
+
     // Once the receiver works, retrying delivers it.
     site.receiver.answer(200);
     b.click("details.delivery button.retry").await;
     b.flash("ok", "Retry queued").await;
     b.el_text("details.delivery summary", "success").await;
+    b.click("a[href='#/']").await;
+    b.el_text("main table", "enabled").await;
+    b.run("history.back(); return true;").await;
+    b.el("form.endpoint-form").await;
 
     // Editing the endpoint.
     b.fill(
@@ -223,6 +233,15 @@ async fn a_tenant_manages_their_endpoints_in_the_portal_and_nothing_else() {
     .await;
     b.el_text(".catalogue-entry pre", "in_example").await;
     b.screenshots("portal-event-types").await;
+    // A catalogue this long has a filter, which finds a type by part of its name.
+    b.fill("main input[name=eventTypeFilter]", "bulk.259").await;
+    let visible = b
+        .run(
+            "return Array.from(document.querySelectorAll('.catalogue-entry'))\
+             .filter((r) => !r.hidden).map((r) => r.dataset.eventType);",
+        )
+        .await;
+    assert_eq!(visible, json!(["zz.bulk.259"]));
 
     // Another application's data cannot be reached from the portal: not by its pages...
     b.goto(&format!("{}/portal#/endpoints/{globex_ep}", site.base))
