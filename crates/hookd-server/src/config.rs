@@ -140,6 +140,9 @@ pub struct ServerConfig {
     pub default_signature_type: hookd_core::signing::SignatureType,
     /// The level of the one log line per API request (see `request_log`); `None` writes none.
     pub request_log_level: Option<tracing::Level>,
+    /// Whether `GET /metrics` is served on the API's listener (when metrics are exported and
+    /// have no listener of their own).
+    pub metrics_on_api: bool,
 }
 
 impl Default for ServerConfig {
@@ -171,6 +174,7 @@ impl Default for ServerConfig {
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             default_signature_type: hookd_core::signing::SignatureType::default(),
             request_log_level: Some(tracing::Level::INFO),
+            metrics_on_api: true,
         }
     }
 }

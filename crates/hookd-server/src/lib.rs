@@ -1,7 +1,8 @@
 //! `hookd-server` runs hookd's network-facing parts: the Svix-compatible HTTP API (in [`api`]),
 //! authentication, idempotency, and the delivery engine (in [`worker`]) that writes messages
 //! and moves them from the store's queue to receivers. The API uses the engine through its
-//! handle ([`worker::Engine`]); the engine knows nothing of the API.
+//! handle ([`worker::Engine`]); the engine knows nothing of the API. Both report what they
+//! do through [`telemetry`], the one home of hookd's metrics.
 //!
 //! It is handed a [`hookd_core::store::Store`] and a [`hookd_core::clock::Clock`] and must not
 //! know which database is behind the store, nor read configuration files or the environment
@@ -17,6 +18,7 @@ pub mod error;
 pub mod idempotency;
 pub mod maintenance;
 pub mod ratelimit;
+pub mod telemetry;
 pub mod ui;
 pub mod worker;
 
@@ -56,6 +58,8 @@ pub struct AppState {
     /// The delivery engine: every publish goes through it, and it is woken when new work
     /// becomes due now (a resend, a recover), so its workers do not wait for their next poll.
     pub engine: worker::Engine,
+    /// The Prometheus recorder `GET /metrics` renders, when the binary installed one.
+    pub exporter: Option<telemetry::Exporter>,
 }
 
 impl AppState {
@@ -80,6 +84,13 @@ impl AppState {
             capabilities: store,
             clock,
             config,
+            exporter: None,
         }
+    }
+
+    /// This state, serving `exporter`'s metrics at `GET /metrics`.
+    pub fn with_exporter(mut self, exporter: telemetry::Exporter) -> Self {
+        self.exporter = Some(exporter);
+        self
     }
 }

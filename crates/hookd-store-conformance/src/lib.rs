@@ -119,6 +119,7 @@ macro_rules! conformance_tests {
             queue::recover_window,
             deliveries::endpoint_stats_count_by_status,
             queue::next_due_at_tracks_queue,
+            queue::depth_counts_live_deliveries_and_the_oldest_due,
             idempotency::idempotency_lifecycle,
             idempotency::idempotency_expiry_and_prune,
             limits::throttle_paces_and_is_shared,

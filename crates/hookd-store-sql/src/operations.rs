@@ -251,6 +251,10 @@ macro_rules! operations {
                 queue::next_due_at(self).await
             }
 
+            async fn depth(&self, now: Timestamp) -> StoreResult<QueueDepth> {
+                deliveries::depth(self, now).await
+            }
+
             async fn throttle_take(
                 &self,
                 key: &str,

@@ -15,7 +15,7 @@ use hookd_core::{
     store::{
         AppFilter, AttemptFilter, BucketQuery, Capabilities, ClaimRequest, Claimed, Completion,
         Created, DeliveryFilter, Directory, History, Idempotency, IdempotencyBegin, MessageFilter,
-        Messages, Queue, ResealBatch, StoreResult, Tasks, WorkCallback,
+        Messages, Queue, QueueDepth, ResealBatch, StoreResult, Tasks, WorkCallback,
     },
     task::{Task, TaskFilter, TaskStatus},
     Timestamp,

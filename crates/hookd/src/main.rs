@@ -20,6 +20,7 @@ use hookd_core::{
 };
 use hookd_server::{
     clock::SystemClock,
+    telemetry::Exporter,
     worker::{Engine, EngineContext},
     AppState,
 };
@@ -218,6 +219,10 @@ fn init_logs(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How often the histograms' samples are folded into their buckets between scrapes: often
+/// enough that an unscraped process holds a few seconds of samples at most.
+const METRICS_UPKEEP: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Endpoints a reseal rewrites per store call: small enough that each call is quick beside
 /// live traffic, large enough that a hundred thousand endpoints take seconds.
 const RESEAL_BATCH: u32 = 500;
@@ -340,7 +345,19 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     // The delivery engine starts once, before anything can publish; the API gets its handle.
     let engine = Engine::start(EngineContext::new(store.clone(), clock, Arc::new(config)))?;
-    let state = AppState::new(store, engine.clone());
+    let mut state = AppState::new(store, engine.clone());
+    if settings.metrics {
+        let exporter = Exporter::install().context("installing the metrics recorder")?;
+        exporter.spawn_upkeep(METRICS_UPKEEP);
+        state = state.with_exporter(exporter);
+        if let Some(address) = settings.metrics_listen {
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("binding metrics_listen {address}"))?;
+            tokio::spawn(hookd_server::telemetry::serve(listener, state.clone()));
+            println!("metrics on http://{address}/metrics");
+        }
+    }
     let maintenance = hookd_server::maintenance::spawn(state.clone());
     tracing::info!(listen = %settings.listen, "hookd is serving");
     let address = listener.local_addr()?;

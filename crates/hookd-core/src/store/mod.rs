@@ -49,6 +49,7 @@ pub use idempotency::{Idempotency, IdempotencyBegin};
 pub use messages::{MessageFilter, Messages};
 pub use queue::{
     health_changes, ClaimRequest, Claimed, Completion, Created, HealthChange, Outcome, Queue,
+    QueueDepth,
 };
 pub use tasks::Tasks;
 

@@ -62,6 +62,21 @@ impl Claimed {
     }
 }
 
+/// How much work the queue holds, as [`Queue::depth`] counts it for the operators' gauges.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueDepth {
+    /// Deliveries waiting for their first attempt (or a resend's), due or not yet.
+    pub pending: u64,
+    /// Deliveries a worker holds under a lease.
+    pub claimed: u64,
+    /// Deliveries waiting for a retry.
+    pub retry_scheduled: u64,
+    /// The earliest `next_attempt_at` among pending and retry-scheduled deliveries that are
+    /// due by the time asked about: `now` minus it is how late the queue runs (delivery lag).
+    /// `None` when nothing is due.
+    pub oldest_due_at: Option<Timestamp>,
+}
+
 /// What [`Queue::create_messages`] wrote.
 #[derive(Debug)]
 pub struct Created {
@@ -281,6 +296,11 @@ pub trait Queue: Send + Sync + std::fmt::Debug {
     /// The earliest `next_attempt_at` of any claimable delivery, or expiry of any lease, so a
     /// worker can sleep exactly until then.
     async fn next_due_at(&self) -> StoreResult<Option<Timestamp>>;
+
+    /// How many deliveries are pending, claimed and scheduled for a retry, and the earliest
+    /// due time among those due by `now`. A read for metrics: it may be a moment stale and
+    /// must not take locks that claims wait for.
+    async fn depth(&self, now: Timestamp) -> StoreResult<QueueDepth>;
 
     /// Asks for a slot under a per-second rate limit named `key` (e.g. an endpoint's
     /// `throttleRate`), using the GCRA of [`crate::throttle`]. `Ok(Ok(()))` takes the slot;

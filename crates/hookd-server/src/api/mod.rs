@@ -218,6 +218,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(crate::ui::router())
         .merge(health::probes())
+        .merge(metrics_route(&state))
         .fallback(unknown_route)
         .layer(from_fn_with_state(state.clone(), limit_body))
         // A client that keeps failing authentication is refused before its body is even read.
@@ -228,6 +229,16 @@ pub fn router(state: AppState) -> Router {
         // Outermost: every answer is logged, the guards' refusals included.
         .layer(from_fn_with_state(state.clone(), request_log::log_request))
         .with_state(state)
+}
+
+/// `GET /metrics` on the API's listener, when metrics are exported there (not when they
+/// have a listener of their own, `metrics_listen`).
+fn metrics_route(state: &AppState) -> Router<AppState> {
+    if state.exporter.is_some() && state.config.metrics_on_api {
+        crate::telemetry::router()
+    } else {
+        Router::new()
+    }
 }
 
 /// The router with trailing slashes trimmed before routing: what [`serve`] runs, and what

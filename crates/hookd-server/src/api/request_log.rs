@@ -1,8 +1,9 @@
-//! One log line per API request, for operators: the method, the route as registered (its
+//! One log line and one count per API request, for operators: the method, the route as registered (its
 //! template, `/api/v1/app/{app_id}/msg`, so that no id or other input reaches the log and the
 //! set of values stays bounded), the status, how long the answer took, and the id of the token
 //! that authenticated it (never the token's text). Written at `request_log_level`, after the
-//! answer, from outside every other layer, so 401s, 413s and 429s are logged too.
+//! answer, from outside every other layer, so 401s, 413s and 429s are logged too; the same
+//! method, route and status label the request metrics ([`crate::telemetry::api_answered`]).
 //!
 //! This module must not log a path, a query, a header or a body.
 
@@ -31,9 +32,6 @@ pub(super) async fn log_request(
     req: Request,
     next: Next,
 ) -> Response {
-    let Some(level) = state.config.request_log_level else {
-        return next.run(req).await;
-    };
     let started = Instant::now();
     let method = req.method().clone();
     let route = req
@@ -42,7 +40,14 @@ pub(super) async fn log_request(
         .map_or(UNMATCHED.to_owned(), |p| p.as_str().to_owned());
     let response = next.run(req).await;
     let status = response.status().as_u16();
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let took = started.elapsed();
+    if state.exporter.is_some() {
+        crate::telemetry::api_answered(method.as_str(), &route, status, took);
+    }
+    let Some(level) = state.config.request_log_level else {
+        return response;
+    };
+    let duration_ms = took.as_secs_f64() * 1000.0;
     let token_id = response
         .extensions()
         .get::<AuthenticatedAs>()

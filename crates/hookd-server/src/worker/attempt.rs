@@ -113,7 +113,10 @@ pub(super) async fn run(ctx: &Ctx, claimed: Claimed, slot: OwnedSemaphorePermit)
         // The endpoint's turn comes before its rate limit, so that a delivery handed back for
         // want of a turn does not spend one of the endpoint's `throttleRate` tokens.
         match ctx.gates.enter(&claimed.endpoint.id, now).await {
-            gate::Admission::Later(until) => Outcome::Deferred { until },
+            gate::Admission::Later(until) => {
+                crate::telemetry::handed_back();
+                Outcome::Deferred { until }
+            }
             gate::Admission::Go(pass) => {
                 let now = ctx.engine.clock.now();
                 let outcome = admitted(ctx, &claimed, now).await;

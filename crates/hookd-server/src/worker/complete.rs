@@ -5,10 +5,14 @@
 //!
 //! This module must not drop an outcome: a batch the store refuses is kept and written again.
 
-use hookd_core::store::{Completion, Outcome};
+use hookd_core::{
+    delivery::{MessageStatus, Transition},
+    store::{Completion, Outcome},
+};
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit};
 
 use super::{events, failure_log::FailureLog, publish::Publisher, STORE_RETRY_BACKOFF};
+use crate::telemetry;
 
 /// The most completions written in one transaction. Large enough to amortise the transaction
 /// under load, small enough that one transaction stays short for the claimers beside it.
@@ -62,7 +66,7 @@ pub(super) async fn run(
             slots.push(p.slot);
         }
         let held = loop {
-            match state.queue.complete(&batch).await {
+            match telemetry::timed("complete", state.queue.complete(&batch)).await {
                 Ok(held) => {
                     let lost = held.iter().filter(|a| !**a).count();
                     if lost > 0 {
@@ -83,14 +87,27 @@ pub(super) async fn run(
         drop(slots);
         let now = state.clock.now();
         for c in &batch {
-            if let Outcome::Attempted {
-                attempt,
-                transition,
-            } = &c.outcome
-            {
-                if let Some(line) = failures.note(attempt, *transition, now) {
-                    line.write();
+            match &c.outcome {
+                Outcome::Attempted {
+                    attempt,
+                    transition,
+                } => {
+                    telemetry::attempted(
+                        attempt.status == MessageStatus::Success,
+                        attempt.response_status_code,
+                        attempt.response_duration_ms,
+                    );
+                    match transition {
+                        Transition::Succeeded => telemetry::finished("succeeded"),
+                        Transition::Exhausted => telemetry::finished("exhausted"),
+                        Transition::RetryAt(_) => {}
+                    }
+                    if let Some(line) = failures.note(attempt, *transition, now) {
+                        line.write();
+                    }
                 }
+                Outcome::Canceled => telemetry::finished("canceled"),
+                Outcome::Deferred { .. } => {}
             }
         }
         // Reports go out before the batch counts as completed, so that whoever waits for the

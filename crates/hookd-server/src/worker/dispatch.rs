@@ -99,7 +99,12 @@ pub(super) async fn run(ctx: Arc<Ctx>, queue: Queue, mut shutdown: watch::Receiv
             lease,
             limit: u32::try_from(limit).unwrap_or(1),
         };
-        let claimed = match ctx.engine.queue.claim_due(&request).await {
+        let claimed = match crate::telemetry::timed(
+            "claim_due",
+            ctx.engine.queue.claim_due(&request),
+        )
+        .await
+        {
             Ok(claimed) => claimed,
             Err(err) => {
                 tracing::warn!(error = %err, source = ?std::error::Error::source(&err), "claiming deliveries failed");

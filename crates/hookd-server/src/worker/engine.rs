@@ -91,6 +91,9 @@ pub struct Engine {
     publisher: Publisher,
     completed: watch::Receiver<u64>,
     workers: Arc<Mutex<Option<Workers>>>,
+    /// The worker slots and how many there are, for [`Engine::in_flight`]; `None` without
+    /// workers.
+    slots: Option<(Arc<Semaphore>, usize)>,
 }
 
 /// What stopping the workers needs.
@@ -112,6 +115,7 @@ impl Engine {
         let config = ctx.config.clone();
         let sender = http::Sender::new(&config)?;
         let slots = Arc::new(Semaphore::new(config.worker_concurrency.max(1)));
+        let gauge = (slots.clone(), config.worker_concurrency.max(1));
         let owner: Arc<str> = format!("{}:{}", config.node_name, std::process::id()).into();
         let lease =
             chrono::Duration::from_std(config.lease()).unwrap_or(chrono::Duration::minutes(1));
@@ -159,6 +163,7 @@ impl Engine {
             publisher,
             completed,
             workers: Arc::new(Mutex::new(Some(workers))),
+            slots: Some(gauge),
         })
     }
 
@@ -171,6 +176,7 @@ impl Engine {
             publisher: Publisher::spawn(ctx, Arc::new(Notify::new()), None),
             completed,
             workers: Arc::default(),
+            slots: None,
         }
     }
 
@@ -202,6 +208,14 @@ impl Engine {
     /// clock), so they do not wait for their next poll.
     pub fn wake(&self) {
         self.publisher.wake();
+    }
+
+    /// How many worker slots are taken now: deliveries being attempted or waiting for their
+    /// completion to be written (and slots reserved for a claim under way).
+    pub fn in_flight(&self) -> usize {
+        self.slots
+            .as_ref()
+            .map_or(0, |(s, n)| n.saturating_sub(s.available_permits()))
     }
 
     /// How many completions (attempts, deferrals, cancellations) have been written so far.

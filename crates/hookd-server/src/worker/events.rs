@@ -217,6 +217,7 @@ async fn disable(
         }
     };
     tracing::warn!(app = %app.id, endpoint = %endpoint_id, failing_since = %since, "endpoint disabled: every attempt failed since then");
+    crate::telemetry::endpoint_disabled();
     if let Err(err) = operational::publish_endpoint_disabled(
         publisher,
         app,

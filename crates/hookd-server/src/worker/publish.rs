@@ -84,16 +84,22 @@ impl Publisher {
     /// deliveries it got (0 also when its batch's answer was lost and the message was then
     /// found already written, deliveries and all).
     pub async fn publish(&self, msg: Message) -> StoreResult<u32> {
+        let started = std::time::Instant::now();
         let (reply, answer) = oneshot::channel();
         let fallback = msg.clone();
-        if self.jobs.send((msg, reply)).await.is_err() {
+        let result = if self.jobs.send((msg, reply)).await.is_err() {
             // The writers are gone (the runtime is shutting down): write it directly.
-            return self.direct(&fallback, None).await;
+            self.direct(&fallback, None).await
+        } else {
+            match answer.await {
+                Ok(result) => result,
+                Err(_) => self.direct(&fallback, None).await,
+            }
+        };
+        if result.is_ok() {
+            crate::telemetry::published(1, started.elapsed());
         }
-        match answer.await {
-            Ok(result) => result,
-            Err(_) => self.direct(&fallback, None).await,
-        }
+        result
     }
 
     /// Writes `msg` with a delivery to `endpoint` alone, in a transaction of its own: a
@@ -138,7 +144,12 @@ async fn write_loop(writers: Arc<Writers>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) 
         let inbox = writers.inbox.as_ref();
         let reservation = inbox.and_then(|inbox| inbox.reserve(msgs.len() * INBOX_PER_MESSAGE));
         let claim = reservation.as_ref().map(|r| r.claim());
-        match queue.create_messages(&msgs, claim.as_ref()).await {
+        match crate::telemetry::timed(
+            "create_messages",
+            queue.create_messages(&msgs, claim.as_ref()),
+        )
+        .await
+        {
             Ok(created) => {
                 let deliveries: u64 = created
                     .results

@@ -10,7 +10,7 @@ use std::{collections::HashSet, sync::Arc};
 use chrono::Duration;
 use hookd_core::{
     delivery::{DeliveryState, Transition, TriggerType},
-    store::{ClaimRequest, Claimed, Store, StoreError},
+    store::{ClaimRequest, Claimed, QueueDepth, Store, StoreError},
 };
 
 use crate::{
@@ -432,4 +432,65 @@ pub async fn lost_claims_are_released_by_token(store: Arc<dyn Store>) {
     let again = fx.claim(&*store, CLAIM_ALL).await;
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].message.id, lost_msg.id);
+}
+
+/// The queue's depth counts what is not finished by state, and its oldest due time is the
+/// earliest `next_attempt_at` of what is due by the time asked about: a claimed delivery, a
+/// future one and a finished one never count as late.
+pub async fn depth_counts_live_deliveries_and_the_oldest_due(store: Arc<dyn Store>) {
+    let mut fx = Fixture::new();
+    assert_eq!(
+        store.depth(fx.now()).await.unwrap(),
+        QueueDepth::default(),
+        "empty queue"
+    );
+    let app = fx.create_app(&*store).await;
+    fx.create_endpoint(&*store, &app.id).await;
+    let done = fx.publish(&*store, &app.id, "a").await;
+    let retried = fx.publish(&*store, &app.id, "a").await;
+    let held = fx.publish(&*store, &app.id, "a").await;
+    let waiting = fx.publish(&*store, &app.id, "a").await;
+    let mut future = fx.message(&app.id, "a");
+    future.created_at = fx.now() + Duration::minutes(10);
+    store.create_message(&future, None).await.unwrap();
+
+    fx.advance(Duration::seconds(1));
+    let claimed = fx.claim(&*store, 3).await;
+    let ids: Vec<_> = claimed.iter().map(|c| c.message.id.clone()).collect();
+    assert_eq!(ids, [done.id.clone(), retried.id.clone(), held.id.clone()]);
+    fx.attempt_and_complete(&*store, &claimed[0], 200, Transition::Succeeded)
+        .await;
+    let retry_at = fx.now() + Duration::minutes(5);
+    fx.attempt_and_complete(&*store, &claimed[1], 500, Transition::RetryAt(retry_at))
+        .await;
+
+    let now = fx.now();
+    assert_eq!(
+        store.depth(now).await.unwrap(),
+        QueueDepth {
+            pending: 2,
+            claimed: 1,
+            retry_scheduled: 1,
+            oldest_due_at: Some(waiting.created_at),
+        },
+        "the waiting message is due and the oldest; the future one and the retry are not due"
+    );
+    // Twenty minutes on, the retry (due at +5 min) is older than the future message (+10 min),
+    // but the waiting one is older still.
+    let later = now + Duration::minutes(20);
+    assert_eq!(
+        store.depth(later).await.unwrap().oldest_due_at,
+        Some(waiting.created_at)
+    );
+    let rest = fx.claim(&*store, CLAIM_ALL).await;
+    assert_eq!(rest.len(), 1, "only the waiting message is due now");
+    assert_eq!(
+        store.depth(later).await.unwrap(),
+        QueueDepth {
+            pending: 1,
+            claimed: 2,
+            retry_scheduled: 1,
+            oldest_due_at: Some(retry_at),
+        }
+    );
 }

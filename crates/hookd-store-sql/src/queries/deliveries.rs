@@ -9,12 +9,12 @@ use hookd_core::{
     id::{AppId, AttemptId, EndpointId, MsgId},
     model::{Attempt, Delivery, Endpoint, EndpointStats, Message},
     page::{ListQuery, Page},
-    store::{AttemptFilter, DeliveryFilter, StoreResult},
+    store::{AttemptFilter, DeliveryFilter, QueueDepth, StoreResult},
     Timestamp,
 };
 
 use crate::{
-    corrupt, decode, ms_ceil, queries::messages::push_message_filter, queries::page::push_page,
+    corrupt, decode, ms, ms_ceil, queries::messages::push_message_filter, queries::page::push_page,
     states_with_status, Columns, Database, Statement, ATTEMPT_COLUMNS, DELIVERY_COLUMNS,
     ENDPOINT_COLUMNS, MESSAGE_COLUMNS,
 };
@@ -232,4 +232,47 @@ pub async fn endpoint_stats<D: Database>(
         *slot += n;
     }
     Ok(stats)
+}
+
+/// Counts the unfinished deliveries and finds the oldest due time through the two partial
+/// indexes on them (`deliveries_due`, `deliveries_leases`), so finished history is never
+/// scanned. The states are spelled as literals, as in those indexes' `WHERE`: a planner uses a
+/// partial index only when it can prove the query implies it, which a bound value defeats.
+pub async fn depth<D: Database>(db: &D, now: Timestamp) -> StoreResult<QueueDepth> {
+    let waiting = db
+        .read_all(
+            Statement::new(
+                "SELECT state, COUNT(*) AS n, \
+                 MIN(CASE WHEN next_attempt_at <= $1 THEN next_attempt_at END) AS oldest \
+                 FROM deliveries WHERE state IN ('pending', 'retry_scheduled') GROUP BY state",
+            )
+            .bind(ms(now)),
+        )
+        .await?;
+    let claimed = db
+        .read_all(Statement::new(
+            "SELECT COUNT(*) AS n FROM deliveries WHERE state = 'claimed'",
+        ))
+        .await?;
+    let count = |n: i64| u64::try_from(n).map_err(|_| corrupt("negative count"));
+    let mut depth = QueueDepth::default();
+    for r in &claimed {
+        let row = D::columns(r);
+        depth.claimed = count(row.int("n")?)?;
+    }
+    for r in &waiting {
+        let row = D::columns(r);
+        let n = count(row.int("n")?)?;
+        let oldest = row.opt_int("oldest")?.map(crate::ts).transpose()?;
+        match DeliveryState::parse(&row.text("state")?) {
+            Some(DeliveryState::Pending) => depth.pending = n,
+            Some(DeliveryState::RetryScheduled) => depth.retry_scheduled = n,
+            other => return Err(corrupt(format!("depth counted state {other:?}"))),
+        }
+        depth.oldest_due_at = match (depth.oldest_due_at, oldest) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    Ok(depth)
 }

@@ -93,6 +93,10 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// The level of the one log line per API request (`off` for none).
     pub request_log_level: RequestLogLevel,
+    /// Whether Prometheus metrics are exported at `GET /metrics`.
+    pub metrics: bool,
+    /// A separate address to serve `GET /metrics` on, instead of the API's.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for Settings {
@@ -131,6 +135,8 @@ impl Default for Settings {
             log: "info".into(),
             log_format: LogFormat::Text,
             request_log_level: RequestLogLevel::Info,
+            metrics: true,
+            metrics_listen: None,
         }
     }
 }

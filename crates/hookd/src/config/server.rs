@@ -109,6 +109,7 @@ impl Settings {
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
             default_signature_type: self.default_signature_type,
             request_log_level: self.request_log_level.level(),
+            metrics_on_api: self.metrics_listen.is_none(),
             // The fields no setting reaches (`ties.rs` names them) keep their documented
             // defaults.
             ..ServerConfig::default()

@@ -93,6 +93,8 @@ const TIES: &[Tie] = &[
     tie("log", "debug", &[]),
     tie("log_format", "json", &[]),
     tie("request_log_level", "off", &["request_log_level"]),
+    tie("metrics", "false", &[]),
+    tie("metrics_listen", "127.0.0.1:9464", &["metrics_on_api"]),
 ];
 
 /// The `ServerConfig` fields no setting reaches: they keep the server's documented defaults.

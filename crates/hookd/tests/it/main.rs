@@ -7,5 +7,6 @@ mod disk;
 mod faults;
 mod import;
 mod logs;
+mod prometheus;
 mod readme;
 mod tidy;

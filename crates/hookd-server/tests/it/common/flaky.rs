@@ -142,6 +142,11 @@ impl Queue for FlakyQueue {
         self.inner.next_due_at().await
     }
 
+    async fn depth(&self, now: Timestamp) -> StoreResult<hookd_core::store::QueueDepth> {
+        self.check()?;
+        self.inner.depth(now).await
+    }
+
     async fn throttle_take(
         &self,
         key: &str,
