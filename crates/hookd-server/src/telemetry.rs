@@ -11,18 +11,23 @@
 //! flight, resources) are read when scraped, not sampled by a task: they are always fresh and
 //! cost nothing between scrapes.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, OnceLock},
+    time::Duration,
+};
 
 use axum::{
     extract::State,
-    http::{header::CONTENT_TYPE, HeaderValue},
+    http::{header::CONTENT_TYPE, HeaderValue, Method},
     response::{IntoResponse, Response},
     routing::get,
     Router,
 };
 use hookd_core::store::StoreError;
 use metrics::{
-    counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Unit,
+    counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Counter,
+    Histogram, Unit,
 };
 use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusHandle};
 
@@ -104,7 +109,6 @@ fn describe() {
     // `rate()` and alerts over them see a series rather than nothing.
     counter!(GATE_HANDBACKS).absolute(0);
     counter!(ENDPOINTS_DISABLED).absolute(0);
-    counter!(MESSAGES_PUBLISHED).absolute(0);
     for operation in STORE_OPERATIONS {
         for kind in ERROR_KINDS {
             counter!(STORE_ERRORS, "operation" => operation, "kind" => kind).absolute(0);
@@ -123,6 +127,7 @@ const ERROR_KINDS: [&str; 4] = ["not_found", "conflict", "unavailable", "other"]
 pub struct Exporter {
     handle: PrometheusHandle,
     process: Arc<metrics_process::Collector>,
+    routes: Arc<Mutex<HashMap<String, RouteHandles>>>,
 }
 
 impl Exporter {
@@ -132,11 +137,14 @@ impl Exporter {
             .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)?
             .install_recorder()?;
         describe();
+        // A second install in one process (tests) finds the handles already registered.
+        let _ = HOT.set(Hot::register());
         let process = metrics_process::Collector::default();
         process.describe();
         Ok(Exporter {
             handle,
             process: Arc::new(process),
+            routes: Arc::default(),
         })
     }
 
@@ -154,6 +162,39 @@ impl Exporter {
             .unwrap_or_else(
                 |e| tracing::warn!(error = %e, "the metrics upkeep thread did not start"),
             );
+    }
+
+    /// The API answered `status` to `method route` after `took`.
+    pub fn api_answered(&self, method: &Method, route: &str, status: u16, took: Duration) {
+        let mut routes = self
+            .routes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !routes.contains_key(route) {
+            routes.insert(route.to_owned(), RouteHandles::default());
+        }
+        let Some(handles) = routes.get_mut(route) else {
+            return;
+        };
+        handles
+            .answers
+            .entry((method.clone(), status))
+            .or_insert_with(|| {
+                counter!(
+                    API_REQUESTS,
+                    "method" => method.as_str().to_owned(),
+                    "route" => route.to_owned(),
+                    "status" => status.to_string()
+                )
+            })
+            .increment(1);
+        handles
+            .durations
+            .entry(method.clone())
+            .or_insert_with(|| {
+                histogram!(API_DURATION, "method" => method.as_str().to_owned(), "route" => route.to_owned())
+            })
+            .record(took.as_secs_f64());
     }
 
     /// The metrics as Prometheus's text format, with the scrape-time gauges read first.
@@ -228,30 +269,84 @@ pub async fn timed<T>(
     result
 }
 
+/// The outcome labels of an attempt, by index.
+const OUTCOMES: [&str; 2] = ["success", "failure"];
+/// The status-class labels of an attempt, by index (`none`: no response came).
+const CLASSES: [&str; 6] = ["1xx", "2xx", "3xx", "4xx", "5xx", "none"];
+/// The final states a delivery reaches, as labels.
+const FINAL_STATES: [&str; 3] = ["succeeded", "exhausted", "canceled"];
+
+/// The handles of the metrics recorded once or more per delivery, registered once with the
+/// installed recorder: a recording is then an atomic add, not a registry lookup with a label
+/// set built for each call. Empty until [`Exporter::install`], so that without a recorder every
+/// recording costs a check.
+struct Hot {
+    published: Counter,
+    publish_duration: Histogram,
+    attempts: [[Counter; CLASSES.len()]; OUTCOMES.len()],
+    attempt_duration: [Histogram; OUTCOMES.len()],
+    finished: [Counter; FINAL_STATES.len()],
+}
+
+static HOT: OnceLock<Hot> = OnceLock::new();
+
+impl Hot {
+    fn register() -> Hot {
+        Hot {
+            published: counter!(MESSAGES_PUBLISHED),
+            publish_duration: histogram!(PUBLISH_DURATION),
+            attempts: OUTCOMES.map(|outcome| {
+                CLASSES
+                    .map(|class| counter!(ATTEMPTS, "outcome" => outcome, "status_class" => class))
+            }),
+            attempt_duration: OUTCOMES
+                .map(|outcome| histogram!(ATTEMPT_DURATION, "outcome" => outcome)),
+            finished: FINAL_STATES.map(|state| counter!(DELIVERIES_FINISHED, "state" => state)),
+        }
+    }
+}
+
+/// The API request metrics of one route, by method and status, registered on first use: the
+/// set is bounded by the routes and the statuses they answer.
+#[derive(Debug, Default)]
+struct RouteHandles {
+    answers: HashMap<(Method, u16), Counter>,
+    durations: HashMap<Method, Histogram>,
+}
+
 /// `n` messages were committed, `took` after their publish reached the engine.
 pub fn published(n: u64, took: Duration) {
-    counter!(MESSAGES_PUBLISHED).increment(n);
-    histogram!(PUBLISH_DURATION).record(took.as_secs_f64());
+    if let Some(hot) = HOT.get() {
+        hot.published.increment(n);
+        hot.publish_duration.record(took.as_secs_f64());
+    }
 }
 
 /// An attempt was made: its outcome, HTTP status (0: none) and duration.
 pub fn attempted(success: bool, status: i16, took_ms: i64) {
-    let outcome = if success { "success" } else { "failure" };
+    let Some(hot) = HOT.get() else { return };
+    let outcome = usize::from(!success);
     let class = match status / 100 {
-        1 => "1xx",
-        2 => "2xx",
-        3 => "3xx",
-        4 => "4xx",
-        5 => "5xx",
-        _ => "none",
+        c @ 1..=5 => usize::try_from(c - 1).unwrap_or(5),
+        _ => 5,
     };
-    counter!(ATTEMPTS, "outcome" => outcome, "status_class" => class).increment(1);
-    histogram!(ATTEMPT_DURATION, "outcome" => outcome).record(took_ms.max(0) as f64 / 1000.0);
+    hot.attempts[outcome][class].increment(1);
+    hot.attempt_duration[outcome].record(took_ms.max(0) as f64 / 1000.0);
 }
 
-/// A delivery reached a final state (`succeeded`, `exhausted`, `canceled`).
-pub fn finished(state: &'static str) {
-    counter!(DELIVERIES_FINISHED, "state" => state).increment(1);
+/// A delivery reached a final state.
+#[derive(Debug, Clone, Copy)]
+pub enum Final {
+    Succeeded,
+    Exhausted,
+    Canceled,
+}
+
+/// A delivery reached a final state.
+pub fn finished(state: Final) {
+    if let Some(hot) = HOT.get() {
+        hot.finished[state as usize].increment(1);
+    }
 }
 
 /// A claimed delivery was handed back for want of a turn at its endpoint.
@@ -262,17 +357,4 @@ pub fn handed_back() {
 /// This process disabled a failing endpoint.
 pub fn endpoint_disabled() {
     counter!(ENDPOINTS_DISABLED).increment(1);
-}
-
-/// The API answered `status` to `method route` after `took`.
-pub fn api_answered(method: &str, route: &str, status: u16, took: Duration) {
-    counter!(
-        API_REQUESTS,
-        "method" => method.to_owned(),
-        "route" => route.to_owned(),
-        "status" => status.to_string()
-    )
-    .increment(1);
-    histogram!(API_DURATION, "method" => method.to_owned(), "route" => route.to_owned())
-        .record(took.as_secs_f64());
 }

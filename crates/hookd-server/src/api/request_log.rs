@@ -34,15 +34,14 @@ pub(super) async fn log_request(
 ) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or(UNMATCHED.to_owned(), |p| p.as_str().to_owned());
+    // The matched path is shared (an `Arc<str>` inside): holding it costs no copy.
+    let matched = req.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
     let response = next.run(req).await;
     let status = response.status().as_u16();
     let took = started.elapsed();
-    if state.exporter.is_some() {
-        crate::telemetry::api_answered(method.as_str(), &route, status, took);
+    if let Some(exporter) = &state.exporter {
+        exporter.api_answered(&method, route, status, took);
     }
     let Some(level) = state.config.request_log_level else {
         return response;

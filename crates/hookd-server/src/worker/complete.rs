@@ -12,7 +12,7 @@ use hookd_core::{
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit};
 
 use super::{events, failure_log::FailureLog, publish::Publisher, STORE_RETRY_BACKOFF};
-use crate::telemetry;
+use crate::telemetry::{self, Final};
 
 /// The most completions written in one transaction. Large enough to amortise the transaction
 /// under load, small enough that one transaction stays short for the claimers beside it.
@@ -98,15 +98,15 @@ pub(super) async fn run(
                         attempt.response_duration_ms,
                     );
                     match transition {
-                        Transition::Succeeded => telemetry::finished("succeeded"),
-                        Transition::Exhausted => telemetry::finished("exhausted"),
+                        Transition::Succeeded => telemetry::finished(Final::Succeeded),
+                        Transition::Exhausted => telemetry::finished(Final::Exhausted),
                         Transition::RetryAt(_) => {}
                     }
                     if let Some(line) = failures.note(attempt, *transition, now) {
                         line.write();
                     }
                 }
-                Outcome::Canceled => telemetry::finished("canceled"),
+                Outcome::Canceled => telemetry::finished(Final::Canceled),
                 Outcome::Deferred { .. } => {}
             }
         }

@@ -174,15 +174,25 @@ async fn write_loop(writers: Arc<Writers>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) 
                 // The batch as a whole failed. Usually nothing was written, and each message is
                 // tried on its own so that each request gets its own, specific answer. But the
                 // commit may have landed with its answer lost: then a message is already there
-                // under its own id, and it was accepted.
+                // under its own id, and it was accepted. Once one of them finds the store away
+                // too (down, out of space), the rest are answered 503 at once rather than each
+                // waiting out the store's timeout while every publisher waits behind them.
                 tracing::warn!(error = %err, size = msgs.len(), "a publish batch failed; writing its messages one by one");
+                let mut away: Option<String> = None;
                 for (msg, reply) in msgs.iter().zip(replies) {
+                    if let Some(why) = &away {
+                        let _ = reply.send(Err(StoreError::Unavailable(why.clone().into())));
+                        continue;
+                    }
                     let result = match queue.create_message(msg, None).await {
                         Err(StoreError::Conflict(what)) => already_written(messages, msg)
                             .await
                             .ok_or(StoreError::Conflict(what)),
                         other => other,
                     };
+                    if let Err(StoreError::Unavailable(source)) = &result {
+                        away = Some(source.to_string());
+                    }
                     if matches!(result, Ok(n) if n > 0) {
                         writers.wake.notify_one();
                     }

@@ -8,6 +8,8 @@
 //! `ServerConfig` the server runs with, `values.rs` holds the shapes a value may take, and
 //! `ties.rs` holds every setting to its variable, its README row and its `ServerConfig` fields.
 
+#[cfg(test)]
+mod example;
 mod server;
 #[cfg(test)]
 mod tests;

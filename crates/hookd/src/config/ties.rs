@@ -16,14 +16,14 @@ use hookd_server::config::ServerConfig;
 use super::{FlagOverrides, Settings, ENV_PREFIX};
 
 /// The README, whose configuration table lists every setting.
-const README: &str = include_str!("../../../../README.md");
+pub(super) const README: &str = include_str!("../../../../README.md");
 
 /// One setting, as this test expects to find it.
-struct Tie {
+pub(super) struct Tie {
     /// The setting's key (the field of `Settings`, the file key).
-    key: &'static str,
+    pub(super) key: &'static str,
     /// A value other than the default, as its environment variable would give it.
-    value: &'static str,
+    pub(super) value: &'static str,
     /// The `ServerConfig` fields that value changes. Empty for the settings only the binary
     /// reads: where the store is, the sealing keys, the log filter.
     server: &'static [&'static str],
@@ -37,7 +37,7 @@ const fn tie(key: &'static str, value: &'static str, server: &'static [&'static 
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 /// Every setting, in the README's order.
-const TIES: &[Tie] = &[
+pub(super) const TIES: &[Tie] = &[
     tie("data_dir", "/elsewhere", &[]),
     tie("database_url", "postgres://db.internal/hookd", &[]),
     // The address to bind, and the portal links' base while `public_url` is unset.

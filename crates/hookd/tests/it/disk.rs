@@ -153,6 +153,26 @@ async fn a_full_disk_answers_503_loses_nothing_and_recovers_by_itself() {
         }
     }
     assert_eq!(refusals, 3, "the filesystem never filled");
+    // The metrics show the outage: the engine's writes failed as unavailable.
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let failed_writes: f64 = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("hookd_store_errors_total{")
+                && l.contains("operation=\"create_messages\"")
+                && l.contains("kind=\"unavailable\"")
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no create_messages errors counted:\n{metrics}"));
+    assert!(failed_writes >= 1.0, "{failed_writes}");
     println!(
         "full disk: {} publishes accepted while it filled, then 503 with Retry-After",
         acknowledged.len() - before_full

@@ -4,9 +4,11 @@
 mod cli;
 mod cluster;
 mod disk;
+mod drills;
 mod faults;
 mod import;
 mod logs;
+mod packaging;
 mod prometheus;
 mod readme;
 mod tidy;

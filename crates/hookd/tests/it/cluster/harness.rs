@@ -278,6 +278,11 @@ impl Api {
         }
     }
 
+    /// The token it authenticates with.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     pub async fn call(
         &self,
         method: reqwest::Method,
