@@ -391,8 +391,17 @@ pub struct Token {
     /// When it stops working, if ever.
     pub expires_at: Option<Timestamp>,
     /// What an application token may do in its application (the default, everything, for
-    /// admin tokens and tokens minted without a narrower scope).
+    /// admin tokens and tokens minted without a narrower scope). On an admin token,
+    /// `read_only` makes it an operator's (see [`Token::is_operator`]).
     pub portal: PortalScope,
+}
+
+impl Token {
+    /// An admin token that may only read: an operator's, who watches and investigates
+    /// deliveries but changes nothing.
+    pub fn is_operator(&self) -> bool {
+        self.scope == TokenScope::Admin && self.portal.read_only
+    }
 }
 
 /// Delivery counts of an endpoint by Svix status, for `stats`.

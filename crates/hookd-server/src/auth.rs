@@ -19,7 +19,7 @@
 
 use axum::{
     extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State},
-    http::{header::AUTHORIZATION, request::Parts, HeaderMap},
+    http::{header::AUTHORIZATION, request::Parts, HeaderMap, Method},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -90,6 +90,12 @@ async fn path_app_id(state: &AppState, parts: &mut Parts) -> Option<String> {
 /// Checks that the token may use the matched route.
 async fn authorize(state: &AppState, parts: &mut Parts, token: &Token) -> ApiResult<()> {
     let TokenScope::App(own_app) = &token.scope else {
+        // An operator's admin token reads everything and changes nothing.
+        if token.is_operator() && !matches!(parts.method, Method::GET | Method::HEAD) {
+            return Err(ApiError::Forbidden(
+                "This token is an operator's, which may read but not change anything.".into(),
+            ));
+        }
         return Ok(());
     };
     let route = parts

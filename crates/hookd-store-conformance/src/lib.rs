@@ -71,6 +71,7 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@single $factory;
             tokens::ping_answers,
             tokens::token_round_trip,
+            tokens::admin_tokens_are_listed_by_id,
             tokens::admin_token_inserted_only_if_none,
             tokens::portal_scope_round_trips,
             tokens::expire_app_tokens_shortens_only_and_by_session,

@@ -7,7 +7,9 @@ use hookd_core::{model::Token, store::StoreResult};
 use hookd_store_sql::queries::tokens::admin_if_none_insert;
 
 use crate::{error, run::bound, PgStore};
-pub(crate) use hookd_store_sql::queries::tokens::{by_hash, delete, expire_app, insert};
+pub(crate) use hookd_store_sql::queries::tokens::{
+    by_hash, delete, expire_app, insert, list_admin,
+};
 
 /// The transaction-level advisory lock that serialises [`insert_admin_if_none`] across every
 /// connection and process on the database: "hookd" in ASCII, then 1 for "the first admin

@@ -50,6 +50,10 @@ macro_rules! operations {
                 tokens::delete(self, id).await
             }
 
+            async fn list_admin_tokens(&self) -> StoreResult<Vec<Token>> {
+                tokens::list_admin(self).await
+            }
+
             async fn expire_app_tokens(
                 &self,
                 app: &AppId,

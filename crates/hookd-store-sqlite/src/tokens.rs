@@ -7,7 +7,9 @@ use hookd_core::{model::Token, store::StoreResult};
 use hookd_store_sql::{queries::tokens::admin_if_none_insert, Database};
 
 use crate::SqliteStore;
-pub(crate) use hookd_store_sql::queries::tokens::{by_hash, delete, expire_app, insert};
+pub(crate) use hookd_store_sql::queries::tokens::{
+    by_hash, delete, expire_app, insert, list_admin,
+};
 
 /// One statement on the single writer, so the existence check and the insert cannot be split
 /// by another writer: two hookd processes starting on a fresh database create one admin token

@@ -6,6 +6,7 @@
 //! API or delivery logic.
 
 mod config;
+mod tokens;
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -13,10 +14,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use hookd_core::{
     clock::Clock,
-    id::TokenId,
-    model::{Token, TokenScope},
     store::{Directory, Store},
-    token,
 };
 use hookd_server::{
     clock::SystemClock,
@@ -27,7 +25,10 @@ use hookd_server::{
 use hookd_store_postgres::PgStore;
 use hookd_store_sqlite::SqliteStore;
 
-use crate::config::{FlagOverrides, LogFormat, Settings};
+use crate::{
+    config::{FlagOverrides, LogFormat, Settings},
+    tokens::TokenCommand,
+};
 
 /// The SQLite file inside the data directory.
 const SQLITE_FILE: &str = "hookd.db";
@@ -107,22 +108,6 @@ enum SecretsCommand {
     Reseal,
 }
 
-#[derive(Debug, Subcommand)]
-enum TokenCommand {
-    /// Mint a new admin token and print it as the last line of stdout.
-    Create {
-        /// A note for operators on what the token is for.
-        #[arg(long, default_value = "created with hookd token create")]
-        name: String,
-    },
-    /// Revoke a token (admin or application) given its text; running servers stop accepting
-    /// it within a second (their lookup caches).
-    Revoke {
-        /// The token's text, as it was printed when minted.
-        token: String,
-    },
-}
-
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let mut flags = FlagOverrides {
@@ -176,28 +161,9 @@ fn main() -> anyhow::Result<()> {
                 print!("{report}");
                 Ok(())
             }
-            Command::Token {
-                command: TokenCommand::Revoke { token: text },
-            } => {
+            Command::Token { command } => {
                 let store = open_existing_store(&settings).await?;
-                let token = store
-                    .token_by_hash(&token::hash_text(text.trim()))
-                    .await?
-                    .context("no such token (already revoked, or never minted here)")?;
-                store.delete_token(&token.id).await?;
-                println!("revoked token {} ({})", token.id, token.name);
-                Ok(())
-            }
-            Command::Token {
-                command: TokenCommand::Create { name },
-            } => {
-                let store = open_existing_store(&settings).await?;
-                let text = mint_admin_token(store.as_ref(), &SystemClock, &name, false).await?;
-                println!(
-                    "{}",
-                    text.expect("minting without the if-none guard always mints")
-                );
-                Ok(())
+                tokens::run(command, store.as_ref(), &SystemClock).await
             }
         }
     })
@@ -293,36 +259,6 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     Ok(Arc::new(store))
 }
 
-/// Mints an admin token. With `only_if_none`, it is stored only when no admin token exists yet
-/// (first start), atomically, and `None` is returned otherwise.
-async fn mint_admin_token(
-    store: &dyn Directory,
-    clock: &dyn Clock,
-    name: &str,
-    only_if_none: bool,
-) -> anyhow::Result<Option<String>> {
-    let now = clock.now();
-    let text = token::generate_text(token::ADMIN_TOKEN_PREFIX, &mut rand::thread_rng());
-    let record = Token {
-        id: TokenId::generate(now, &mut rand::thread_rng()),
-        hash: token::hash_text(&text),
-        scope: TokenScope::Admin,
-        name: name.to_owned(),
-        created_at: now,
-        expires_at: None,
-        portal: hookd_core::portal::PortalScope::default(),
-    };
-    if only_if_none {
-        Ok(store
-            .insert_admin_token_if_none(&record)
-            .await?
-            .then_some(text))
-    } else {
-        store.insert_token(&record).await?;
-        Ok(Some(text))
-    }
-}
-
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let config = settings.server_config()?;
     let store = open_store(&settings).await?;
@@ -332,10 +268,12 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("binding {}", settings.listen))?;
-    if let Some(text) = mint_admin_token(
+    if let Some(text) = tokens::mint(
         store.as_ref(),
         clock.as_ref(),
         "created at first start",
+        tokens::Role::Admin,
+        None,
         true,
     )
     .await?

@@ -57,6 +57,10 @@ pub trait Directory: Send + Sync + std::fmt::Debug {
     /// Deletes a token; true if it existed.
     async fn delete_token(&self, id: &TokenId) -> StoreResult<bool>;
 
+    /// Every admin token (operators' and administrators', not applications'), by id. They
+    /// are minted by people, so there are few; no paging.
+    async fn list_admin_tokens(&self) -> StoreResult<Vec<Token>>;
+
     /// Makes the tokens of application `app` (only those minted with one of `session_ids`,
     /// when a non-empty list is given) expire at `at`, or keep an earlier expiry they already
     /// have: a token's life is only ever shortened. Returns how many tokens it matched.

@@ -33,6 +33,7 @@
 //! not hold anything across an await that makes them `!Send`, and must not deliver webhooks:
 //! they write to the store and wake the workers.
 
+pub mod admin_token;
 pub mod application;
 pub mod attempt;
 pub mod attempt_deprecated;
@@ -166,6 +167,8 @@ fn authenticated_routes() -> OpenApiRouter<AppState> {
             operational_webhook::upsert,
             operational_webhook::delete
         ))
+        .routes(routes!(admin_token::list, admin_token::create))
+        .routes(routes!(admin_token::delete))
         .routes(routes!(operational_webhook::get_secret))
         .routes(routes!(operational_webhook::rotate_secret))
         .routes(routes!(

@@ -201,3 +201,26 @@ pub async fn expire_app_tokens_shortens_only_and_by_session(store: Arc<dyn Store
     assert_eq!(expiry(foreign.hash.clone()).await, Some(at));
     assert_eq!(expiry(admin.hash.clone()).await, None);
 }
+
+/// The admin tokens are listed by id, an operator's (read-only) among them with its role and
+/// expiry kept; application tokens are not listed.
+pub async fn admin_tokens_are_listed_by_id(store: Arc<dyn Store>) {
+    let mut fx = Fixture::new();
+    assert!(store.list_admin_tokens().await.unwrap().is_empty());
+    let app = fx.create_app(&*store).await;
+    let admin = fx.token(TokenScope::Admin);
+    let mut operator = fx.token(TokenScope::Admin);
+    operator.portal.read_only = true;
+    operator.expires_at = Some(fx.now() + Duration::days(7));
+    let scoped = fx.token(TokenScope::App(app.id.clone()));
+    for t in [&operator, &scoped, &admin] {
+        store.insert_token(t).await.unwrap();
+    }
+    let mut want = vec![admin.clone(), operator.clone()];
+    want.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+    let listed = store.list_admin_tokens().await.unwrap();
+    assert_eq!(listed, want);
+    assert!(listed.iter().any(hookd_core::model::Token::is_operator));
+    store.delete_token(&operator.id).await.unwrap();
+    assert_eq!(store.list_admin_tokens().await.unwrap(), vec![admin]);
+}

@@ -79,6 +79,16 @@ pub async fn by_hash<D: Database>(db: &D, hash: &str) -> StoreResult<Option<Toke
         .transpose()
 }
 
+pub async fn list_admin<D: Database>(db: &D) -> StoreResult<Vec<Token>> {
+    db.read_all(Statement::new(format!(
+        "SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.app_id IS NULL ORDER BY t.id"
+    )))
+    .await?
+    .iter()
+    .map(|r| decode::token(&D::columns(r)))
+    .collect()
+}
+
 pub async fn delete(db: &impl Database, id: &TokenId) -> StoreResult<bool> {
     let changed = db
         .write(Statement::new("DELETE FROM tokens WHERE id = $1").bind(id.as_str()))

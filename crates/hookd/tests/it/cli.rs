@@ -220,3 +220,50 @@ fn token_revoke_stops_a_token_working() {
     assert!(!ok);
     assert!(stderr.contains("no such token"), "{stderr}");
 }
+
+/// `token create --role operator --expires-in` mints a read-only token that expires; `token
+/// list` shows it by id, role and expiry without its text; `token revoke` takes the id.
+#[test]
+fn token_roles_are_minted_listed_and_revoked_by_id() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(serve(dir.path()));
+    let (ok, stdout, stderr) = run(
+        dir.path(),
+        &[
+            "token",
+            "create",
+            "--name",
+            "night shift",
+            "--role",
+            "operator",
+            "--expires-in",
+            "12h",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    let operator = stdout.lines().last().unwrap().trim().to_owned();
+    let (ok, list, stderr) = run(dir.path(), &["token", "list"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        !list.contains(&operator),
+        "the list shows a token's text:\n{list}"
+    );
+    let row = list
+        .lines()
+        .find(|l| l.ends_with("night shift"))
+        .unwrap_or_else(|| panic!("no row for the new token:\n{list}"));
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert!(cells[0].starts_with("tok_"), "{row}");
+    assert_eq!(cells[1], "operator", "{row}");
+    assert!(cells[2].starts_with("20"), "an expiry time: {row}");
+    let server = serve(dir.path());
+    assert_eq!(get(&format!("{}/api/v1/app", server.url), &operator), 200);
+    drop(server);
+    let (ok, stdout, stderr) = run(dir.path(), &["token", "revoke", cells[0]]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains(cells[0]), "{stdout}");
+    let (_, list, _) = run(dir.path(), &["token", "list"]);
+    assert!(!list.contains("night shift"), "{list}");
+    let (ok, _, stderr) = run(dir.path(), &["token", "create", "--expires-in", "3w"]);
+    assert!(!ok && stderr.contains("unit"), "{stderr}");
+}

@@ -21,7 +21,7 @@ export async function endpointForm(appId, ep, full, onSaved) {
   const rate = h('input', { type: 'number', name: 'throttleRate', min: '1', value: ep && ep.throttleRate ? String(ep.throttleRate) : '', placeholder: 'no limit' });
   const secret = h('input', { type: 'text', name: 'secret', value: '', placeholder: 'optional: whsec_… (HMAC) or whsk_… (ed25519)', autocomplete: 'off', spellcheck: 'false' });
   const picker = await eventTypePicker(ep ? ep.eventTypes : null, !full);
-  const form = h('form.stack.endpoint-form', { novalidate: true },
+  const form = h('form.stack.endpoint-form', { novalidate: true, 'data-edits': '' },
     field('Endpoint URL', url, 'where hookd POSTs the events (http or https)'),
     field('Description', description),
     picker,
@@ -84,7 +84,7 @@ export async function testEventCard(appId, ep, onSent) {
     withExamples.map((et) => h('option', { value: et.name }, et.name + ' (its example)')));
   // Checking the URL sends the same event right away and waits for the receiver's answer
   // (nothing is stored or retried), so a person learns at once whether the URL works.
-  const check = h('button.check-url', { type: 'button' }, 'Check the URL now');
+  const check = h('button.check-url', { type: 'button', 'data-writes': '' }, 'Check the URL now');
   const result = h('div.check-result');
   check.addEventListener('click', async () => {
     clear(result);
@@ -96,13 +96,13 @@ export async function testEventCard(appId, ep, onSent) {
     result.appendChild(h('p.small', badge(out.success ? 'success' : 'fail'), ' ', answer + ', ' + out.responseDurationMs + ' ms'));
     result.appendChild(h('pre.small', out.response === '' ? '(empty body)' : pretty(out.response)));
   });
-  const form = h('form.stack.test-form', field('Event type', select),
+  const form = h('form.stack.test-form', { 'data-writes': '' }, field('Event type', select),
     h('div.row', h('button.primary', { type: 'submit' }, 'Send test event'), check), result);
   onSubmit(form, null, async () => {
     const msg = await api('POST', '/api/v1/app/' + enc(appId) + '/endpoint/' + enc(ep.id) + '/send-example', { eventType: select.value });
     if (onSent) onSent(msg);
     return msg;
   }, (msg) => 'Test event ' + msg.id + ' queued for delivery.');
-  return h('section.card', h('h2', 'Send a test event'),
+  return h('section.card', { 'data-writes': '' }, h('h2', 'Send a test event'),
     h('p.hint', '"Send" queues it like any event (retried, listed under deliveries); "Check" sends it at once and shows the answer.'), form);
 }

@@ -28,7 +28,7 @@ export async function appEndpoints(p) {
     list.reload();
     location.hash = '#/apps/' + enc(app.id) + '/endpoints/' + enc(ep.id);
   });
-  const portal = h('button', { type: 'button' }, 'Create a portal link');
+  const portal = h('button', { type: 'button', 'data-writes': '' }, 'Create a portal link');
   const portalOut = h('div');
   portal.addEventListener('click', async () => {
     const out = await act(portal, () => api('POST', '/api/v1/auth/app-portal-access/' + enc(app.id), {}), 'Portal link created; it works for 7 days.');
@@ -52,8 +52,8 @@ export async function appEndpoints(p) {
   });
   render(...nodes,
     h('section.card', h('h2', 'Endpoints'), list),
-    h('section.card', h('h2', 'Add an endpoint'), form),
-    h('section.card', h('h2', 'Tenant portal'), h('p.muted', 'A link that opens this application\'s portal for its tenant (and no other application).'), portal, portalOut));
+    h('section.card', { 'data-writes': '' }, h('h2', 'Add an endpoint'), form),
+    h('section.card', { 'data-writes': '' }, h('h2', 'Tenant portal'), h('p.muted', 'A link that opens this application\'s portal for its tenant (and no other application).'), portal, portalOut));
 }
 
 export async function appStats(p) {

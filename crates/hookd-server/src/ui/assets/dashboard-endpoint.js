@@ -20,13 +20,13 @@ export async function endpoint(p, again) {
   const [app, ep, described] = await Promise.all([api('GET', appPath(p.app)), api('GET', epPath(p.app, p.ep)), endpointOptions()]);
   const base = epPath(app.id, ep.id);
 
-  const toggle = h('button.toggle', { type: 'button' }, ep.disabled ? 'Enable endpoint' : 'Disable endpoint');
+  const toggle = h('button.toggle', { type: 'button', 'data-writes': '' }, ep.disabled ? 'Enable endpoint' : 'Disable endpoint');
   toggle.addEventListener('click', async () => {
     const out = await act(toggle, () => api('PATCH', base, { disabled: !ep.disabled }),
       ep.disabled ? 'Endpoint enabled.' : 'Endpoint disabled: its pending deliveries are canceled.');
     if (out) again();
   });
-  const del = confirming(h('button.danger', { type: 'button' }, 'Delete endpoint'), 'Delete this endpoint and its delivery history?', 'Yes, delete', async (yes) => {
+  const del = confirming(h('button.danger', { type: 'button', 'data-writes': '' }, 'Delete endpoint'), 'Delete this endpoint and its delivery history?', 'Yes, delete', async (yes) => {
     // Moving to the list before saying so: the message belongs to the page it is read on.
     await act(yes, async () => {
       await api('DELETE', base);
@@ -63,14 +63,14 @@ export async function endpoint(p, again) {
 
 function recoverCard(app, ep) {
   const since = h('input', { type: 'datetime-local', name: 'since', value: isoToLocalInput(new Date(Date.now() - 24 * 3600 * 1000)) });
-  const form = onSubmit(h('form.stack.recover-form', { novalidate: true },
+  const form = onSubmit(h('form.stack.recover-form', { novalidate: true, 'data-writes': '' },
     field('Failed since', since, 'at most 14 days back'),
     h('div.row', h('button.primary', { type: 'submit' }, 'Recover failed messages'))), () => {
     if (!localInputToIso(since.value)) return [{ field: 'since', msg: 'Choose a date and time.' }];
     return [];
   }, () => api('POST', epPath(app.id, ep.id) + '/recover', { since: localInputToIso(since.value) }),
   'Recovery started: every delivery that failed for good since then is being attempted again.');
-  return h('section.card', h('h2', 'Recover'), h('p.hint', 'Sends every message that failed for good again, from a time on.'), form);
+  return h('section.card', { 'data-writes': '' }, h('h2', 'Recover'), h('p.hint', 'Sends every message that failed for good again, from a time on.'), form);
 }
 
 async function headersCard(app, ep, again) {
@@ -83,7 +83,7 @@ async function headersCard(app, ep, again) {
     const v = sensitive
       ? h('input', { type: 'password', name: 'header-value', value: '', placeholder: 'hidden (sensitive): type to replace', 'aria-label': 'Header value', autocomplete: 'off' })
       : h('input', { type: 'text', name: 'header-value', value: value || '', 'aria-label': 'Header value', autocomplete: 'off' });
-    const rm = h('button.small.danger', { type: 'button' }, 'Remove');
+    const rm = h('button.small.danger', { type: 'button', 'data-writes': '' }, 'Remove');
     const row = h('div.row.header-row', { 'data-original': name || '', 'data-sensitive': sensitive ? '1' : '' }, h('div.field', n), h('div.field', v), rm);
     rm.addEventListener('click', () => {
       if (name) removed.add(name);
@@ -93,9 +93,9 @@ async function headersCard(app, ep, again) {
   }
   Object.keys(current.headers).forEach((k) => addRow(k, current.headers[k], false));
   current.sensitive.forEach((k) => addRow(k, '', true));
-  const add = h('button.small', { type: 'button' }, 'Add header');
+  const add = h('button.small', { type: 'button', 'data-writes': '' }, 'Add header');
   add.addEventListener('click', () => addRow('', '', false));
-  const form = h('form.stack.headers-form', { novalidate: true }, rows, h('div.row', add, h('button.primary', { type: 'submit' }, 'Save headers')));
+  const form = h('form.stack.headers-form', { novalidate: true, 'data-edits': '' }, rows, h('div.row', add, h('button.primary', { type: 'submit' }, 'Save headers')));
   onSubmit(form, () => {
     const problems = [];
     rows.querySelectorAll('.header-row').forEach((row) => {
@@ -221,7 +221,7 @@ function retryPolicyCard(app, ep, described) {
   };
   type.addEventListener('change', show);
   show();
-  const form = onSubmit(h('form.stack.retry-form', { novalidate: true },
+  const form = onSubmit(h('form.stack.retry-form', { novalidate: true, 'data-edits': '' },
     field('Schedule', type), h('div.filters', fields), h('div.row', h('button.primary', { type: 'submit' }, 'Save retry policy'))), () => {
     const problems = [];
     applicable().forEach((f) => checkOption(f, inputs[f.name].value.trim(), problems));
@@ -262,7 +262,7 @@ function deliveryOptionsCard(app, ep, described) {
   noContentType.checked = o.contentType === '';
   const short = options.filter((f) => f.kind !== 'json');
   const long = options.filter((f) => f.kind === 'json');
-  const form = onSubmit(h('form.stack.options-form', { novalidate: true },
+  const form = onSubmit(h('form.stack.options-form', { novalidate: true, 'data-edits': '' },
     h('div.filters', short.map((f) => [field(label(f), inputs[f.name], f.description),
       f.name === 'contentType' ? h('label.check', noContentType, ' Send no Content-Type header') : null])),
     long.map((f) => field(label(f), inputs[f.name], f.description)),

@@ -16,7 +16,7 @@ export function eventTypesView() {
   const description = h('input', { type: 'text', name: 'description' });
   const schema = h('textarea', { name: 'schemas', placeholder: '{"1": {"type": "object", "examples": [{"invoice": "in_1"}]}}' });
   let list;
-  const form = onSubmit(h('form.stack.event-type-form', { novalidate: true },
+  const form = onSubmit(h('form.stack.event-type-form', { novalidate: true, 'data-writes': '' },
     h('div.grid2', field('Name', name), field('Description', description)),
     field('Schemas', schema, 'optional JSON: versions mapping to JSON schemas; "examples" feed test events'),
     h('div.row', h('button.primary', { type: 'submit' }, 'Create event type'))), () => {
@@ -50,7 +50,7 @@ export function eventTypesView() {
     empty: 'No event types yet.',
     load: (it) => api('GET', '/api/v1/event-type' + qs({ limit: 20, iterator: it, with_content: 'true', include_archived: 'true' })),
     render: (data) => h('div', data.map((et) => {
-      const archive = h('button.small', { type: 'button' }, et.archived ? 'Unarchive' : 'Archive');
+      const archive = h('button.small', { type: 'button', 'data-writes': '' }, et.archived ? 'Unarchive' : 'Archive');
       archive.addEventListener('click', async () => {
         const out = await act(archive, () => (et.archived
           ? api('PATCH', '/api/v1/event-type/' + enc(et.name), { archived: false })

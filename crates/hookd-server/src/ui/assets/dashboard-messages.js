@@ -144,7 +144,7 @@ export async function message(p, userAgent) {
         known.add(d.id);
         endpointSelect.appendChild(h('option', { value: d.id }, d.description || d.url));
       }
-      const b = h('button.small.resend', { type: 'button' }, 'Resend');
+      const b = h('button.small.resend', { type: 'button', 'data-writes': '' }, 'Resend');
       b.addEventListener('click', () => resend(b, d.id));
       return h('tr.destination', { 'data-endpoint': d.id },
         h('td.break', h('a', { href: '#/apps/' + enc(app.id) + '/endpoints/' + enc(d.id) }, d.url)),
@@ -159,7 +159,7 @@ export async function message(p, userAgent) {
     empty: 'No attempts yet.',
     load: (it) => api('GET', appPath(app.id) + '/attempt/msg/' + enc(msg.id) + qs({ limit: 20, iterator: it, endpoint_id: endpointFilter })),
     render: async (data) => h('div', await Promise.all(data.map(async (a) => {
-      const b = h('button.small.resend', { type: 'button' }, 'Resend this attempt');
+      const b = h('button.small.resend', { type: 'button', 'data-writes': '' }, 'Resend this attempt');
       b.addEventListener('click', () => resend(b, a.endpointId));
       const [headers, options] = await endpointInfo(a.endpointId);
       const details = attemptDetails(a, msg, headers, userAgent, h('div.row', b), options, app.id);

@@ -24,8 +24,18 @@ let session = null;
 
 
 
+// The nav, and what the token may do: an operator's token reads everything and changes
+// nothing, so the controls that change something are not shown (the API refuses them anyway).
+function showRole() {
+  document.getElementById('nav').hidden = false;
+  const readOnly = !!(session && session.readOnly);
+  document.body.classList.toggle('read-only', readOnly);
+  document.getElementById('role').hidden = !readOnly;
+}
+
 function showLogin(reason) {
   document.getElementById('nav').hidden = true;
+  document.body.classList.remove('read-only');
   const input = h('input', { type: 'password', name: 'token', autocomplete: 'current-password', required: true, spellcheck: 'false' });
   const form = h('form.stack.login-form', { novalidate: true },
     field('Admin token', input, 'printed at first start, or made with `hookd token create`'),
@@ -45,7 +55,7 @@ function showLogin(reason) {
       }
       throw e;
     }
-    document.getElementById('nav').hidden = false;
+    showRole();
     route();
   }, 'Logged in.');
   render(h('section.card.login', h('h1', 'Log in to hookd'), reason ? h('p.form-error', { role: 'alert' }, reason) : null, form));
@@ -107,7 +117,7 @@ function apps() {
         h('td.mono.hide-sm', a.id), h('td.hide-sm', timeEl(a.createdAt))))),
   });
   render(h('h1', 'Applications'),
-    h('section.card', h('h2', 'New application'), form),
+    h('section.card', { 'data-writes': '' }, h('h2', 'New application'), form),
     h('section.card', h('h2', 'All applications'), list));
 }
 
@@ -135,7 +145,7 @@ async function start() {
     showLogin(e instanceof ApiError && e.status === 401 ? null : e.message);
     return;
   }
-  document.getElementById('nav').hidden = false;
+  showRole();
   route();
 }
 window.addEventListener('hashchange', () => {

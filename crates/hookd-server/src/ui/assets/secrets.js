@@ -58,7 +58,7 @@ export function secretCard(appId, ep, opts) {
   const makeBox = () => secretBox(async () => (await api('GET', base + '/secret')).key, 'Signing secret');
   let box = makeBox();
   boxHolder.appendChild(box);
-  const rotate = h('button.rotate', { type: 'button' }, 'Rotate secret');
+  const rotate = h('button.rotate', { type: 'button', 'data-writes': '' }, 'Rotate secret');
   confirming(rotate, 'Rotate the signing secret? The old one keeps signing beside the new one for 24 hours.', 'Yes, rotate', async (yes) => {
     const out = await act(yes, () => api('POST', base + '/secret/rotate', {}, { Prefer: 'return=representation' }),
       'Secret rotated. The previous secret keeps signing for 24 hours; reveal the new one to copy it.');

@@ -2,6 +2,7 @@
 //! `protocol` covers what every route shares: authentication, errors, body limits, trailing
 //! slashes and idempotency.
 
+mod admin_token;
 mod application;
 mod attempt;
 mod auth;

@@ -479,3 +479,84 @@ async fn an_operator_manages_deliveries_in_the_dashboard() {
         .await;
     assert!(stored.is_null(), "the token is gone: {stored}");
 }
+
+/// An operator's read-only token: the dashboard says so, shows every page and every setting,
+/// and offers no control that changes anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_operator_sees_everything_and_no_control_that_changes_it() {
+    let site = Site::start().await;
+    site.event_types().await;
+    let app = site
+        .api(
+            Method::POST,
+            "/api/v1/app",
+            Some(json!({"name": "Acme", "uid": "acme"})),
+            201,
+        )
+        .await;
+    let app_id = app["id"].as_str().unwrap().to_owned();
+    let ep = site
+        .api(
+            Method::POST,
+            &format!("/api/v1/app/{app_id}/endpoint"),
+            Some(json!({"url": site.receiver.url("acme"), "description": "Acme's receiver"})),
+            201,
+        )
+        .await;
+    let operator = site
+        .api(
+            Method::POST,
+            "/api/v1/hookd/token",
+            Some(json!({"name": "night shift", "role": "operator"})),
+            201,
+        )
+        .await["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let b = Browser::start().await;
+    b.goto(&format!("{}/dashboard", site.base)).await;
+    b.fill("input[name=token]", &operator).await;
+    b.click("form.login-form button[type=submit]").await;
+    b.el_text("main h1", "Overview").await;
+    b.el_text("#role", "read-only").await;
+
+    let visible = |css: &'static str| {
+        let b = &b;
+        async move {
+            b.run(&format!(
+                "return Array.from(document.querySelectorAll('{css}')).filter((e) => e.offsetParent !== null).length;"
+            ))
+            .await
+        }
+    };
+    b.click("a[href='#/apps']").await;
+    b.el_text("main table", "Acme").await;
+    assert_eq!(
+        visible("main form").await,
+        json!(0),
+        "no form to create an application"
+    );
+
+    b.click_text("main table a", "Acme").await;
+    b.el_text("main table", "Acme's receiver").await;
+    assert_eq!(visible("main [data-writes]").await, json!(0));
+    assert_eq!(visible("main button.primary").await, json!(0));
+
+    let ep_id = ep["id"].as_str().unwrap();
+    b.goto(&format!(
+        "{}/dashboard#/apps/{app_id}/endpoints/{ep_id}",
+        site.base
+    ))
+    .await;
+    b.el_text("main h1", "Acme's receiver").await;
+    // The settings are there to read; nothing to save, toggle, rotate or delete.
+    b.el("form.retry-form").await;
+    assert_eq!(visible("main button[type=submit]").await, json!(0));
+    assert_eq!(
+        visible("main button.toggle, main button.danger, main button.rotate").await,
+        json!(0)
+    );
+    b.screenshots("dashboard-read-only-endpoint").await;
+}
