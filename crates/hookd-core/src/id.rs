@@ -39,6 +39,53 @@ pub fn new_body(now: Timestamp, rng: &mut dyn RngCore) -> String {
     encode_body(now.timestamp_millis().max(0) as u64, random)
 }
 
+/// Ids of one kind made by one process in the order they were made, even within a
+/// millisecond or when the clock steps back: each body takes the later of the clock's
+/// millisecond and the last one's, and, within the same millisecond, the last one's random part
+/// plus one. For logs whose order is their meaning (the audit log); other ids need no order
+/// finer than the millisecond.
+#[derive(Debug, Default)]
+pub struct Monotonic {
+    last: std::sync::Mutex<Option<(u64, [u8; 10])>>,
+}
+
+impl Monotonic {
+    /// A generator that has made nothing yet.
+    pub const fn new() -> Self {
+        Monotonic {
+            last: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The next body, after every one this generator made.
+    pub fn next_body(&self, now: Timestamp, rng: &mut dyn RngCore) -> String {
+        let ms = now.timestamp_millis().max(0) as u64;
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (ms, random) = match *last {
+            Some((last_ms, mut random)) if ms <= last_ms => {
+                // Big-endian increment: the next body in the same millisecond sorts after.
+                for byte in random.iter_mut().rev() {
+                    *byte = byte.wrapping_add(1);
+                    if *byte != 0 {
+                        break;
+                    }
+                }
+                (last_ms, random)
+            }
+            _ => {
+                let mut random = [0u8; 10];
+                rng.fill_bytes(&mut random);
+                (ms, random)
+            }
+        };
+        *last = Some((ms, random));
+        encode_body(ms, random)
+    }
+}
+
 macro_rules! prefixed_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*
@@ -53,6 +100,11 @@ macro_rules! prefixed_id {
             /// A new id created at `now`.
             pub fn generate(now: Timestamp, rng: &mut dyn RngCore) -> Self {
                 Self(format!("{}{}", Self::PREFIX, new_body(now, rng)))
+            }
+
+            /// A new id created at `now` that sorts after every id `order` made before it.
+            pub fn generate_after(order: &Monotonic, now: Timestamp, rng: &mut dyn RngCore) -> Self {
+                Self(format!("{}{}", Self::PREFIX, order.next_body(now, rng)))
             }
 
             /// Wraps an id read back from storage. It is not checked: storage only holds ids
@@ -122,6 +174,11 @@ prefixed_id!(
     TaskId,
     "qtask_"
 );
+prefixed_id!(
+    /// One entry of the audit log: a change made through the API.
+    AuditId,
+    "audit_"
+);
 
 #[cfg(test)]
 mod tests {
@@ -158,5 +215,36 @@ mod tests {
         let max = encode_body(u64::MAX, [0xFF; 10]);
         assert_eq!(max.len(), ID_BODY_LEN);
         assert!(max > encode_body(u64::MAX, [0xFE; 10]));
+    }
+}
+
+#[cfg(test)]
+mod monotonic_tests {
+    use chrono::DateTime;
+
+    use super::*;
+
+    #[test]
+    fn ids_of_one_generator_sort_in_the_order_they_were_made() {
+        let order = Monotonic::new();
+        let t = DateTime::from_timestamp_millis(1_000).unwrap();
+        let earlier = DateTime::from_timestamp_millis(900).unwrap();
+        let mut rng = rand::thread_rng();
+        let ids: Vec<AuditId> = [t, t, t, earlier, t]
+            .into_iter()
+            .map(|at| AuditId::generate_after(&order, at, &mut rng))
+            .collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(
+            sorted, ids,
+            "same millisecond and a clock step back keep the order"
+        );
+        let later = AuditId::generate_after(
+            &order,
+            DateTime::from_timestamp_millis(2_000).unwrap(),
+            &mut rng,
+        );
+        assert!(later > ids[4]);
     }
 }

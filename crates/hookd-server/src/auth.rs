@@ -155,13 +155,21 @@ pub async fn require_token(State(state): State<AppState>, req: Request, next: Ne
         Ok(token) => token,
         Err(e) => return e.into_response(),
     };
+    let id = token.id.clone();
+    // A refusal of an authenticated token still names it, for the request log and the audit.
+    let refused = |e: ApiError| {
+        let mut response = e.into_response();
+        response
+            .extensions_mut()
+            .insert(crate::api::request_log::AuthenticatedAs(id.clone()));
+        response
+    };
     if let Err(e) = authorize(&state, &mut parts, &token).await {
-        return e.into_response();
+        return refused(e);
     }
     if let Err(e) = rate_limit(&state, &mut parts, &token).await {
-        return e.into_response();
+        return refused(e);
     }
-    let id = token.id.clone();
     parts.extensions.insert(Caller { token });
     let mut response = next.run(Request::from_parts(parts, body)).await;
     response

@@ -143,7 +143,16 @@ pub struct ServerConfig {
     /// Whether `GET /metrics` is served on the API's listener (when metrics are exported and
     /// have no listener of their own).
     pub metrics_on_api: bool,
+    /// Whether publishing a message is recorded in the audit log like every other change
+    /// (off by default: each message is its own record, and auditing them doubles the writes).
+    pub audit_messages: bool,
+    /// How long audit log entries are kept.
+    pub audit_retention: Duration,
 }
+
+/// How long audit log entries are kept by default: as long as attempts, so that who changed an
+/// endpoint can be read beside what its deliveries did.
+pub const DEFAULT_AUDIT_RETENTION: Duration = DEFAULT_ATTEMPT_RETENTION;
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -175,6 +184,8 @@ impl Default for ServerConfig {
             default_signature_type: hookd_core::signing::SignatureType::default(),
             request_log_level: Some(tracing::Level::INFO),
             metrics_on_api: true,
+            audit_messages: false,
+            audit_retention: DEFAULT_AUDIT_RETENTION,
         }
     }
 }

@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use hookd_core::{
     clock::Clock,
-    store::{Capabilities, Directory, History, Idempotency, Messages, Queue, Store, Tasks},
+    store::{Audit, Capabilities, Directory, History, Idempotency, Messages, Queue, Store, Tasks},
 };
 
 /// Everything a request handler or worker needs, cheap to clone.
@@ -45,6 +45,8 @@ pub struct AppState {
     pub idempotency: Arc<dyn Idempotency>,
     /// Background tasks.
     pub tasks: Arc<dyn Tasks>,
+    /// The audit log of changes made through the API.
+    pub audit: Arc<dyn Audit>,
     /// What the store can do, and whether it answers (the health check).
     pub capabilities: Arc<dyn Capabilities>,
     /// The time source; tests inject a manual clock.
@@ -81,6 +83,7 @@ impl AppState {
             history: store.clone(),
             idempotency: store.clone(),
             tasks: store.clone(),
+            audit: store.clone(),
             capabilities: store,
             clock,
             config,

@@ -2,7 +2,8 @@
 //! limiters' idle state, and retention —
 //! removing message payloads past their expiry (as an expunge does: the message stays, its
 //! payload becomes `NULL` and the API shows `{"expired": true}`) and deleting attempts older
-//! than `attempt_retention` (deliveries keep their states and attempt counts).
+//! than `attempt_retention` (deliveries keep their states and attempt counts), and audit log
+//! entries older than `audit_retention`.
 //!
 //! Retention works in bounded batches ([`Batching`]): each store call changes at most
 //! [`RETENTION_BATCH`] rows along an index, then the job pauses for [`RETENTION_PAUSE`], so
@@ -77,6 +78,8 @@ pub struct RetentionReport {
     pub payloads_expired: u64,
     /// Attempts deleted.
     pub attempts_pruned: u64,
+    /// Audit log entries deleted.
+    pub audit_pruned: u64,
     /// Store calls made.
     pub batches: u32,
 }
@@ -107,6 +110,19 @@ pub async fn run_retention(
         loop {
             let n = state.history.prune_attempts(before, size).await?;
             report.attempts_pruned += n;
+            report.batches += 1;
+            if n < u64::from(size) {
+                break;
+            }
+            tokio::time::sleep(batching.pause).await;
+        }
+    }
+    let audit_retention =
+        chrono::Duration::from_std(state.config.audit_retention).unwrap_or(chrono::Duration::MAX);
+    if let Some(before) = now.checked_sub_signed(audit_retention) {
+        loop {
+            let n = state.audit.prune_audit(before, size).await?;
+            report.audit_pruned += n;
             report.batches += 1;
             if n < u64::from(size) {
                 break;

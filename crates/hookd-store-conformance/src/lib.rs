@@ -134,6 +134,7 @@ macro_rules! conformance_tests {
             tasks::task_ends_once,
             tasks::stale_tasks_fail,
             tasks::tasks_list_filter_and_paginate,
+            tasks::audit_log_records_lists_and_prunes,
         );
         $crate::conformance_tests!(@parallel $factory;
             tokens::admin_token_inserted_once_under_concurrency,

@@ -13,9 +13,10 @@ use hookd_core::{
     },
     page::{ListQuery, Page},
     store::{
-        AppFilter, AttemptFilter, BucketQuery, Capabilities, ClaimRequest, Claimed, Completion,
-        Created, DeliveryFilter, Directory, History, Idempotency, IdempotencyBegin, MessageFilter,
-        Messages, Queue, QueueDepth, ResealBatch, StoreResult, Tasks, WorkCallback,
+        AppFilter, AttemptFilter, Audit, AuditEntry, BucketQuery, Capabilities, ClaimRequest,
+        Claimed, Completion, Created, DeliveryFilter, Directory, History, Idempotency,
+        IdempotencyBegin, MessageFilter, Messages, Queue, QueueDepth, ResealBatch, StoreResult,
+        Tasks, WorkCallback,
     },
     task::{Task, TaskFilter, TaskStatus},
     Timestamp,

@@ -4,7 +4,7 @@
 //!
 //! This module must not contain SQL.
 
-/// Implements `Directory`, `Messages`, `Queue`, `History`, `Idempotency` and `Tasks` for
+/// Implements `Directory`, `Messages`, `Queue`, `History`, `Idempotency`, `Tasks` and `Audit` for
 /// `$store` by calling, for each method, the function of the same job in the entity modules
 /// named where the macro is invoked (`tokens`, `apps`, `event_types`, `endpoints`, `messages`,
 /// `queue`, `deliveries`, `limits`, `retention`, `idempotency`, `tasks`: the store's own, or
@@ -420,6 +420,21 @@ macro_rules! operations {
                 now: Timestamp,
             ) -> StoreResult<u64> {
                 tasks::fail_stale(self, stale_before, data, now).await
+            }
+        }
+
+        #[::async_trait::async_trait]
+        impl Audit for $store {
+            async fn record_audit(&self, entries: &[AuditEntry]) -> StoreResult<()> {
+                hookd_store_sql::queries::audit::record(self, entries).await
+            }
+
+            async fn list_audit(&self, query: &ListQuery) -> StoreResult<Page<AuditEntry>> {
+                hookd_store_sql::queries::audit::list(self, query).await
+            }
+
+            async fn prune_audit(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
+                hookd_store_sql::queries::audit::prune(self, before, limit).await
             }
         }
     };

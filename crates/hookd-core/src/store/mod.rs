@@ -2,7 +2,7 @@
 //! do) apart from the operations, which are grouped by who uses them: [`Directory`] (tokens,
 //! applications, event types, endpoints), [`Messages`], [`Queue`] (the delivery queue's
 //! writes and guarded transitions), [`History`] (deliveries and attempts as read),
-//! [`Idempotency`] and [`Tasks`]. A caller imports the role it uses; [`Store`] is all of them,
+//! [`Idempotency`], [`Tasks`] and [`Audit`]. A caller imports the role it uses; [`Store`] is all of them,
 //! what one database implements and what the binary hands out. One crate per database
 //! implements every role, and one conformance suite (`hookd-store-conformance`) runs
 //! unchanged against each.
@@ -34,6 +34,7 @@
 //!
 //! This module must not contain SQL or any I/O.
 
+mod audit;
 mod capabilities;
 mod directory;
 mod history;
@@ -42,6 +43,7 @@ mod messages;
 mod queue;
 mod tasks;
 
+pub use audit::{Audit, AuditEntry};
 pub use capabilities::{Capabilities, WorkCallback};
 pub use directory::{AppFilter, Directory, ResealBatch, SVIX_PLAY_URL_PREFIX};
 pub use history::{AttemptFilter, BucketQuery, DeliveryFilter, History};
@@ -77,11 +79,11 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// gets this for free; the binary shares one as `Arc<dyn Store>`, and a component that needs
 /// one role takes it as `Arc<dyn Queue>` (or another role) from that.
 pub trait Store:
-    Capabilities + Directory + Messages + Queue + History + Idempotency + Tasks
+    Capabilities + Directory + Messages + Queue + History + Idempotency + Tasks + Audit
 {
 }
 
 impl<T> Store for T where
-    T: Capabilities + Directory + Messages + Queue + History + Idempotency + Tasks
+    T: Capabilities + Directory + Messages + Queue + History + Idempotency + Tasks + Audit
 {
 }

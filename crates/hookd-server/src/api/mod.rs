@@ -37,6 +37,7 @@ pub mod admin_token;
 pub mod application;
 pub mod attempt;
 pub mod attempt_deprecated;
+pub mod audit;
 pub mod auth;
 pub mod background_task;
 pub mod client;
@@ -169,6 +170,7 @@ fn authenticated_routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(admin_token::list, admin_token::create))
         .routes(routes!(admin_token::delete))
+        .routes(routes!(audit::list))
         .routes(routes!(operational_webhook::get_secret))
         .routes(routes!(operational_webhook::rotate_secret))
         .routes(routes!(

@@ -197,3 +197,57 @@ pub async fn tasks_list_filter_and_paginate(store: Arc<dyn Store>) {
     )
     .await;
 }
+
+/// Audit entries are written in a batch, listed newest first (ids sort by time) page by page,
+/// kept whole (an absent client too), and pruned oldest first in bounded batches.
+pub async fn audit_log_records_lists_and_prunes(store: Arc<dyn Store>) {
+    use hookd_core::{
+        id::{AuditId, TokenId},
+        page::{ListQuery, Order},
+        store::AuditEntry,
+    };
+    let mut fx = Fixture::new();
+    let mut entries = Vec::new();
+    for n in 0..5u16 {
+        let at = fx.tick();
+        entries.push(AuditEntry {
+            id: AuditId::generate(at, &mut rand::thread_rng()),
+            at,
+            token_id: TokenId::from_trusted("tok_a"),
+            method: "POST".into(),
+            route: "/api/v1/app/{app_id}/endpoint".into(),
+            path: format!("/api/v1/app/acme-{n}/endpoint"),
+            status: 201 + n,
+            client: (n % 2 == 0).then(|| "127.0.0.1:5000".to_owned()),
+        });
+        fx.advance(Duration::seconds(1));
+    }
+    store.record_audit(&entries).await.unwrap();
+    let first = store
+        .list_audit(&ListQuery::first(3, Order::Descending))
+        .await
+        .unwrap();
+    let newest: Vec<_> = entries.iter().rev().take(3).cloned().collect();
+    assert_eq!(first.data, newest);
+    assert!(!first.done);
+    let rest = store
+        .list_audit(&ListQuery::from_params(
+            Some(3),
+            first.iterator.as_deref(),
+            Order::Descending,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rest.data.len(), 2);
+
+    // Pruning takes the oldest first, at most `limit` a call.
+    let cut = entries[3].at;
+    assert_eq!(store.prune_audit(cut, 2).await.unwrap(), 2);
+    assert_eq!(store.prune_audit(cut, 2).await.unwrap(), 1);
+    assert_eq!(store.prune_audit(cut, 2).await.unwrap(), 0);
+    let left = store
+        .list_audit(&ListQuery::first(10, Order::Ascending))
+        .await
+        .unwrap();
+    assert_eq!(left.data, entries[3..].to_vec());
+}

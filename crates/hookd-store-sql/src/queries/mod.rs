@@ -6,6 +6,7 @@
 //! This module must not name a database driver.
 
 pub mod apps;
+pub mod audit;
 pub mod deliveries;
 pub mod endpoints;
 pub mod event_types;

@@ -73,6 +73,10 @@ pub struct Settings {
     pub payload_retention_days: u32,
     /// Days attempts are kept.
     pub attempt_retention_days: u32,
+    /// Days audit log entries are kept.
+    pub audit_retention_days: u32,
+    /// Whether publishing a message is recorded in the audit log too.
+    pub audit_messages: bool,
     /// An HTTP proxy URL every delivery goes through.
     pub outbound_proxy: Option<String>,
     /// Requests per second one API token may make; 0 is unlimited.
@@ -123,6 +127,8 @@ impl Default for Settings {
                 .map_or(0, |d| d.as_secs()),
             payload_retention_days: days(server.payload_retention),
             attempt_retention_days: days(server.attempt_retention),
+            audit_retention_days: days(server.audit_retention),
+            audit_messages: server.audit_messages,
             outbound_proxy: None,
             api_rate_limit_per_token: server
                 .api_rate_limit_per_token

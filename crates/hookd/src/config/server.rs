@@ -57,8 +57,11 @@ impl Settings {
             "request_timeout_secs must be at least 1"
         );
         anyhow::ensure!(
-            self.payload_retention_days > 0 && self.attempt_retention_days > 0,
-            "payload_retention_days and attempt_retention_days must be at least 1"
+            self.payload_retention_days > 0
+                && self.attempt_retention_days > 0
+                && self.audit_retention_days > 0,
+            "payload_retention_days, attempt_retention_days and audit_retention_days must be at \
+             least 1"
         );
         // Each origin lands in the portal's Content-Security-Policy, so anything that is not a
         // plain origin is refused here rather than silently dropped from the policy.
@@ -100,6 +103,8 @@ impl Settings {
             attempt_retention: Duration::from_secs(
                 u64::from(self.attempt_retention_days) * DAY_SECS,
             ),
+            audit_retention: Duration::from_secs(u64::from(self.audit_retention_days) * DAY_SECS),
+            audit_messages: self.audit_messages,
             outbound_proxy: outbound_proxy(self.outbound_proxy.as_deref())?,
             api_rate_limit_per_token: NonZeroU32::new(self.api_rate_limit_per_token)
                 .map(RateLimit::per_second),

@@ -67,6 +67,8 @@ pub(super) const TIES: &[Tie] = &[
     ),
     tie("payload_retention_days", "30", &["payload_retention"]),
     tie("attempt_retention_days", "7", &["attempt_retention"]),
+    tie("audit_retention_days", "30", &["audit_retention"]),
+    tie("audit_messages", "true", &["audit_messages"]),
     tie(
         "outbound_proxy",
         "http://proxy.internal:3128",

@@ -257,6 +257,31 @@ fn json_logs_carry_requests_and_rate_limited_delivery_failures() {
         );
     }
 
+    // The changes are in the audit log, with the token's id and the client's address.
+    let (status, log) = call(
+        &s,
+        Method::GET,
+        "/api/v1/hookd/audit?limit=50",
+        &token,
+        None,
+    );
+    assert_eq!(status, 200, "{log}");
+    let created = log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["route"] == "/api/v1/app/{app_id}/endpoint")
+        .unwrap_or_else(|| panic!("the endpoint's creation is not in the audit log: {log}"));
+    assert_eq!(created["status"], 201);
+    assert_eq!(created["tokenId"].as_str(), Some(token_id.as_str()));
+    assert!(
+        created["client"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("127.0.0.1:"),
+        "{created}"
+    );
+
     // The probes: the process, and the process with its store.
     let (status, _) = call(&s, Method::GET, "/healthz", "", None);
     assert_eq!(status, 200);

@@ -121,6 +121,23 @@ function apps() {
     h('section.card', h('h2', 'All applications'), list));
 }
 
+// The audit log: every change made through the API with a token, newest first.
+function audit() {
+  const list = pagedList({
+    label: 'Audit log pages',
+    empty: 'No changes recorded yet.',
+    load: (it) => api('GET', '/api/v1/hookd/audit' + qs({ limit: 50, iterator: it })),
+    render: (data) => table(['When', 'Token', 'Change', 'Answer', ['From', 'hide-sm']], data.map((e) =>
+      h('tr.audit-entry', h('td', timeEl(e.at)), h('td.mono.small', e.tokenId),
+        h('td.break', h('span.mono', e.method), ' ', h('span.mono', e.path)),
+        h('td', h('span.badge.' + (e.status < 400 ? 'badge-success' : 'badge-fail'), String(e.status))),
+        h('td.mono.small.hide-sm', e.client || '—')))),
+  });
+  render(h('h1', 'Audit log'),
+    h('p.muted', 'Every change made through the API with a token: who (the token\'s id), what, on which object, the answer, and from where. Reads are not recorded.'),
+    h('section.card', list));
+}
+
 const route = router([
   ['/', overview],
   ['/apps', apps],
@@ -130,6 +147,7 @@ const route = router([
   ['/apps/:app/messages/:msg', (p) => message(p, session && session.userAgent)],
   ['/apps/:app/endpoints/:ep', (p) => endpoint(p, route)],
   ['/event-types', eventTypesView],
+  ['/audit', audit],
 ], () => render(h('h1', 'Not found'), h('p', 'There is no such page. ', h('a', { href: '#/' }, 'Go to the overview.'))));
 
 async function start() {

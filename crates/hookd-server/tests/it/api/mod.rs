@@ -5,6 +5,7 @@
 mod admin_token;
 mod application;
 mod attempt;
+mod audit;
 mod auth;
 mod background_task;
 mod document_limits;

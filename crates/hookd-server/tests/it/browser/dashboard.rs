@@ -559,4 +559,13 @@ async fn a_read_only_operator_sees_everything_and_no_control_that_changes_it() {
         json!(0)
     );
     b.screenshots("dashboard-read-only-endpoint").await;
+
+    // The audit log lists the changes made, the operator token's minting among them.
+    b.click("a[href='#/audit']").await;
+    b.el_text("main h1", "Audit log").await;
+    b.el_text("main tr.audit-entry", "/api/v1/hookd/token")
+        .await;
+    b.el_text("main table", &format!("/api/v1/app/{app_id}/endpoint"))
+        .await;
+    b.screenshots("dashboard-audit-log").await;
 }

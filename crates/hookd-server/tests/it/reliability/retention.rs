@@ -69,7 +69,9 @@ async fn expired_content_is_removed_in_bounded_batches(backend: Backend) {
         RetentionReport {
             payloads_expired: 1,
             attempts_pruned: 0,
-            batches: 2
+            audit_pruned: 0,
+            // One payload batch, one attempt batch, one (empty) audit log batch.
+            batches: 3
         }
     );
     assert_eq!(payload(&w, &five).await, None);
@@ -80,8 +82,8 @@ async fn expired_content_is_removed_in_bounded_batches(backend: Backend) {
     assert_eq!(report.attempts_pruned, 5, "the day-0 attempts");
     assert_eq!(
         report.batches,
-        1 + 3,
-        "one empty payload batch; attempts in batches of 2, 2, 1"
+        1 + 3 + 1,
+        "one empty payload batch; attempts in batches of 2, 2, 1; one empty audit batch"
     );
     assert!(w.attempts(&defaults[0].id).await.is_empty());
     assert_eq!(
