@@ -71,44 +71,45 @@ pub(super) async fn log_request(
     let method = req.method().clone();
     // The matched path is shared (an `Arc<str>` inside): holding it costs no copy.
     let matched = req.extensions().get::<MatchedPath>().cloned();
-    let path = req.uri().path().to_owned();
-    let client = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0);
     let route = matched.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
+    // What an audit entry needs from the request, taken only for the requests audited.
+    let audit = audited(&state, &method, route).then(|| {
+        let client = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.to_string());
+        (truncated(req.uri().path(), MAX_AUDIT_PATH), client)
+    });
     let response = next.run(req).await;
     let status = response.status().as_u16();
     let took = started.elapsed();
     if let Some(exporter) = &state.exporter {
         exporter.api_answered(&method, route, status, took);
     }
+    // Only what a token did is audited: an unauthenticated request changed nothing.
+    if let (Some((path, client)), Some(caller)) =
+        (audit, response.extensions().get::<AuthenticatedAs>())
+    {
+        let now = state.clock.now();
+        let entry = AuditEntry {
+            id: AuditId::generate_after(&AUDIT_ORDER, now, &mut rand::thread_rng()),
+            at: now,
+            token_id: caller.0.clone(),
+            method: method.to_string(),
+            route: route.to_owned(),
+            path,
+            status,
+            client,
+        };
+        // The change is made; failing to record it must not undo the answer. Logged.
+        if let Err(e) = state.audit.record_audit(std::slice::from_ref(&entry)).await {
+            tracing::warn!(error = %e, route, "recording a change in the audit log failed");
+        }
+    }
     let Some(level) = state.config.request_log_level else {
         return response;
     };
     let duration_ms = took.as_secs_f64() * 1000.0;
-    if let Some(caller) = response.extensions().get::<AuthenticatedAs>() {
-        if audited(&state, &method, route) {
-            let entry = AuditEntry {
-                id: AuditId::generate_after(
-                    &AUDIT_ORDER,
-                    state.clock.now(),
-                    &mut rand::thread_rng(),
-                ),
-                at: state.clock.now(),
-                token_id: caller.0.clone(),
-                method: method.to_string(),
-                route: route.to_owned(),
-                path: truncated(&path, MAX_AUDIT_PATH),
-                status,
-                client: client.map(|c| c.to_string()),
-            };
-            // The change is made; failing to record it must not undo the answer. Logged.
-            if let Err(e) = state.audit.record_audit(std::slice::from_ref(&entry)).await {
-                tracing::warn!(error = %e, route, "recording a change in the audit log failed");
-            }
-        }
-    }
     let token_id = response
         .extensions()
         .get::<AuthenticatedAs>()

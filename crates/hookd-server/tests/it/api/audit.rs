@@ -134,3 +134,17 @@ async fn an_operator_reads_the_log() {
     assert_eq!(log["data"][0]["status"], 403, "{log}");
     assert_eq!(log["data"][0]["tokenId"], made["id"]);
 }
+
+/// The audit log does not depend on the request log: with request lines off, changes are still
+/// recorded.
+#[tokio::test]
+async fn changes_are_recorded_with_request_lines_off() {
+    let h = Harness::with_config(ServerConfig {
+        request_log_level: None,
+        ..ServerConfig::default()
+    })
+    .await;
+    h.app("acme").await;
+    let log = h.get("/api/v1/hookd/audit").await.expect(200).json;
+    assert_eq!(log["data"][0]["route"], "/api/v1/app", "{log}");
+}
