@@ -310,6 +310,20 @@ pub struct Browser {
     _profile: tempfile::TempDir,
 }
 
+impl Drop for Browser {
+    /// Ends chromedriver's whole process group: the Chromium processes too, which would
+    /// otherwise outlive the test (hundreds of them over a day's runs).
+    fn drop(&mut self) {
+        if let Some(pid) = self._driver.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
+}
+
 fn tool(env: &str, candidates: &[&str]) -> String {
     if let Ok(path) = std::env::var(env) {
         return path;
@@ -342,10 +356,13 @@ impl Browser {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
+        // In a process group of its own, which the Chromium it starts joins: killing
+        // chromedriver alone would leave Chromium running after the test (see `Drop`).
         let mut driver = Command::new(&driver_path)
             .arg(format!("--port={port}"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
+            .process_group(0)
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {driver_path}: {e}"));
