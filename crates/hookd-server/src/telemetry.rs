@@ -231,7 +231,12 @@ pub fn router() -> Router<AppState> {
 
 /// Serves `GET /metrics` alone on `listener` (`metrics_listen`), until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) {
-    if let Err(e) = axum::serve(listener, router().with_state(state)).await {
+    let app = router()
+        .route_layer(axum::middleware::from_fn(
+            crate::api::declared::refuse_every_query,
+        ))
+        .with_state(state);
+    if let Err(e) = axum::serve(listener, app).await {
         tracing::error!(error = %e, "the metrics listener stopped");
     }
 }

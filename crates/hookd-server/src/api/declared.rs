@@ -98,21 +98,34 @@ pub async fn refuse_undeclared_query(
                 .then(|| lookup(&Method::GET))
                 .flatten()
         });
-        if let Some(declared) = declared {
-            let unknown = undeclared(query, declared);
-            if !unknown.is_empty() {
-                let known = declared.iter().cloned().collect::<Vec<_>>().join(", ");
-                let items = unknown
-                    .iter()
-                    .map(|name| {
-                        ValidationItem::unknown(&["query", name], "query parameter", &known)
-                    })
-                    .collect();
-                return ApiError::Validation(items).into_response();
-            }
+        if let Some(refusal) = declared.and_then(|d| refusal(query, d)) {
+            return refusal;
         }
     }
     next.run(req).await
+}
+
+/// Middleware for the routes outside the API's document that take no query parameter at all
+/// (`/healthz`, `/readyz`, `/metrics`): any name is a 422 naming it, as on the API.
+pub async fn refuse_every_query(req: Request, next: Next) -> Response {
+    if let Some(refusal) = req.uri().query().and_then(|q| refusal(q, &BTreeSet::new())) {
+        return refusal;
+    }
+    next.run(req).await
+}
+
+/// The 422 for the names of `query` that `declared` lacks, if any.
+fn refusal(query: &str, declared: &BTreeSet<String>) -> Option<Response> {
+    let unknown = undeclared(query, declared);
+    if unknown.is_empty() {
+        return None;
+    }
+    let known = declared.iter().cloned().collect::<Vec<_>>().join(", ");
+    let items = unknown
+        .iter()
+        .map(|name| ValidationItem::unknown(&["query", name], "query parameter", &known))
+        .collect();
+    Some(ApiError::Validation(items).into_response())
 }
 
 #[cfg(test)]

@@ -222,8 +222,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(crate::ui::router())
-        .merge(health::probes())
-        .merge(metrics_route(&state))
+        .merge(
+            health::probes()
+                .merge(metrics_route(&state))
+                .route_layer(from_fn(declared::refuse_every_query)),
+        )
         .fallback(unknown_route)
         .layer(from_fn_with_state(state.clone(), limit_body))
         // A client that keeps failing authentication is refused before its body is even read.

@@ -78,3 +78,21 @@ async fn a_storage_bug_is_500_without_details() {
     assert!(!body.contains("applications"), "{body}");
     assert!(!body.contains("no such table"), "{body}");
 }
+
+/// The probes take no query parameter, and say so by name rather than ignoring one.
+#[tokio::test]
+async fn the_probes_refuse_query_parameters_by_name() {
+    let h = Harness::new().await;
+    for path in ["/healthz", "/readyz"] {
+        h.raw(Method::GET, path, None, None, &[]).await.expect(200);
+        let r = h
+            .raw(Method::GET, &format!("{path}?verbose=1"), None, None, &[])
+            .await
+            .expect(422);
+        assert_eq!(
+            r.json["detail"][0]["loc"],
+            serde_json::json!(["query", "verbose"]),
+            "{path}"
+        );
+    }
+}
