@@ -3,7 +3,6 @@
 //! configuration is refused with a clear message.
 
 use std::{
-    io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
     time::Duration,
 };
@@ -43,22 +42,7 @@ fn serve(data_dir: &std::path::Path) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut token = None;
-    let mut expect_token = false;
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if expect_token {
-            token = Some(line.trim().to_owned());
-            expect_token = false;
-        } else if line.contains("shown only this once") {
-            expect_token = true;
-        } else if line.contains("listening on") {
-            break;
-        }
-    }
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+    let token = crate::cluster::harness::read_start(child.stdout.take().unwrap());
     Server {
         child,
         url: format!("http://127.0.0.1:{port}"),

@@ -61,21 +61,7 @@ impl Server {
                 }
             }
         });
-        let mut token = None;
-        let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut expect_token = false;
-        for line in out.by_ref() {
-            let line = line.unwrap();
-            if expect_token {
-                token = Some(line.trim().to_owned());
-                expect_token = false;
-            } else if line.contains("shown only this once") {
-                expect_token = true;
-            } else if line.contains("listening on") {
-                break;
-            }
-        }
-        std::thread::spawn(move || for _ in out {});
+        let token = crate::cluster::harness::read_start(child.stdout.take().unwrap());
         Server {
             child,
             url: format!("http://127.0.0.1:{port}"),

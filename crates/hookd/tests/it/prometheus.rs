@@ -7,7 +7,6 @@
 
 use std::{
     collections::BTreeSet,
-    io::{BufRead, BufReader},
     path::Path,
     process::{Child, Command, Stdio},
     sync::{
@@ -19,7 +18,7 @@ use std::{
 
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hookd");
+use crate::cluster::harness::{Backend, Node};
 
 /// Messages to each endpoint. Enough for the counters to be more than a handful, few enough
 /// that the test takes seconds.
@@ -30,6 +29,7 @@ const REFUSED: u64 = 40;
 /// loaded CI machine.
 const WAIT: Duration = Duration::from_secs(90);
 
+/// A process killed with the test.
 struct Killed(Child);
 
 impl Drop for Killed {
@@ -87,40 +87,6 @@ async fn receiver() -> (String, Arc<AtomicU64>, Arc<AtomicU64>) {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     (url, ok, refused)
-}
-
-/// `hookd serve` with metrics on, and its first admin token.
-fn hookd(dir: &Path) -> (Killed, String, String) {
-    let port = free_port();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--allowed-networks", "127.0.0.0/8"])
-        .arg("--data-dir")
-        .arg(dir)
-        .env("HOOKD_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut token, mut expect) = (None, false);
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if expect {
-            token = Some(line.trim().to_owned());
-            expect = false;
-        } else if line.contains("shown only this once") {
-            expect = true;
-        } else if line.contains("listening on") {
-            break;
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    (
-        Killed(child),
-        format!("127.0.0.1:{port}"),
-        token.expect("a first start prints a token"),
-    )
 }
 
 /// Prometheus scraping `target` every second, and its address.
@@ -182,7 +148,14 @@ async fn until(client: &reqwest::Client, prometheus: &str, promql: &str, want: f
 async fn a_real_prometheus_scrapes_what_the_receiver_counted() {
     let dir = tempfile::tempdir().unwrap();
     let (rx_url, ok, refused) = receiver().await;
-    let (_hookd, address, token) = hookd(dir.path());
+    let node = tokio::task::block_in_place(|| {
+        Node::start("prometheus", &Backend::Sqlite(dir.path().to_owned()))
+    });
+    let token = node
+        .printed_token
+        .clone()
+        .expect("a first start prints a token");
+    let address = node.url().trim_start_matches("http://").to_owned();
     let api = format!("http://{address}/api/v1");
     let client = reqwest::Client::new();
     for name in ["ok.event", "refused.event"] {

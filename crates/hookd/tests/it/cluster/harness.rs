@@ -101,6 +101,27 @@ pub struct Node {
     pub wrapper: Vec<std::ffi::OsString>,
 }
 
+/// Reads a starting `hookd serve`'s stdout until it says it listens, and answers the admin
+/// token a first start prints; the rest of stdout is drained on a thread of its own so that
+/// the server never blocks on a full pipe.
+pub fn read_start(stdout: std::process::ChildStdout) -> Option<String> {
+    let mut lines = BufReader::new(stdout).lines();
+    let (mut token, mut expect_token) = (None, false);
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if expect_token {
+            token = Some(line.trim().to_owned());
+            expect_token = false;
+        } else if line.contains("shown only this once") {
+            expect_token = true;
+        } else if line.contains("listening on") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    token
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -190,21 +211,7 @@ impl Node {
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
         let mut child = cmd.spawn().expect("start hookd");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut expect_token = false;
-        self.printed_token = None;
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            if expect_token {
-                self.printed_token = Some(line.trim().to_owned());
-                expect_token = false;
-            } else if line.contains("shown only this once") {
-                expect_token = true;
-            } else if line.contains("listening on") {
-                break;
-            }
-        }
-        std::thread::spawn(move || for _ in lines {});
+        self.printed_token = read_start(child.stdout.take().unwrap());
         self.child = Some(child);
     }
 
